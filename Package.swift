@@ -1,0 +1,65 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Driftless",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "driftless", targets: ["driftless"]),
+        .library(name: "DriftlessCore", targets: ["DriftlessCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // C libraries, seen only by their wrapper modules.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+
+        // Runs blocking C calls on threads of their own, never on the cooperative pool.
+        .target(name: "BlockingIO"),
+
+        // Safe wrappers.
+        .target(name: "Postgres", dependencies: ["CLibPQ", "BlockingIO"]),
+        .target(name: "GitSource", dependencies: ["CLibGit2", "BlockingIO"]),
+
+        // The pure domain: blueprints, catalog, diff, SQL, reports. No I/O.
+        .target(
+            name: "DriftlessCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        // One reconciliation against a real database.
+        .target(name: "Reconciler", dependencies: ["DriftlessCore", "Postgres", "GitSource"]),
+
+        // The commands; the executable only calls into this.
+        .target(
+            name: "DriftlessCLI",
+            dependencies: [
+                "DriftlessCore", "Reconciler", "Postgres", "GitSource",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "driftless", dependencies: ["DriftlessCLI"]),
+
+        // Starts throwaway PostgreSQL clusters with a Supabase emulation, builds git repositories.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres", "GitSource", "BlockingIO"],
+            resources: [.copy("Resources/supabase-emulation.sql")]
+        ),
+
+        .testTarget(name: "DriftlessCoreTests", dependencies: ["DriftlessCore"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["DriftlessCore", "Reconciler", "Postgres", "GitSource", "TestSupport", "DriftlessCLI"]
+        ),
+    ]
+)

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+
+/// The `driftless` command line: argument parsing and output; the work lives in the libraries.
+public struct DriftlessCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "driftless",
+        abstract: "GitOps for Supabase schemas: blueprints in git, the database kept in step, RLS first.",
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self,
+            HistoryCommand.self, RunCommand.self, ImportCommand.self, VerifyRLSCommand.self,
+        ]
+    )
+
+    public init() {}
+}
+
+/// Says plainly that a command is not built yet and exits 1 (interface.md's error code).
+func notImplemented(_ command: String) throws -> Never {
+    FileHandle.standardError.write(Data("driftless \(command): not implemented yet (see the status section of README.md)\n".utf8))
+    throw ExitCode(1)
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Show the delta SQL and its hazards; change nothing.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var reconcile: ReconcileOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "human, json, sql or markdown.") var format: OutputFormat = .human
+    func run() throws { try notImplemented("plan") }
+}
+
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply", abstract: "Run one reconciliation: apply the delta in one transaction and record it.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var reconcile: ReconcileOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "human or json.") var format: OutputFormat = .human
+    func run() throws { try notImplemented("apply") }
+}
+
+struct DriftCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drift", abstract: "Report how the database differs from the blueprints; change nothing.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(name: .customLong("history-schema"), help: "Schema of the history table.") var historySchema = "driftless"
+    @Option(help: "human, json or markdown.") var format: OutputFormat = .human
+    func run() throws { try notImplemented("drift") }
+}
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "List recorded reconciliations, newest first.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(name: .customLong("history-schema"), help: "Schema of the history table.") var historySchema = "driftless"
+    @Option(help: "How many rows.") var limit = 20
+    @Option(help: "human or json.") var format: OutputFormat = .human
+    func run() throws { try notImplemented("history") }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "The controller: git polling loop, drift correction and HTTP server until SIGTERM.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var reconcile: ReconcileOptions
+    @OptionGroup var logging: LoggingOptions
+    func run() throws { try notImplemented("run") }
+}
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Write blueprints that describe an existing database's schema.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "Schema to import.") var schema = "public"
+    @Option(help: "Directory to write the blueprints to.") var out: String
+    @Option(help: "yaml or json.") var format = "yaml"
+    func run() throws { try notImplemented("import") }
+}
+
+struct VerifyRLSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-rls", abstract: "Prove tenant isolation of every tenant table against the live database.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "human or json.") var format: OutputFormat = .human
+    func run() throws { try notImplemented("verify-rls") }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import DriftlessCore
+
+extension TimeSpan: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}
+
+/// Where the target database is: `--database-url`, else `DATABASE_URL`, else libpq's PG* variables.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "libpq connection string or URL (default: $DATABASE_URL, then PG* variables).")
+    var databaseURL: String?
+}
+
+/// Where the blueprints come from: a directory, or a git repository at one commit.
+struct SourceOptions: ParsableArguments {
+    @Option(help: "Directory of blueprint files (default: ./blueprints).")
+    var blueprints: String?
+
+    @Option(help: "Git repository (https, ssh or file URL, or a local path) to read blueprints from.")
+    var repo: String?
+
+    @Option(help: "Branch, tag or commit of --repo (default: the remote HEAD).")
+    var ref: String?
+
+    @Option(help: "Sub-directory of --repo holding the blueprints.")
+    var path: String?
+
+    @Option(name: .customLong("git-cache"), help: "Directory for cached clones of remote repositories.")
+    var gitCache: String?
+
+    func validate() throws {
+        if blueprints != nil && repo != nil {
+            throw ValidationError("Use either --blueprints or --repo, not both.")
+        }
+        if repo == nil && (ref != nil || path != nil) {
+            throw ValidationError("--ref and --path need --repo.")
+        }
+    }
+}
+
+/// Options that shape a reconciliation.
+struct ReconcileOptions: ParsableArguments {
+    @Option(help: "Hazards to allow, comma separated: deletes_data, rewrites_table, relaxes_security, may_fail, locks_table.")
+    var allow: String?
+
+    @Flag(help: "Drop unmanaged objects in managed schemas (allows deletes_data for them alone).")
+    var prune = false
+
+    @Option(name: .customLong("lock-timeout"), help: "lock_timeout for the apply transaction (500ms, 5s, 2m, 1h).")
+    var lockTimeout = TimeSpan(milliseconds: 5000)
+
+    @Option(name: .customLong("statement-timeout"), help: "statement_timeout for the apply transaction.")
+    var statementTimeout = TimeSpan(milliseconds: 300_000)
+
+    @Option(name: .customLong("history-schema"), help: "Schema of the history table.")
+    var historySchema = "driftless"
+
+    @Option(name: .customLong("trigger-id"), help: "Trigger id for the idempotency key (default: a fresh UUID).")
+    var triggerID: String?
+}
+
+/// Logging options shared by every command.
+struct LoggingOptions: ParsableArguments {
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Option(name: .customLong("log-format"), help: "Log line format: text or json.")
+    var logFormat: LogFormat = .text
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+}
+
+/// The output formats a command may offer.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case human, json, sql, markdown
+}

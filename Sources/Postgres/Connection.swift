@@ -1,0 +1,206 @@
+internal import CLibPQ
+import Foundation
+
+/// One libpq connection. Blocking: use it from one thread at a time (see `BlockingIO`).
+///
+/// Every statement goes through `PQexecParams`, so one call runs exactly one statement and
+/// parameters never mix with SQL text. `simpleQuery` (several statements in one string) exists
+/// for trusted scripts only, such as the test emulation of Supabase.
+public final class Connection {
+    private let handle: OpaquePointer
+    /// The string this connection was made from, for redaction.
+    public let connectionString: ConnectionString
+
+    /// Connects, with `application_name` set to `applicationName`.
+    /// - Throws: `PostgresError.connectionFailed` with libpq's message, password removed.
+    public init(_ connectionString: ConnectionString, applicationName: String = "driftless") throws {
+        self.connectionString = connectionString
+        // expand_dbname = 1: the "dbname" value may itself be a URL or keyword string; the
+        // application_name after it overrides whatever the string says.
+        let keywords = ["dbname", "application_name"]
+        let values = [connectionString.raw.isEmpty ? nil : connectionString.raw, applicationName]
+        let conn: OpaquePointer? = withCStringArray(keywords) { keywordPointers in
+            withOptionalCStringArray(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+        guard let conn else {
+            throw PostgresError(code: .connectionFailed, message: "out of memory allocating a libpq connection")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = connectionString.redact(Connection.trimmed(PQerrorMessage(conn)))
+            // A failed connection still owns memory: PQfinish it.
+            PQfinish(conn)
+            throw PostgresError(code: .connectionFailed, sqlstate: "08001", message: message)
+        }
+        self.handle = conn
+        // Notices (truncated identifiers, "already exists, skipping") would go to stderr.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// The server's version as an integer (150018 for 15.18).
+    public var serverVersion: Int { Int(PQserverVersion(handle)) }
+
+    /// Whether the connection is still usable.
+    public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Runs exactly one statement with text parameters `$1, $2, ...` (`nil` is NULL).
+    /// - Throws: `PostgresError` with SQLSTATE, message, detail, hint and the statement.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
+        for parameter in parameters where parameter?.utf8.contains(0) == true {
+            throw PostgresError(
+                code: .invalidArgument, message: "a parameter contains a NUL byte, which PostgreSQL text cannot hold",
+                statement: sql)
+        }
+        let result: OpaquePointer? = withOptionalCStringArray(parameters) { values in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+        }
+        return try consume(result, statement: sql)
+    }
+
+    /// Runs a script of several statements with the simple protocol. Trusted input only.
+    /// - Throws: `PostgresError` for the first statement that fails.
+    public func simpleQuery(_ script: String) throws {
+        _ = try consume(PQexec(handle, script), statement: script)
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    /// - Throws: what `body` throws, or the error of BEGIN/COMMIT.
+    @discardableResult
+    public func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
+        try query("BEGIN")
+        do {
+            let value = try body(self)
+            try query("COMMIT")
+            return value
+        } catch {
+            rollbackQuietly()
+            throw error
+        }
+    }
+
+    /// ROLLBACK, ignoring failure (the connection may already be gone).
+    public func rollbackQuietly() {
+        if PQtransactionStatus(handle) != PQTRANS_IDLE {
+            _ = try? query("ROLLBACK")
+        }
+    }
+
+    /// Whether a transaction block is open (idle in transaction or failed in one).
+    public var inTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// A token that cancels the statement running on this connection from another thread.
+    public func makeCancelToken() -> CancelToken? {
+        PQgetCancel(handle).map(CancelToken.init)
+    }
+
+    /// Quotes an identifier for SQL text the way the server does (`"order"`, `"a""b"`).
+    public static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    private func consume(_ result: OpaquePointer?, statement: String) throws -> QueryResult {
+        guard let result else {
+            let message = connectionString.redact(Connection.trimmed(PQerrorMessage(handle)))
+            let lost = PQstatus(handle) != CONNECTION_OK
+            throw PostgresError(
+                code: lost ? .connectionLost : .statementFailed, sqlstate: lost ? "08006" : nil,
+                message: message, statement: statement)
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return Connection.copy(result)
+        default:
+            throw error(from: result, statement: statement)
+        }
+    }
+
+    private func error(from result: OpaquePointer, statement: String) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return connectionString.redact(String(cString: value))
+        }
+        let sqlstate = field("C")
+        var message = field("M") ?? connectionString.redact(Connection.trimmed(PQresultErrorMessage(result)))
+        if message.isEmpty { message = connectionString.redact(Connection.trimmed(PQerrorMessage(handle))) }
+        let lost = PQstatus(handle) != CONNECTION_OK
+        return PostgresError(
+            code: lost ? .connectionLost : .statementFailed,
+            sqlstate: sqlstate ?? (lost ? "08006" : nil),
+            message: message, detail: field("D"), hint: field("H"), statement: statement)
+    }
+
+    private static func copy(_ result: OpaquePointer) -> QueryResult {
+        let columnCount = Int(PQnfields(result))
+        let rowCount = Int(PQntuples(result))
+        var columns: [String] = []
+        var index: [String: Int] = [:]
+        for column in 0..<columnCount {
+            let name = String(cString: PQfname(result, Int32(column)))
+            columns.append(name)
+            if index[name] == nil { index[name] = column }
+        }
+        var rows: [Row] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(columnCount)
+            for column in 0..<columnCount {
+                if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                }
+            }
+            rows.append(Row(columnIndex: index, values: values))
+        }
+        let tuples = String(cString: PQcmdTuples(result))
+        return QueryResult(columns: columns, rows: rows, affectedRows: Int(tuples))
+    }
+
+    private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "" }
+        return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Cancels the running statement of a connection; safe to use from any thread.
+public final class CancelToken: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let lock = NSLock()
+
+    init(_ handle: OpaquePointer) { self.handle = handle }
+    deinit { PQfreeCancel(handle) }
+
+    /// Asks the server to cancel the statement in progress; returns whether the request was sent.
+    @discardableResult
+    public func cancel() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        var buffer = [CChar](repeating: 0, count: 256)
+        return PQcancel(handle, &buffer, Int32(buffer.count)) == 1
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings; pointers live only inside it.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    withOptionalCStringArray(strings.map(Optional.some), body)
+}
+
+/// As `withCStringArray`, with `nil` entries passed as NULL pointers.
+func withOptionalCStringArray<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let duplicated: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
+    defer { duplicated.forEach { free($0) } }
+    var pointers: [UnsafePointer<CChar>?] = duplicated.map { $0.map { UnsafePointer($0) } }
+    pointers.append(nil)
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,90 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a finished program printed and how it exited.
+public struct ProcessOutput: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+/// A helper program that failed, with its command line and output.
+public struct ProcessFailure: Error, CustomStringConvertible {
+    public let command: String
+    public let output: ProcessOutput
+    public var description: String {
+        "`\(command)` exited \(output.status): \(output.stderr)\(output.stdout)"
+    }
+}
+
+/// Runs programs to completion: initdb, pg_ctl, git, psql.
+///
+/// Built on posix_spawn and waitpid rather than Foundation's `Process`, which learns of a
+/// child's exit through a descriptor that a daemon started by the child (pg_ctl start)
+/// inherits, and then waits forever. Output goes to files for the same reason.
+public enum ProcessRunner {
+    /// Runs `executable` with `arguments`; throws unless it exits 0 (when `check` is true).
+    /// - Throws: `ProcessFailure` with the command and its output.
+    @discardableResult
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        check: Bool = true
+    ) throws -> ProcessOutput {
+        let scratch = NSTemporaryDirectory() + "driftless-proc-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let outPath = scratch + "/out"
+        let errPath = scratch + "/err"
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+
+        let argv = [executable] + arguments
+        let envp = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let spawned = withCStrings(argv) { argvPointer in
+            withCStrings(envp) { envPointer in
+                posix_spawn(&pid, executable, &actions, nil, argvPointer, envPointer)
+            }
+        }
+        guard spawned == 0 else {
+            throw ProcessFailure(
+                command: argv.joined(separator: " "),
+                output: ProcessOutput(status: 127, stdout: "", stderr: String(cString: strerror(spawned))))
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let output = ProcessOutput(
+            status: exitCode,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        if check && output.status != 0 {
+            throw ProcessFailure(command: argv.joined(separator: " "), output: output)
+        }
+        return output
+    }
+
+    /// The full path of `name` on PATH, if any.
+    public static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { pointers.forEach { free($0) } }
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+}

@@ -1,0 +1,3 @@
+import DriftlessCLI
+
+DriftlessCommand.main()

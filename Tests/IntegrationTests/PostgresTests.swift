@@ -1,0 +1,134 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Postgres wrapper against a real server")
+struct PostgresTests {
+    @Test func queriesReturnTypedRows() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let connection = try db.connect()
+            let result = try connection.query(
+                "SELECT $1::int + 1 AS n, $2::text AS s, NULL::text AS missing, true AS yes, '[1,2]'::jsonb AS j",
+                ["41", "hello"])
+            let row = try #require(result.first)
+            #expect(try row.int("n") == 42)
+            #expect(try row.string("s") == "hello")
+            #expect(try row.text("missing") == nil)
+            #expect(try row.bool("yes"))
+            #expect(try row.json("j", as: [Int].self) == [1, 2])
+            #expect(connection.serverVersion >= 150000)
+            #expect(throws: PostgresError.self) { try row.string("missing") }
+            #expect(throws: PostgresError.self) { try row.text("no_such_column") }
+        }
+    }
+
+    @Test func applicationNameIsDriftless() async throws {
+        try await blocking {
+            let connection = try PostgresCluster.shared().createDatabase().connect()
+            let row = try #require(try connection.query("SELECT current_setting('application_name') AS name").first)
+            #expect(try row.string("name") == "driftless")
+        }
+    }
+
+    @Test func twoStatementsAreRefusedByTheParameterisedPath() async throws {
+        try await blocking {
+            let connection = try PostgresCluster.shared().createDatabase().connect()
+            try connection.query("CREATE TABLE t (x int)")
+            let error = try #require(throws: PostgresError.self) {
+                try connection.query("INSERT INTO t VALUES (1); DROP TABLE t")
+            }
+            #expect(error.sqlstate == "42601")
+            #expect(error.statement == "INSERT INTO t VALUES (1); DROP TABLE t")
+            // Nothing of the smuggled statement ran: the table is still there and empty.
+            let count = try #require(try connection.query("SELECT count(*) AS n FROM t").first)
+            #expect(try count.int("n") == 0)
+        }
+    }
+
+    @Test func serverErrorsCarrySQLStateDetailAndStatement() async throws {
+        try await blocking {
+            let connection = try PostgresCluster.shared().createDatabase().connect()
+            try connection.query("CREATE TABLE u (id int PRIMARY KEY)")
+            try connection.query("INSERT INTO u VALUES (1)")
+            let error = try #require(throws: PostgresError.self) { try connection.query("INSERT INTO u VALUES (1)") }
+            #expect(error.code == .statementFailed)
+            #expect(error.sqlstate == "23505")
+            #expect(error.message.contains("duplicate key"))
+            #expect(error.detail?.contains("(id)=(1)") == true)
+            #expect(error.statement == "INSERT INTO u VALUES (1)")
+            let missing = try #require(throws: PostgresError.self) { try connection.query("SELECT * FROM nope") }
+            #expect(missing.sqlstate == "42P01")
+        }
+    }
+
+    @Test func transactionsCommitOrRollBack() async throws {
+        try await blocking {
+            let connection = try PostgresCluster.shared().createDatabase().connect()
+            try connection.query("CREATE TABLE v (x int)")
+            try connection.transaction { try $0.query("INSERT INTO v VALUES (1)") }
+            struct Boom: Error {}
+            #expect(throws: Boom.self) {
+                try connection.transaction { conn in
+                    try conn.query("INSERT INTO v VALUES (2)")
+                    throw Boom()
+                }
+            }
+            #expect(!connection.inTransaction)
+            let rows = try connection.query("SELECT x FROM v ORDER BY x").rows.map { try $0.int("x") }
+            #expect(rows == [1])
+        }
+    }
+
+    @Test func connectionErrorsAreRedacted() async throws {
+        try await blocking {
+            let cluster = try PostgresCluster.shared()
+            let secret = "S3cr3t-Pa55word-x9"
+            let attempts = [
+                // No such database: the server answers with SQLSTATE-bearing text.
+                "postgresql://postgres:\(secret)@127.0.0.1:\(cluster.port)/no_such_database",
+                // Nothing listens on port 1.
+                "postgresql://postgres:\(secret)@127.0.0.1:1/postgres",
+                // Keyword form, with a syntax error after the password.
+                "host=127.0.0.1 port=\(cluster.port) password=\(secret) dbname='unterminated",
+            ]
+            for attempt in attempts {
+                let connectionString = ConnectionString(attempt)
+                #expect(!connectionString.description.contains(secret))
+                #expect(connectionString.description.contains("***"))
+                let error = try #require(throws: PostgresError.self) { try Connection(connectionString) }
+                #expect(error.code == .connectionFailed)
+                #expect(error.sqlstate == "08001")
+                #expect(!error.message.isEmpty)
+                for text in [error.description, error.debugDescription, "\(error)", String(reflecting: error)] {
+                    #expect(!text.contains(secret), "password leaked in: \(text)")
+                }
+            }
+        }
+    }
+
+    @Test func redactionCoversEveryForm() {
+        let secret = "p@ss:w/rd"
+        let encoded = "p%40ss%3Aw%2Frd"
+        let url = ConnectionString("postgresql://app:\(encoded)@db.example.com:5432/postgres?sslmode=require")
+        #expect(url.redacted == "postgresql://app:***@db.example.com:5432/postgres?sslmode=require")
+        #expect(url.redact("failed for \(secret) and \(encoded)") == "failed for *** and ***")
+        let keywords = ConnectionString(#"host=db password='it\'s secret' dbname=app"#)
+        #expect(!keywords.redacted.contains("secret"))
+    }
+
+    @Test func cancelTokenStopsARunningStatement() async throws {
+        try await blocking {
+            let connection = try PostgresCluster.shared().createDatabase().connect()
+            let token = try #require(connection.makeCancelToken())
+            let canceller = Thread {
+                Thread.sleep(forTimeInterval: 0.3)
+                token.cancel()
+            }
+            canceller.start()
+            let error = try #require(throws: PostgresError.self) { try connection.query("SELECT pg_sleep(30)") }
+            #expect(error.sqlstate == "57014")
+        }
+    }
+}
