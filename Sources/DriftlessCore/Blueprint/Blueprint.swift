@@ -1,0 +1,187 @@
+/// One blueprint document as written: the desired state of some tables of one schema.
+///
+/// Optional fields stay optional here; defaults are applied when the desired catalog is built,
+/// so `validate` can tell "absent" from "written as the default".
+public struct Blueprint: Sendable, Equatable {
+    public var origin: Origin
+    public var version: Int
+    public var tenantID: String
+    public var schema: String
+    public var tenancy: Tenancy
+    public var enums: [EnumDefinition]
+    public var tables: [TableDefinition]
+    /// Line and column of every value, by JSON path (`$.tables[0].columns[1].type`).
+    public var positions: [String: Position]
+
+    /// The origin of the value at `path`, or of its nearest parent the decoder saw.
+    public func origin(at path: String) -> Origin {
+        var probe = path
+        while true {
+            if let position = positions[probe] {
+                return Origin(file: origin.file, line: position.line, column: position.column, path: path)
+            }
+            guard let cut = probe.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            probe = String(probe[..<cut])
+        }
+        return Origin(file: origin.file, line: nil, column: nil, path: path)
+    }
+}
+
+/// A line and column (1-based) in a blueprint file.
+public struct Position: Sendable, Equatable, Hashable {
+    public var line: Int
+    public var column: Int
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+}
+
+/// How tenant tables are isolated (blueprint.md, "Tenant tables and generated RLS").
+public struct Tenancy: Sendable, Equatable {
+    public var column = "tenant_id"
+    public var claim = "app_metadata.tenant_id"
+    public var roles = ["authenticated"]
+    public var expression: String?
+    public var origin: Origin?
+
+    public init() {}
+}
+
+public struct EnumDefinition: Sendable, Equatable {
+    public var name: String
+    public var values: [String]
+    public var origin: Origin
+}
+
+public struct TableDefinition: Sendable, Equatable {
+    public var name: String
+    public var renamedFrom: String?
+    public var comment: String?
+    public var columns: [ColumnDefinition]
+    public var primaryKey: [String]?
+    public var unique: [UniqueDefinition]
+    public var checks: [CheckDefinition]
+    public var foreignKeys: [ForeignKeyDefinition]
+    public var indexes: [IndexDefinition]
+    public var rls: RLSDefinition
+    /// `nil`: leave privileges as they are. Present: exact table privileges per listed role.
+    public var grants: [(role: String, privileges: [String])]?
+    public var origin: Origin
+
+    public static func == (lhs: TableDefinition, rhs: TableDefinition) -> Bool {
+        lhs.name == rhs.name && lhs.renamedFrom == rhs.renamedFrom && lhs.comment == rhs.comment
+            && lhs.columns == rhs.columns && lhs.primaryKey == rhs.primaryKey && lhs.unique == rhs.unique
+            && lhs.checks == rhs.checks && lhs.foreignKeys == rhs.foreignKeys && lhs.indexes == rhs.indexes
+            && lhs.rls == rhs.rls && lhs.origin == rhs.origin
+            && lhs.grants?.map(\.role) == rhs.grants?.map(\.role)
+            && lhs.grants?.map(\.privileges) == rhs.grants?.map(\.privileges)
+    }
+}
+
+public struct ColumnDefinition: Sendable, Equatable {
+    public var name: String
+    public var type: String
+    public var nullable: Bool?
+    public var primaryKey = false
+    public var defaultExpression: String?
+    public var unique = false
+    public var check: String?
+    public var renamedFrom: String?
+    public var comment: String?
+    public var references: ColumnReference?
+    public var identity: Identity?
+    public var origin: Origin
+
+    public enum Identity: String, Sendable, Equatable, CaseIterable {
+        case always
+        case byDefault = "by_default"
+    }
+}
+
+/// `references: {table, column, on_delete, on_update}` on a column.
+public struct ColumnReference: Sendable, Equatable {
+    public var table: String
+    public var column: String
+    public var onDelete: ReferentialAction
+    public var onUpdate: ReferentialAction
+    public var origin: Origin
+}
+
+public enum ReferentialAction: String, Sendable, Equatable, CaseIterable, Codable {
+    case noAction = "no_action"
+    case restrict
+    case cascade
+    case setNull = "set_null"
+    case setDefault = "set_default"
+
+    /// The SQL words (`NO ACTION`, `SET NULL`, ...).
+    public var sql: String { rawValue.replacingOccurrences(of: "_", with: " ").uppercased() }
+}
+
+public struct UniqueDefinition: Sendable, Equatable {
+    public var columns: [String]
+    public var name: String?
+    public var origin: Origin
+}
+
+public struct CheckDefinition: Sendable, Equatable {
+    public var name: String?
+    public var expression: String
+    public var origin: Origin
+}
+
+public struct ForeignKeyDefinition: Sendable, Equatable {
+    public var name: String?
+    public var columns: [String]
+    public var referencedTable: String
+    public var referencedColumns: [String]
+    public var onDelete: ReferentialAction
+    public var onUpdate: ReferentialAction
+    public var origin: Origin
+}
+
+public struct IndexDefinition: Sendable, Equatable {
+    public var columns: [String]?
+    public var expression: String?
+    public var name: String?
+    public var unique: Bool
+    public var method: IndexMethod
+    public var predicate: String?
+    public var origin: Origin
+}
+
+public enum IndexMethod: String, Sendable, Equatable, CaseIterable, Codable {
+    case btree, hash, gin, gist, brin
+}
+
+public struct RLSDefinition: Sendable, Equatable {
+    public var enabled = true
+    public var force = false
+    public var tenantPolicies: TenantPolicyMode = .auto
+    public var policies: [PolicyDefinition] = []
+    public var origin: Origin?
+
+    public init() {}
+}
+
+/// `rls.tenant_policies`: `auto` (when the column exists), `true` (required), `false` (never).
+public enum TenantPolicyMode: String, Sendable, Equatable {
+    case auto
+    case required = "true"
+    case never = "false"
+}
+
+public struct PolicyDefinition: Sendable, Equatable {
+    public var name: String
+    public var command: PolicyCommand
+    public var roles: [String]
+    public var permissive: Bool
+    public var using: String?
+    public var withCheck: String?
+    public var origin: Origin
+}
+
+public enum PolicyCommand: String, Sendable, Equatable, CaseIterable, Codable {
+    case select, insert, update, delete, all
+}

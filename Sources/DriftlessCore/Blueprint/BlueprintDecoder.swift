@@ -1,0 +1,391 @@
+/// Reads blueprint documents (YAML or JSON text) into `Blueprint` values, collecting every
+/// structural problem (unknown fields, wrong kinds of value, missing fields) instead of
+/// stopping at the first. Semantic rules are `BlueprintValidator`'s.
+public enum BlueprintDecoder {
+    /// Keys accepted only on the HTTP API (`POST /v1/blueprints`), never in files.
+    public static let apiOnlyKeys: Set<String> = ["trigger_id", "dry_run", "allow"]
+
+    /// Decodes one document. Returns `nil` (with diagnostics) when it is unusable.
+    public static func decode(
+        file: String, text: String, allowAPIKeys: Bool = false
+    ) -> (blueprint: Blueprint?, diagnostics: [Diagnostic], json: JSONValue?) {
+        let root: SourceNode?
+        do {
+            root = try SourceParser.parse(text)
+        } catch let failure as SourceParseFailure {
+            return (nil, [Diagnostic(
+                code: failure.code, message: failure.message, file: file, line: failure.line,
+                column: failure.column, path: "$")], nil)
+        } catch {
+            return (nil, [Diagnostic(code: "parse_error", message: "\(error)", file: file, path: "$")], nil)
+        }
+        var reader = Reader(file: file)
+        guard let root else {
+            reader.error("empty_document", "the file is empty; a blueprint needs at least `version` and `tenant_id`", path: "$", mark: nil)
+            return (nil, reader.diagnostics, nil)
+        }
+        let blueprint = reader.document(root, allowAPIKeys: allowAPIKeys)
+        return (blueprint, reader.diagnostics, root.json)
+    }
+}
+
+/// Walks the node tree; every `read*` records the value's position by its JSON path.
+private struct Reader {
+    let file: String
+    var diagnostics: [Diagnostic] = []
+    var positions: [String: Position] = [:]
+
+    init(file: String) { self.file = file }
+
+    mutating func error(_ code: String, _ message: String, path: String, mark: SourceNode.Mark?) {
+        diagnostics.append(Diagnostic(code: code, message: message, file: file, line: mark?.line, column: mark?.column, path: path))
+    }
+
+    func origin(_ path: String, _ node: SourceNode) -> Origin {
+        Origin(file: file, line: node.mark?.line, column: node.mark?.column, path: path)
+    }
+
+    // MARK: - Generic readers
+
+    /// The fields of a mapping, with unknown keys reported (with a suggestion for typos).
+    mutating func fields(_ node: SourceNode, path: String, what: String, allowed: [String]) -> [String: SourceNode]? {
+        guard case .mapping(let pairs, _) = node else {
+            error("bad_value", "expected \(what) (a mapping), found \(node.kindName)", path: path, mark: node.mark)
+            return nil
+        }
+        record(path, node)
+        var result: [String: SourceNode] = [:]
+        for pair in pairs {
+            guard allowed.contains(pair.key) else {
+                var message = "unknown field '\(pair.key)' in \(what)"
+                if let suggestion = closest(pair.key, in: allowed) { message += "; did you mean '\(suggestion)'?" }
+                error("unknown_field", message, path: "\(path).\(pair.key)", mark: pair.keyMark)
+                continue
+            }
+            // A key with a null value (`comment:` or `renamed_from: null`) counts as absent.
+            if pair.value.isNull { continue }
+            result[pair.key] = pair.value
+        }
+        return result
+    }
+
+    mutating func record(_ path: String, _ node: SourceNode) {
+        if let mark = node.mark { positions[path] = Position(line: mark.line, column: mark.column) }
+    }
+
+    mutating func string(_ node: SourceNode?, path: String) -> String? {
+        guard let node else { return nil }
+        record(path, node)
+        guard case .scalar(let scalar) = node else {
+            error("bad_value", "expected a string, found \(node.kindName)", path: path, mark: node.mark)
+            return nil
+        }
+        return scalar.text
+    }
+
+    mutating func bool(_ node: SourceNode?, path: String) -> Bool? {
+        guard let node else { return nil }
+        record(path, node)
+        if case .scalar(let scalar) = node {
+            switch scalar.text {
+            case "true", "True", "TRUE": return true
+            case "false", "False", "FALSE": return false
+            default: break
+            }
+        }
+        error("bad_value", "expected true or false, found \(describe(node))", path: path, mark: node.mark)
+        return nil
+    }
+
+    mutating func list(_ node: SourceNode?, path: String) -> [SourceNode]? {
+        guard let node else { return nil }
+        record(path, node)
+        guard case .sequence(let items, _) = node else {
+            error("bad_value", "expected a list, found \(node.kindName)", path: path, mark: node.mark)
+            return nil
+        }
+        return items
+    }
+
+    mutating func strings(_ node: SourceNode?, path: String) -> [String]? {
+        guard let items = list(node, path: path) else { return nil }
+        var values: [String] = []
+        for (index, item) in items.enumerated() {
+            if let value = string(item, path: "\(path)[\(index)]") { values.append(value) }
+        }
+        return values
+    }
+
+    mutating func choice<T: RawRepresentable>(_ node: SourceNode?, path: String, as: T.Type) -> T? where T.RawValue == String, T: CaseIterable {
+        guard let text = string(node, path: path) else { return nil }
+        if let value = T(rawValue: text) { return value }
+        let options = T.allCases.map(\.rawValue)
+        var message = "'\(text)' is not one of \(options.joined(separator: ", "))"
+        if let suggestion = closest(text, in: options) { message += "; did you mean '\(suggestion)'?" }
+        error("invalid_value", message, path: path, mark: node?.mark)
+        return nil
+    }
+
+    func describe(_ node: SourceNode) -> String {
+        if case .scalar(let scalar) = node { return "'\(scalar.text)'" }
+        return node.kindName
+    }
+
+    // MARK: - The document
+
+    mutating func document(_ node: SourceNode, allowAPIKeys: Bool) -> Blueprint? {
+        var allowed = ["version", "tenant_id", "schema", "tenancy", "enums", "tables"]
+        if allowAPIKeys { allowed += BlueprintDecoder.apiOnlyKeys }
+        if case .mapping(let pairs, _) = node, !allowAPIKeys {
+            for pair in pairs where BlueprintDecoder.apiOnlyKeys.contains(pair.key) {
+                error("api_only_field", "'\(pair.key)' is accepted only in a POST /v1/blueprints request, not in a blueprint file",
+                      path: "$.\(pair.key)", mark: pair.keyMark)
+            }
+            allowed += BlueprintDecoder.apiOnlyKeys  // reported above; not again as unknown
+        }
+        guard let fields = fields(node, path: "$", what: "a blueprint document", allowed: allowed) else { return nil }
+
+        var version = 0
+        if let versionNode = fields["version"] {
+            record("$.version", versionNode)
+            if case .scalar(let scalar) = versionNode, scalar.kind == .int, let value = Int(scalar.text) {
+                version = value
+            } else {
+                error("bad_value", "expected the number 1, found \(describe(versionNode))", path: "$.version", mark: versionNode.mark)
+            }
+        } else {
+            error("missing_field", "missing required field 'version' (write `version: 1`)", path: "$.version", mark: node.mark)
+        }
+        let tenantID = string(fields["tenant_id"], path: "$.tenant_id")
+        if fields["tenant_id"] == nil {
+            error("missing_field", "missing required field 'tenant_id' (the UUID of the owner of this blueprint)", path: "$.tenant_id", mark: node.mark)
+        }
+        let schema = string(fields["schema"], path: "$.schema") ?? "public"
+        let tenancy = fields["tenancy"].flatMap { tenancyBlock($0) } ?? Tenancy()
+
+        var enums: [EnumDefinition] = []
+        for (index, item) in (list(fields["enums"], path: "$.enums") ?? []).enumerated() {
+            if let value = enumDefinition(item, path: "$.enums[\(index)]") { enums.append(value) }
+        }
+        var tables: [TableDefinition] = []
+        for (index, item) in (list(fields["tables"], path: "$.tables") ?? []).enumerated() {
+            if let value = table(item, path: "$.tables[\(index)]") { tables.append(value) }
+        }
+        return Blueprint(
+            origin: origin("$", node), version: version, tenantID: tenantID ?? "", schema: schema,
+            tenancy: tenancy, enums: enums, tables: tables, positions: positions)
+    }
+
+    mutating func tenancyBlock(_ node: SourceNode) -> Tenancy? {
+        let path = "$.tenancy"
+        guard let fields = fields(node, path: path, what: "the tenancy block", allowed: ["column", "claim", "roles", "expression"]) else { return nil }
+        var tenancy = Tenancy()
+        tenancy.origin = origin(path, node)
+        if let column = string(fields["column"], path: "\(path).column") { tenancy.column = column }
+        if let claim = string(fields["claim"], path: "\(path).claim") { tenancy.claim = claim }
+        if let roles = strings(fields["roles"], path: "\(path).roles") { tenancy.roles = roles }
+        tenancy.expression = string(fields["expression"], path: "\(path).expression")
+        return tenancy
+    }
+
+    mutating func enumDefinition(_ node: SourceNode, path: String) -> EnumDefinition? {
+        guard let fields = fields(node, path: path, what: "an enum", allowed: ["name", "values"]) else { return nil }
+        guard let name = required(fields, "name", path: path, what: "an enum", node: node) else { return nil }
+        let values = strings(fields["values"], path: "\(path).values")
+        if fields["values"] == nil {
+            error("missing_field", "enum '\(name)' needs 'values' (a list of labels, in order)", path: "\(path).values", mark: node.mark)
+        }
+        return EnumDefinition(name: name, values: values ?? [], origin: origin(path, node))
+    }
+
+    mutating func required(_ fields: [String: SourceNode], _ key: String, path: String, what: String, node: SourceNode) -> String? {
+        guard fields[key] != nil else {
+            error("missing_field", "\(what) needs '\(key)'", path: "\(path).\(key)", mark: node.mark)
+            return nil
+        }
+        return string(fields[key], path: "\(path).\(key)")
+    }
+
+    mutating func table(_ node: SourceNode, path: String) -> TableDefinition? {
+        let allowed = ["name", "renamed_from", "comment", "columns", "primary_key", "unique", "checks",
+                       "foreign_keys", "indexes", "rls", "grants"]
+        guard let fields = fields(node, path: path, what: "a table", allowed: allowed) else { return nil }
+        guard let name = required(fields, "name", path: path, what: "a table", node: node) else { return nil }
+        var columns: [ColumnDefinition] = []
+        if fields["columns"] == nil {
+            error("missing_field", "table '\(name)' needs 'columns'", path: "\(path).columns", mark: node.mark)
+        }
+        for (index, item) in (list(fields["columns"], path: "\(path).columns") ?? []).enumerated() {
+            if let column = column(item, path: "\(path).columns[\(index)]") { columns.append(column) }
+        }
+        var unique: [UniqueDefinition] = []
+        for (index, item) in (list(fields["unique"], path: "\(path).unique") ?? []).enumerated() {
+            let itemPath = "\(path).unique[\(index)]"
+            guard let f = self.fields(item, path: itemPath, what: "a unique constraint", allowed: ["columns", "name"]) else { continue }
+            let cols = strings(f["columns"], path: "\(itemPath).columns")
+            if cols == nil { error("missing_field", "a unique constraint needs 'columns'", path: "\(itemPath).columns", mark: item.mark) }
+            unique.append(UniqueDefinition(columns: cols ?? [], name: string(f["name"], path: "\(itemPath).name"), origin: origin(itemPath, item)))
+        }
+        var checks: [CheckDefinition] = []
+        for (index, item) in (list(fields["checks"], path: "\(path).checks") ?? []).enumerated() {
+            let itemPath = "\(path).checks[\(index)]"
+            guard let f = self.fields(item, path: itemPath, what: "a check constraint", allowed: ["name", "expression"]) else { continue }
+            guard let expression = required(f, "expression", path: itemPath, what: "a check constraint", node: item) else { continue }
+            checks.append(CheckDefinition(name: string(f["name"], path: "\(itemPath).name"), expression: expression, origin: origin(itemPath, item)))
+        }
+        var foreignKeys: [ForeignKeyDefinition] = []
+        for (index, item) in (list(fields["foreign_keys"], path: "\(path).foreign_keys") ?? []).enumerated() {
+            if let fk = foreignKey(item, path: "\(path).foreign_keys[\(index)]") { foreignKeys.append(fk) }
+        }
+        var indexes: [IndexDefinition] = []
+        for (index, item) in (list(fields["indexes"], path: "\(path).indexes") ?? []).enumerated() {
+            if let definition = indexDefinition(item, path: "\(path).indexes[\(index)]") { indexes.append(definition) }
+        }
+        var grants: [(role: String, privileges: [String])]?
+        if let grantsNode = fields["grants"] {
+            if case .mapping(let pairs, _) = grantsNode {
+                record("\(path).grants", grantsNode)
+                grants = []
+                for pair in pairs {
+                    let grantPath = "\(path).grants.\(pair.key)"
+                    if pair.value.isNull {
+                        grants?.append((pair.key, []))
+                    } else if let privileges = strings(pair.value, path: grantPath) {
+                        grants?.append((pair.key, privileges))
+                    }
+                }
+            } else {
+                error("bad_value", "expected grants as a mapping of role to privileges, found \(grantsNode.kindName)", path: "\(path).grants", mark: grantsNode.mark)
+            }
+        }
+        return TableDefinition(
+            name: name,
+            renamedFrom: string(fields["renamed_from"], path: "\(path).renamed_from"),
+            comment: string(fields["comment"], path: "\(path).comment"),
+            columns: columns,
+            primaryKey: strings(fields["primary_key"], path: "\(path).primary_key"),
+            unique: unique, checks: checks, foreignKeys: foreignKeys, indexes: indexes,
+            rls: fields["rls"].flatMap { rls($0, path: "\(path).rls") } ?? RLSDefinition(),
+            grants: grants, origin: origin(path, node))
+    }
+
+    mutating func column(_ node: SourceNode, path: String) -> ColumnDefinition? {
+        let allowed = ["name", "type", "nullable", "primary_key", "default", "unique", "check", "renamed_from",
+                       "comment", "references", "identity"]
+        guard let fields = fields(node, path: path, what: "a column", allowed: allowed) else { return nil }
+        guard let name = required(fields, "name", path: path, what: "a column", node: node) else { return nil }
+        if fields["type"] == nil {
+            error("missing_field", "column '\(name)' needs a 'type'", path: "\(path).type", mark: node.mark)
+        }
+        var column = ColumnDefinition(
+            name: name, type: string(fields["type"], path: "\(path).type") ?? "",
+            origin: origin(path, node))
+        column.nullable = bool(fields["nullable"], path: "\(path).nullable")
+        column.primaryKey = bool(fields["primary_key"], path: "\(path).primary_key") ?? false
+        column.defaultExpression = string(fields["default"], path: "\(path).default")
+        column.unique = bool(fields["unique"], path: "\(path).unique") ?? false
+        column.check = string(fields["check"], path: "\(path).check")
+        column.renamedFrom = string(fields["renamed_from"], path: "\(path).renamed_from")
+        column.comment = string(fields["comment"], path: "\(path).comment")
+        column.identity = choice(fields["identity"], path: "\(path).identity", as: ColumnDefinition.Identity.self)
+        if let referenceNode = fields["references"] {
+            let refPath = "\(path).references"
+            if let f = self.fields(referenceNode, path: refPath, what: "a column reference", allowed: ["table", "column", "on_delete", "on_update"]) {
+                if let table = required(f, "table", path: refPath, what: "a reference", node: referenceNode) {
+                    column.references = ColumnReference(
+                        table: table,
+                        column: string(f["column"], path: "\(refPath).column") ?? "id",
+                        onDelete: choice(f["on_delete"], path: "\(refPath).on_delete", as: ReferentialAction.self) ?? .noAction,
+                        onUpdate: choice(f["on_update"], path: "\(refPath).on_update", as: ReferentialAction.self) ?? .noAction,
+                        origin: origin(refPath, referenceNode))
+                }
+            }
+        }
+        return column
+    }
+
+    mutating func foreignKey(_ node: SourceNode, path: String) -> ForeignKeyDefinition? {
+        guard let fields = fields(node, path: path, what: "a foreign key", allowed: ["name", "columns", "references", "on_delete", "on_update"]) else { return nil }
+        let columns = strings(fields["columns"], path: "\(path).columns")
+        if columns == nil { error("missing_field", "a foreign key needs 'columns'", path: "\(path).columns", mark: node.mark) }
+        guard let referenceNode = fields["references"] else {
+            error("missing_field", "a foreign key needs 'references: {table, columns}'", path: "\(path).references", mark: node.mark)
+            return nil
+        }
+        let refPath = "\(path).references"
+        guard let f = self.fields(referenceNode, path: refPath, what: "a foreign key reference", allowed: ["table", "columns"]),
+              let table = required(f, "table", path: refPath, what: "a foreign key reference", node: referenceNode)
+        else { return nil }
+        let referenced = strings(f["columns"], path: "\(refPath).columns")
+        if referenced == nil { error("missing_field", "a foreign key reference needs 'columns'", path: "\(refPath).columns", mark: referenceNode.mark) }
+        return ForeignKeyDefinition(
+            name: string(fields["name"], path: "\(path).name"), columns: columns ?? [],
+            referencedTable: table, referencedColumns: referenced ?? [],
+            onDelete: choice(fields["on_delete"], path: "\(path).on_delete", as: ReferentialAction.self) ?? .noAction,
+            onUpdate: choice(fields["on_update"], path: "\(path).on_update", as: ReferentialAction.self) ?? .noAction,
+            origin: origin(path, node))
+    }
+
+    mutating func indexDefinition(_ node: SourceNode, path: String) -> IndexDefinition? {
+        guard let fields = fields(node, path: path, what: "an index", allowed: ["columns", "expression", "name", "unique", "using", "where"]) else { return nil }
+        return IndexDefinition(
+            columns: strings(fields["columns"], path: "\(path).columns"),
+            expression: string(fields["expression"], path: "\(path).expression"),
+            name: string(fields["name"], path: "\(path).name"),
+            unique: bool(fields["unique"], path: "\(path).unique") ?? false,
+            method: choice(fields["using"], path: "\(path).using", as: IndexMethod.self) ?? .btree,
+            predicate: string(fields["where"], path: "\(path).where"),
+            origin: origin(path, node))
+    }
+
+    mutating func rls(_ node: SourceNode, path: String) -> RLSDefinition? {
+        guard let fields = fields(node, path: path, what: "the rls block", allowed: ["enabled", "force", "tenant_policies", "policies"]) else { return nil }
+        var rls = RLSDefinition()
+        rls.origin = origin(path, node)
+        rls.enabled = bool(fields["enabled"], path: "\(path).enabled") ?? true
+        rls.force = bool(fields["force"], path: "\(path).force") ?? false
+        if let modeNode = fields["tenant_policies"] {
+            let modePath = "\(path).tenant_policies"
+            record(modePath, modeNode)
+            if case .scalar(let scalar) = modeNode, let mode = TenantPolicyMode(rawValue: scalar.text.lowercased()) {
+                rls.tenantPolicies = mode
+            } else {
+                error("invalid_value", "tenant_policies is auto, true or false, found \(describe(modeNode))", path: modePath, mark: modeNode.mark)
+            }
+        }
+        for (index, item) in (list(fields["policies"], path: "\(path).policies") ?? []).enumerated() {
+            let itemPath = "\(path).policies[\(index)]"
+            guard let f = self.fields(item, path: itemPath, what: "a policy", allowed: ["name", "command", "roles", "permissive", "using", "with_check"]),
+                  let name = required(f, "name", path: itemPath, what: "a policy", node: item)
+            else { continue }
+            rls.policies.append(PolicyDefinition(
+                name: name,
+                command: choice(f["command"], path: "\(itemPath).command", as: PolicyCommand.self) ?? .all,
+                roles: strings(f["roles"], path: "\(itemPath).roles") ?? ["authenticated"],
+                permissive: bool(f["permissive"], path: "\(itemPath).permissive") ?? true,
+                using: string(f["using"], path: "\(itemPath).using"),
+                withCheck: string(f["with_check"], path: "\(itemPath).with_check"),
+                origin: origin(itemPath, item)))
+        }
+        return rls
+    }
+}
+
+/// The allowed word closest to a typo, when it is close enough to be a likely intent.
+func closest(_ word: String, in options: [String]) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, ca) in a.enumerated() {
+            var current = [i + 1]
+            for (j, cb) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+    let letters = Array(word)
+    let best = options.map { ($0, distance(letters, Array($0))) }.min { $0.1 < $1.1 }
+    guard let best, best.1 <= max(2, word.count / 3) else { return nil }
+    return best.0
+}

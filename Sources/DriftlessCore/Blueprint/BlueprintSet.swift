@@ -1,0 +1,73 @@
+import Crypto
+import Foundation
+
+/// One blueprint file as read from a directory, a commit or a request.
+public struct BlueprintSource: Sendable {
+    /// Path relative to the blueprint directory, with `/` separators.
+    public var path: String
+    /// How messages name the file (`examples/saas/blueprints/projects.yaml`); defaults to `path`.
+    public var displayPath: String
+    public var contents: Data
+
+    public init(path: String, displayPath: String? = nil, contents: Data) {
+        self.path = path
+        self.displayPath = displayPath ?? path
+        self.contents = contents
+    }
+
+    public init(path: String, displayPath: String? = nil, text: String) {
+        self.init(path: path, displayPath: displayPath, contents: Data(text.utf8))
+    }
+}
+
+/// All documents of one revision, validated together.
+public struct BlueprintSet: Sendable {
+    public var documents: [Blueprint]
+    /// Errors and warnings from every file, in file order.
+    public var diagnostics: [Diagnostic]
+    /// How many files were read.
+    public var fileCount: Int
+    /// SHA-256 (hex) of the canonical JSON of all documents, in path order.
+    public var payloadHash: String
+
+    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
+    public var isValid: Bool { errors.isEmpty }
+
+    /// Whether a path (relative to the blueprint directory) is a blueprint document:
+    /// `*.json`, `*.yaml`, `*.yml`, with no file or folder on the way starting with `.` or `_`.
+    public static func isBlueprintPath(_ path: String) -> Bool {
+        let components = path.split(separator: "/")
+        guard let last = components.last, !components.contains(where: { $0.hasPrefix(".") || $0.hasPrefix("_") }) else {
+            return false
+        }
+        return last.hasSuffix(".json") || last.hasSuffix(".yaml") || last.hasSuffix(".yml")
+    }
+
+    /// Decodes and validates `sources` (files that are not blueprint paths are ignored).
+    public static func load(_ sources: [BlueprintSource]) -> BlueprintSet {
+        let files = sources.filter { isBlueprintPath($0.path) }.sorted { $0.path < $1.path }
+        var documents: [Blueprint] = []
+        var diagnostics: [Diagnostic] = []
+        var payloads: [JSONValue] = []
+        for file in files {
+            guard let text = String(data: file.contents, encoding: .utf8) else {
+                diagnostics.append(Diagnostic(code: "encoding", message: "the file is not UTF-8 text", file: file.displayPath, path: "$"))
+                continue
+            }
+            let decoded = BlueprintDecoder.decode(file: file.displayPath, text: text)
+            diagnostics += decoded.diagnostics
+            if let blueprint = decoded.blueprint { documents.append(blueprint) }
+            if let json = decoded.json { payloads.append(json) }
+        }
+        // Documents that decoded are validated even when others did not: every error at once.
+        diagnostics += BlueprintValidator.validate(documents)
+        if files.isEmpty {
+            diagnostics.append(Diagnostic(.warning, code: "no_blueprints", message: "no *.json, *.yaml or *.yml files were found"))
+        }
+        let digest = SHA256.hash(data: Data(JSONValue.array(payloads).canonical.utf8))
+        return BlueprintSet(
+            documents: documents, diagnostics: diagnostics, fileCount: files.count,
+            payloadHash: digest.map { String(format: "%02x", $0) }.joined())
+    }
+}

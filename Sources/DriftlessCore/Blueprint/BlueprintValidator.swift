@@ -1,0 +1,472 @@
+import Foundation
+
+/// The static rules of blueprint.md, over all documents of a revision at once. Every problem
+/// is reported, each with file, line, column, JSON path, code and sentence.
+public enum BlueprintValidator {
+    /// Schemas Supabase owns; a blueprint never manages them.
+    public static let reservedSchemas: Set<String> = [
+        "auth", "storage", "realtime", "extensions", "graphql", "graphql_public", "vault", "pgsodium",
+        "pgsodium_masks", "supabase_functions", "supabase_migrations", "cron", "net", "pgbouncer",
+        "information_schema",
+    ]
+
+    static let integerTypes: Set<String> = ["smallint", "integer", "bigint", "int", "int2", "int4", "int8"]
+    static let builtinTypes: Set<String> = [
+        "smallint", "integer", "bigint", "int", "int2", "int4", "int8", "real", "float", "float4", "float8",
+        "double precision", "numeric", "decimal", "money", "text", "varchar", "character varying", "char",
+        "character", "bpchar", "name", "bytea", "boolean", "bool", "date", "time", "timetz", "timestamp",
+        "timestamptz", "time with time zone", "time without time zone", "timestamp with time zone",
+        "timestamp without time zone", "interval", "uuid", "json", "jsonb", "xml", "inet", "cidr", "macaddr",
+        "macaddr8", "point", "line", "lseg", "box", "path", "polygon", "circle", "tsvector", "tsquery", "bit",
+        "varbit", "bit varying", "int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange",
+        "int4multirange", "int8multirange", "nummultirange", "tsmultirange", "tstzmultirange", "datemultirange",
+        "oid", "regclass", "regtype", "pg_lsn", "txid_snapshot", "pg_snapshot",
+    ]
+    static let privileges: Set<String> = ["select", "insert", "update", "delete", "truncate", "references", "trigger", "all"]
+
+    /// Validates decoded documents; returns every error and warning.
+    public static func validate(_ blueprints: [Blueprint]) -> [Diagnostic] {
+        var context = Context(blueprints: blueprints)
+        context.run()
+        return context.diagnostics
+    }
+
+    /// Resolves `name` or `schema.name` against the document's schema.
+    public static func qualify(_ reference: String, defaultSchema: String) -> QualifiedName {
+        let parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
+        return parts.count == 2 ? QualifiedName(schema: parts[0], name: parts[1]) : QualifiedName(schema: defaultSchema, name: reference)
+    }
+
+    /// Whether `table` is a tenant table under `tenancy`.
+    public static func isTenantTable(_ table: TableDefinition, tenancy: Tenancy) -> Bool {
+        table.rls.tenantPolicies != .never && table.columns.contains { $0.name == tenancy.column }
+    }
+
+    /// The base type name of a type expression: `varchar(80)[]` → `varchar`, `public.mood` → `public.mood`.
+    static func baseType(_ type: String) -> String {
+        var text = type.trimmingCharacters(in: .whitespaces).lowercased()
+        while text.hasSuffix("[]") { text = String(text.dropLast(2)).trimmingCharacters(in: .whitespaces) }
+        if let paren = text.firstIndex(of: "(") {
+            // `timestamp(3) with time zone`: drop the modifier but keep the words after it.
+            let after = text[text.index(after: paren)...].drop(while: { $0 != ")" }).dropFirst()
+            text = (String(text[..<paren]) + after).trimmingCharacters(in: .whitespaces)
+        }
+        return text.split(separator: " ").joined(separator: " ")
+    }
+}
+
+/// A schema-qualified name.
+public struct QualifiedName: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    public var schema: String
+    public var name: String
+    public init(schema: String, name: String) {
+        self.schema = schema
+        self.name = name
+    }
+    public var description: String { "\(schema).\(name)" }
+    /// `"schema"."name"`, quoted for SQL.
+    public var sql: String { "\(quoteIdentifier(schema)).\(quoteIdentifier(name))" }
+    public static func < (lhs: QualifiedName, rhs: QualifiedName) -> Bool { (lhs.schema, lhs.name) < (rhs.schema, rhs.name) }
+}
+
+/// Double-quotes an identifier for SQL text.
+public func quoteIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
+
+private struct Context {
+    let blueprints: [Blueprint]
+    var diagnostics: [Diagnostic] = []
+    /// Every table of every document, by qualified name (first definition wins).
+    var tables: [QualifiedName: (table: TableDefinition, blueprint: Blueprint)] = [:]
+    var enums: [QualifiedName: (definition: EnumDefinition, blueprint: Blueprint)] = [:]
+    var managedSchemas: Set<String> = []
+
+    init(blueprints: [Blueprint]) { self.blueprints = blueprints }
+
+    mutating func error(_ code: String, _ message: String, _ blueprint: Blueprint, _ path: String) {
+        diagnostics.append(Diagnostic(code: code, message: message, at: blueprint.origin(at: path)))
+    }
+
+    mutating func warning(_ code: String, _ message: String, _ blueprint: Blueprint, _ path: String) {
+        diagnostics.append(Diagnostic(.warning, code: code, message: message, at: blueprint.origin(at: path)))
+    }
+
+    mutating func name(_ name: String, _ blueprint: Blueprint, _ path: String) {
+        if let problem = Naming.problem(with: name) {
+            error(name.utf8.count > Naming.maximumBytes ? "name_too_long" : "invalid_name", problem, blueprint, path)
+        }
+    }
+
+    mutating func sql(_ text: String?, _ blueprint: Blueprint, _ path: String) {
+        guard let text, let problem = SQLFragment.problem(in: text) else { return }
+        error(problem.code, problem.message, blueprint, path)
+    }
+
+    mutating func generated(_ name: String, what: String, _ blueprint: Blueprint, _ path: String) {
+        if name.utf8.count > Naming.maximumBytes {
+            error("generated_name_too_long",
+                  "the generated \(what) name '\(name)' is \(name.utf8.count) bytes, over PostgreSQL's \(Naming.maximumBytes); give it an explicit 'name' (or a shorter table name)",
+                  blueprint, path)
+        }
+    }
+
+    // MARK: - Run
+
+    mutating func run() {
+        // First pass: collect tables and enums across files, reporting duplicates with both places.
+        for blueprint in blueprints {
+            managedSchemas.insert(blueprint.schema)
+            for (index, definition) in blueprint.enums.enumerated() {
+                let key = QualifiedName(schema: blueprint.schema, name: definition.name)
+                if let first = enums[key] {
+                    error("duplicate_enum",
+                          "enum \(key) is defined twice: at \(first.definition.origin.location) and here",
+                          blueprint, "$.enums[\(index)].name")
+                } else {
+                    enums[key] = (definition, blueprint)
+                }
+            }
+            for (index, table) in blueprint.tables.enumerated() {
+                let key = QualifiedName(schema: blueprint.schema, name: table.name)
+                if let first = tables[key] {
+                    error("duplicate_table",
+                          "table \(key) is defined twice: at \(first.table.origin.location) and here",
+                          blueprint, "$.tables[\(index)].name")
+                } else {
+                    tables[key] = (table, blueprint)
+                }
+            }
+        }
+        for blueprint in blueprints { document(blueprint) }
+        relationNames()
+    }
+
+    mutating func document(_ blueprint: Blueprint) {
+        if blueprint.version != 1 && blueprint.positions["$.version"] != nil {
+            error("unsupported_version", "version \(blueprint.version) is not supported; this Driftless reads version 1", blueprint, "$.version")
+        }
+        if blueprint.positions["$.tenant_id"] != nil && UUID(uuidString: blueprint.tenantID) == nil {
+            error("invalid_uuid", "tenant_id '\(blueprint.tenantID)' is not a UUID (like 7b0e2f8a-5c1d-4e8f-9a2b-3c4d5e6f7a8b)", blueprint, "$.tenant_id")
+        }
+        name(blueprint.schema, blueprint, "$.schema")
+        if BlueprintValidator.reservedSchemas.contains(blueprint.schema) || blueprint.schema.hasPrefix("pg_")
+            || blueprint.schema.hasPrefix("supabase_") || blueprint.schema == "driftless" {
+            error("reserved_schema", "schema '\(blueprint.schema)' belongs to Supabase or Driftless and is never managed", blueprint, "$.schema")
+        }
+        tenancy(blueprint)
+        for (index, definition) in blueprint.enums.enumerated() {
+            let path = "$.enums[\(index)]"
+            name(definition.name, blueprint, "\(path).name")
+            var seen: Set<String> = []
+            for (valueIndex, value) in definition.values.enumerated() {
+                let valuePath = "\(path).values[\(valueIndex)]"
+                if value.isEmpty {
+                    error("invalid_enum_value", "an enum label cannot be empty", blueprint, valuePath)
+                } else if value.utf8.count > Naming.maximumBytes {
+                    error("name_too_long", "enum label '\(value)' is \(value.utf8.count) bytes; PostgreSQL allows \(Naming.maximumBytes)", blueprint, valuePath)
+                }
+                if !seen.insert(value).inserted {
+                    error("duplicate_enum_value", "enum '\(definition.name)' lists '\(value)' twice", blueprint, valuePath)
+                }
+            }
+        }
+        for (index, table) in blueprint.tables.enumerated() {
+            self.table(table, blueprint, "$.tables[\(index)]")
+        }
+    }
+
+    mutating func tenancy(_ blueprint: Blueprint) {
+        let tenancy = blueprint.tenancy
+        name(tenancy.column, blueprint, "$.tenancy.column")
+        let segments = tenancy.claim.split(separator: ".", omittingEmptySubsequences: false)
+        if tenancy.claim.isEmpty || segments.contains(where: { $0.isEmpty || !$0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }) {
+            error("invalid_claim", "claim '\(tenancy.claim)' must be a dotted path of JWT keys, like app_metadata.tenant_id", blueprint, "$.tenancy.claim")
+        } else if segments.first == "user_metadata" || segments.first == "raw_user_meta_data" {
+            error("user_metadata_claim",
+                  "claim '\(tenancy.claim)' is under user_metadata, which every user can write for themselves; put the tenant in app_metadata",
+                  blueprint, "$.tenancy.claim")
+        }
+        for (index, role) in tenancy.roles.enumerated() { name(role, blueprint, "$.tenancy.roles[\(index)]") }
+        if tenancy.roles.isEmpty && blueprint.positions["$.tenancy.roles"] != nil {
+            error("invalid_value", "tenancy.roles cannot be empty", blueprint, "$.tenancy.roles")
+        }
+        sql(tenancy.expression, blueprint, "$.tenancy.expression")
+    }
+
+    mutating func table(_ table: TableDefinition, _ blueprint: Blueprint, _ path: String) {
+        name(table.name, blueprint, "\(path).name")
+        if let previous = table.renamedFrom {
+            name(previous, blueprint, "\(path).renamed_from")
+            if previous == table.name {
+                error("invalid_rename", "renamed_from names the table itself", blueprint, "\(path).renamed_from")
+            } else if tables[QualifiedName(schema: blueprint.schema, name: previous)] != nil {
+                error("invalid_rename", "renamed_from '\(previous)' is still defined as a table of its own", blueprint, "\(path).renamed_from")
+            }
+        }
+        if table.columns.isEmpty && blueprint.positions["\(path).columns"] != nil {
+            error("no_columns", "table '\(table.name)' has no columns", blueprint, "\(path).columns")
+        }
+        var columnNames: Set<String> = []
+        for (index, column) in table.columns.enumerated() {
+            let columnPath = "\(path).columns[\(index)]"
+            if !columnNames.insert(column.name).inserted {
+                error("duplicate_column", "column '\(column.name)' appears twice in table '\(table.name)'", blueprint, "\(columnPath).name")
+            }
+            self.column(column, table, blueprint, columnPath)
+        }
+        for (index, column) in table.columns.enumerated() where column.renamedFrom != nil && columnNames.contains(column.renamedFrom!) {
+            error("invalid_rename", "renamed_from '\(column.renamedFrom!)' is still a column of '\(table.name)'", blueprint, "\(path).columns[\(index)].renamed_from")
+        }
+
+        func checkColumns(_ columns: [String], _ listPath: String, what: String) {
+            if columns.isEmpty {
+                error("invalid_value", "\(what) needs at least one column", blueprint, listPath)
+            }
+            for (index, column) in columns.enumerated() where !columnNames.contains(column) {
+                error("unknown_column", "\(what) names column '\(column)', which table '\(table.name)' does not have", blueprint, "\(listPath)[\(index)]")
+            }
+        }
+
+        let columnPrimaryKeys = table.columns.filter(\.primaryKey)
+        if let primaryKey = table.primaryKey {
+            if !columnPrimaryKeys.isEmpty {
+                error("primary_key_conflict", "table '\(table.name)' declares its primary key twice: 'primary_key: true' on a column and 'primary_key: [...]' on the table; keep one form", blueprint, "\(path).primary_key")
+            }
+            checkColumns(primaryKey, "\(path).primary_key", what: "the primary key")
+            for column in table.columns where primaryKey.contains(column.name) && column.nullable == true {
+                error("nullable_primary_key", "column '\(column.name)' is in the primary key, so it cannot be nullable", blueprint, "\(column.origin.path).nullable")
+            }
+        } else if columnPrimaryKeys.count > 1 {
+            error("primary_key_conflict", "more than one column says 'primary_key: true'; use 'primary_key: [a, b]' on the table for a composite key", blueprint, "\(columnPrimaryKeys[1].origin.path).primary_key")
+        }
+        generated(Naming.primaryKey(table: table.name), what: "primary key", blueprint, "\(path).name")
+
+        for (index, unique) in table.unique.enumerated() {
+            let uniquePath = "\(path).unique[\(index)]"
+            checkColumns(unique.columns, "\(uniquePath).columns", what: "a unique constraint")
+            if let name = unique.name { self.name(name, blueprint, "\(uniquePath).name") } else {
+                generated(Naming.unique(table: table.name, columns: unique.columns), what: "unique constraint", blueprint, uniquePath)
+            }
+        }
+        for (index, check) in table.checks.enumerated() {
+            let checkPath = "\(path).checks[\(index)]"
+            if let name = check.name { self.name(name, blueprint, "\(checkPath).name") } else {
+                generated(Naming.tableCheck(table: table.name, ordinal: index), what: "check constraint", blueprint, checkPath)
+            }
+            sql(check.expression, blueprint, "\(checkPath).expression")
+        }
+        for (index, foreignKey) in table.foreignKeys.enumerated() {
+            let fkPath = "\(path).foreign_keys[\(index)]"
+            checkColumns(foreignKey.columns, "\(fkPath).columns", what: "a foreign key")
+            if let name = foreignKey.name { self.name(name, blueprint, "\(fkPath).name") } else {
+                generated(Naming.foreignKey(table: table.name, columns: foreignKey.columns), what: "foreign key", blueprint, fkPath)
+            }
+            if foreignKey.columns.count != foreignKey.referencedColumns.count {
+                error("reference_arity", "the foreign key has \(foreignKey.columns.count) column(s) but references \(foreignKey.referencedColumns.count)", blueprint, "\(fkPath).references.columns")
+            }
+            reference(
+                foreignKey.referencedTable, columns: foreignKey.referencedColumns, blueprint, "\(fkPath).references",
+                columnPath: { "\(fkPath).references.columns[\($0)]" })
+        }
+        for (index, definition) in table.indexes.enumerated() {
+            let indexPath = "\(path).indexes[\(index)]"
+            switch (definition.columns, definition.expression) {
+            case (nil, nil):
+                error("index_definition", "an index needs 'columns' or 'expression'", blueprint, indexPath)
+            case (.some, .some):
+                error("index_definition", "an index takes 'columns' or 'expression', not both", blueprint, indexPath)
+            case (.some(let columns), nil):
+                checkColumns(columns, "\(indexPath).columns", what: "an index")
+                if definition.name == nil {
+                    generated(Naming.index(table: table.name, columns: columns), what: "index", blueprint, indexPath)
+                }
+            case (nil, .some(let expression)):
+                sql(expression, blueprint, "\(indexPath).expression")
+                if definition.name == nil {
+                    generated(Naming.expressionIndex(table: table.name, expression: expression), what: "index", blueprint, indexPath)
+                }
+            }
+            if let name = definition.name { self.name(name, blueprint, "\(indexPath).name") }
+            sql(definition.predicate, blueprint, "\(indexPath).where")
+        }
+        rls(table, blueprint, path, columnNames: columnNames)
+        if let grants = table.grants {
+            var roles: Set<String> = []
+            for grant in grants {
+                let grantPath = "\(path).grants.\(grant.role)"
+                name(grant.role, blueprint, grantPath)
+                if !roles.insert(grant.role).inserted {
+                    error("duplicate_grant", "role '\(grant.role)' appears twice in grants", blueprint, grantPath)
+                }
+                for (index, privilege) in grant.privileges.enumerated() where !BlueprintValidator.privileges.contains(privilege) {
+                    error("invalid_privilege", "'\(privilege)' is not a table privilege (select, insert, update, delete, truncate, references, trigger, all)", blueprint, "\(grantPath)[\(index)]")
+                }
+            }
+        }
+    }
+
+    mutating func column(_ column: ColumnDefinition, _ table: TableDefinition, _ blueprint: Blueprint, _ path: String) {
+        name(column.name, blueprint, "\(path).name")
+        if let previous = column.renamedFrom {
+            name(previous, blueprint, "\(path).renamed_from")
+            if previous == column.name { error("invalid_rename", "renamed_from names the column itself", blueprint, "\(path).renamed_from") }
+        }
+        type(column.type, blueprint, "\(path).type")
+        sql(column.defaultExpression, blueprint, "\(path).default")
+        sql(column.check, blueprint, "\(path).check")
+        if column.primaryKey && column.nullable == true {
+            error("nullable_primary_key", "column '\(column.name)' is a primary key, so it cannot be nullable", blueprint, "\(path).nullable")
+        }
+        if let identity = column.identity {
+            if !BlueprintValidator.integerTypes.contains(BlueprintValidator.baseType(column.type)) {
+                error("bad_identity", "identity columns must be smallint, integer or bigint, not '\(column.type)'", blueprint, "\(path).identity")
+            }
+            if column.defaultExpression != nil {
+                error("identity_with_default", "column '\(column.name)' is identity \(identity.rawValue) and also has a default; keep one", blueprint, "\(path).default")
+            }
+        }
+        if column.unique { generated(Naming.unique(table: table.name, columns: [column.name]), what: "unique constraint", blueprint, "\(path).unique") }
+        if column.check != nil { generated(Naming.columnCheck(table: table.name, column: column.name), what: "check constraint", blueprint, "\(path).check") }
+        if let reference = column.references {
+            generated(Naming.foreignKey(table: table.name, columns: [column.name]), what: "foreign key", blueprint, "\(path).references")
+            self.reference(
+                reference.table, columns: [reference.column], blueprint, "\(path).references",
+                columnPath: { _ in "\(path).references.column" })
+        }
+    }
+
+    mutating func type(_ type: String, _ blueprint: Blueprint, _ path: String) {
+        let trimmed = type.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else {
+            error("bad_type", "the type is empty", blueprint, path)
+            return
+        }
+        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ (),[].\"")
+        if trimmed.unicodeScalars.contains(where: { !allowed.contains($0) }) || SQLFragment.problem(in: trimmed) != nil {
+            error("bad_type", "'\(type)' is not a type expression (letters, digits, '_', spaces, (n,m) and [] only)", blueprint, path)
+            return
+        }
+        let base = BlueprintValidator.baseType(trimmed)
+        if ["serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"].contains(base) {
+            error("bad_type", "'\(type)' creates a hidden sequence Driftless cannot compare; use integer or bigint with 'identity: by_default'", blueprint, path)
+            return
+        }
+        if base.contains(".") {
+            let name = BlueprintValidator.qualify(base, defaultSchema: blueprint.schema)
+            if managedSchemas.contains(name.schema) && enums[name] == nil {
+                error("unknown_enum", "type '\(type)' names \(name), which is not an enum of the blueprints", blueprint, path)
+            }
+        } else if !BlueprintValidator.builtinTypes.contains(base) && enums[QualifiedName(schema: blueprint.schema, name: base)] == nil {
+            warning("unknown_type", "'\(type)' is neither a built-in type nor an enum of these blueprints; the server will check it (an extension type?)", blueprint, path)
+        }
+    }
+
+    /// `columnPath` gives the JSON path of the i-th referenced column.
+    mutating func reference(
+        _ reference: String, columns: [String], _ blueprint: Blueprint, _ path: String, columnPath: (Int) -> String
+    ) {
+        let target = BlueprintValidator.qualify(reference, defaultSchema: blueprint.schema)
+        if let (table, _) = tables[target] {
+            let names = Set(table.columns.map(\.name))
+            for (index, column) in columns.enumerated() where !names.contains(column) {
+                error("unknown_reference", "\(target) has no column '\(column)'", blueprint, columnPath(index))
+            }
+        } else if managedSchemas.contains(target.schema) {
+            error("unknown_reference", "table '\(reference)' is not defined by any blueprint (write schema.table for a table outside them, like auth.users)", blueprint, "\(path).table")
+        }
+    }
+
+    mutating func rls(_ table: TableDefinition, _ blueprint: Blueprint, _ path: String, columnNames: Set<String>) {
+        let rls = table.rls
+        let tenantColumn = blueprint.tenancy.column
+        let isTenant = BlueprintValidator.isTenantTable(table, tenancy: blueprint.tenancy)
+        if rls.tenantPolicies == .required && !columnNames.contains(tenantColumn) {
+            error("tenant_column_missing", "tenant_policies is true but table '\(table.name)' has no '\(tenantColumn)' column", blueprint, "\(path).rls.tenant_policies")
+        }
+        if !rls.enabled {
+            if isTenant {
+                error("tenant_rls_disabled", "'\(table.name)' is a tenant table, so RLS cannot be disabled (set tenant_policies: false to opt out)", blueprint, "\(path).rls.enabled")
+            } else {
+                warning("rls_disabled", "RLS is disabled on '\(table.name)': in public, Supabase's Data API then serves every row to anyone with the anon key", blueprint, "\(path).rls.enabled")
+            }
+        }
+        var policyNames: Set<String> = []
+        if isTenant {
+            for command in [PolicyCommand.select, .insert, .update, .delete] {
+                let generatedName = Naming.tenantPolicy(table: table.name, command: command)
+                policyNames.insert(generatedName)
+                generated(generatedName, what: "tenant policy", blueprint, "\(path).name")
+            }
+            let generatedIndex = Naming.index(table: table.name, columns: [tenantColumn])
+            generated(generatedIndex, what: "tenancy index", blueprint, "\(path).name")
+        }
+        for (index, policy) in rls.policies.enumerated() {
+            let policyPath = "\(path).rls.policies[\(index)]"
+            name(policy.name, blueprint, "\(policyPath).name")
+            if !policyNames.insert(policy.name).inserted {
+                error("duplicate_policy", "policy '\(policy.name)' is defined twice on '\(table.name)' (generated tenant policies count)", blueprint, "\(policyPath).name")
+            }
+            for (roleIndex, role) in policy.roles.enumerated() where role != "public" {
+                name(role, blueprint, "\(policyPath).roles[\(roleIndex)]")
+            }
+            sql(policy.using, blueprint, "\(policyPath).using")
+            sql(policy.withCheck, blueprint, "\(policyPath).with_check")
+            if policy.command == .insert && policy.using != nil {
+                error("invalid_policy", "an INSERT policy takes only with_check (PostgreSQL refuses USING for INSERT)", blueprint, "\(policyPath).using")
+            }
+            if (policy.command == .select || policy.command == .delete) && policy.withCheck != nil {
+                error("invalid_policy", "a \(policy.command.rawValue.uppercased()) policy takes only using (PostgreSQL refuses WITH CHECK for it)", blueprint, "\(policyPath).with_check")
+            }
+            if policy.using == nil && policy.withCheck == nil {
+                error("invalid_policy", "policy '\(policy.name)' needs using or with_check", blueprint, policyPath)
+            }
+        }
+    }
+
+    /// Tables, indexes and the indexes behind primary keys and unique constraints share one
+    /// namespace per schema; constraint names must be unique per table.
+    mutating func relationNames() {
+        var relations: [QualifiedName: String] = [:]
+        for blueprint in blueprints {
+            for (tableIndex, table) in blueprint.tables.enumerated() {
+                let path = "$.tables[\(tableIndex)]"
+                func claim(_ name: String, _ what: String, _ at: String) {
+                    let key = QualifiedName(schema: blueprint.schema, name: name)
+                    if let other = relations[key] {
+                        error("duplicate_name", "\(what) name '\(name)' is already used by \(other) in schema \(blueprint.schema)", blueprint, at)
+                    } else {
+                        relations[key] = "\(what) at \(blueprint.origin(at: at).location)"
+                    }
+                }
+                guard tables[QualifiedName(schema: blueprint.schema, name: table.name)]?.table.origin == table.origin else { continue }
+                claim(table.name, "table", "\(path).name")
+                if table.primaryKey != nil || table.columns.contains(where: \.primaryKey) {
+                    claim(Naming.primaryKey(table: table.name), "primary key", "\(path).primary_key")
+                }
+                for (index, column) in table.columns.enumerated() where column.unique {
+                    claim(Naming.unique(table: table.name, columns: [column.name]), "unique constraint", "\(path).columns[\(index)].unique")
+                }
+                for (index, unique) in table.unique.enumerated() {
+                    claim(unique.name ?? Naming.unique(table: table.name, columns: unique.columns), "unique constraint", "\(path).unique[\(index)]")
+                }
+                for (index, definition) in table.indexes.enumerated() {
+                    let name = definition.name ?? (definition.columns.map { Naming.index(table: table.name, columns: $0) }
+                        ?? Naming.expressionIndex(table: table.name, expression: definition.expression ?? ""))
+                    claim(name, "index", "\(path).indexes[\(index)]")
+                }
+                var constraints: Set<String> = []
+                var ordinal = 0
+                let names = table.checks.map { check -> String in
+                    defer { ordinal += 1 }
+                    return check.name ?? Naming.tableCheck(table: table.name, ordinal: ordinal)
+                } + table.foreignKeys.map { $0.name ?? Naming.foreignKey(table: table.name, columns: $0.columns) }
+                    + table.columns.filter { $0.check != nil }.map { Naming.columnCheck(table: table.name, column: $0.name) }
+                    + table.columns.filter { $0.references != nil }.map { Naming.foreignKey(table: table.name, columns: [$0.name]) }
+                for name in names where !constraints.insert(name).inserted {
+                    error("duplicate_constraint", "constraint name '\(name)' is used twice on table '\(table.name)'", blueprint, path)
+                }
+            }
+        }
+    }
+}
