@@ -59,8 +59,11 @@ struct SourceParseFailure: Error {
 }
 
 enum SourceParser {
-    /// More nodes than this means an alias bomb or a file far beyond any real schema.
-    static let maximumNodes = 2_000_000
+    /// Without aliases a document has fewer nodes than bytes; aliases may multiply that a
+    /// little (shared column lists), never exponentially. More than this many nodes per byte
+    /// is an alias bomb ("billion laughs") and is refused before it is expanded further.
+    static let maximumNodesPerByte = 20
+    static let maximumNodes = 5_000_000
     /// Deeper than this is no blueprint (the format nests six levels).
     static let maximumDepth = 64
 
@@ -72,10 +75,10 @@ enum SourceParser {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw failure(from: error)
+            throw clamp(failure(from: error), to: text)
         }
         guard let root else { return nil }
-        var budget = maximumNodes
+        var budget = min(maximumNodes, max(10_000, text.utf8.count * maximumNodesPerByte))
         return try convert(root, depth: 0, budget: &budget)
     }
 
@@ -118,7 +121,7 @@ enum SourceParser {
         guard budget >= 0 else {
             throw SourceParseFailure(
                 code: "too_large",
-                message: "the document expands to more than \(maximumNodes) nodes (YAML aliases that multiply?)",
+                message: "the document expands to far more nodes than its size explains (YAML aliases that multiply?); refused",
                 line: node.mark.map(\.line), column: node.mark.map(\.column))
         }
         guard depth <= maximumDepth else {
@@ -149,15 +152,37 @@ enum SourceParser {
         }
     }
 
-    private static func kind(of scalar: Node.Scalar) -> SourceNode.Scalar.Kind {
+    /// YAML 1.1's resolution of plain scalars, written out: the regex resolver costs a
+    /// thousand times more, and the decoder only needs the broad kind.
+    static func kind(of scalar: Node.Scalar) -> SourceNode.Scalar.Kind {
         guard scalar.style == .plain else { return .string }
-        switch Resolver.default.resolveTag(of: .scalar(scalar)) {
-        case .null: return .null
-        case .bool: return .bool
-        case .int: return .int
-        case .float: return .float
-        default: return .string
+        let text = scalar.string
+        switch text {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
+             "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N":
+            return .bool
+        case ".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN": return .float
+        default: break
         }
+        var digits = Substring(text)
+        if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
+        guard let first = digits.first, first.isASCII, first.isNumber || first == "." else { return .string }
+        if digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }) { return .int }
+        if digits.hasPrefix("0x") && digits.dropFirst(2).allSatisfy(\.isHexDigit) && digits.count > 2 { return .int }
+        if Double(digits.replacingOccurrences(of: "_", with: "")) != nil { return .float }
+        return .string
+    }
+
+    /// libyaml reports an unexpected end of input one line past the last; point at the last.
+    private static func clamp(_ failure: SourceParseFailure, to text: String) -> SourceParseFailure {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lastLine = text.hasSuffix("\n") ? lines.count - 1 : lines.count
+        guard let line = failure.line, line > lastLine, lastLine > 0 else { return failure }
+        var clamped = failure
+        clamped.line = lastLine
+        clamped.column = lines[lastLine - 1].count + 1
+        return clamped
     }
 
     private static func failure(from error: YamlError) -> SourceParseFailure {

@@ -1,0 +1,185 @@
+import DriftlessCore
+import Foundation
+import Testing
+
+/// One invalid blueprint set and the diagnostic it must produce.
+struct InvalidCase: CustomTestStringConvertible, Sendable {
+    var name: String
+    var files: [String: String]
+    var code: String
+    var path: String
+    var line: Int?
+    var file = "a.yaml"
+    var messageContains: String?
+    var testDescription: String { name }
+}
+
+private let head = "version: 1\ntenant_id: 7b0e2f8a-5c1d-4e8f-9a2b-3c4d5e6f7a8b\n"
+/// A document whose line 3 is `tables:` and line 4 the table's name; `body` starts at line 5.
+private func table(_ name: String = "t", _ body: String) -> String {
+    head + "tables:\n  - name: \(name)\n" + body
+}
+private let idColumn = "    columns:\n      - {name: id, type: uuid, primary_key: true}\n"  // lines 5-6
+
+private func invalid(
+    _ name: String, _ text: String, _ code: String, _ path: String, line: Int?, contains: String? = nil
+) -> InvalidCase {
+    InvalidCase(name: name, files: ["a.yaml": text], code: code, path: path, line: line, messageContains: contains)
+}
+
+let invalidCases: [InvalidCase] = [
+    // Document level.
+    invalid("version 2", "version: 2\ntenant_id: 7b0e2f8a-5c1d-4e8f-9a2b-3c4d5e6f7a8b\n", "unsupported_version", "$.version", line: 1),
+    invalid("version as a string", "version: \"1\"\ntenant_id: 7b0e2f8a-5c1d-4e8f-9a2b-3c4d5e6f7a8b\n", "bad_value", "$.version", line: 1),
+    invalid("version missing", "tenant_id: 7b0e2f8a-5c1d-4e8f-9a2b-3c4d5e6f7a8b\n", "missing_field", "$.version", line: 1),
+    invalid("tenant_id missing", "version: 1\n", "missing_field", "$.tenant_id", line: 1),
+    invalid("tenant_id not a uuid", "version: 1\ntenant_id: acme-corp\n", "invalid_uuid", "$.tenant_id", line: 2),
+    invalid("schema upper case", head + "schema: Public\n", "invalid_name", "$.schema", line: 3),
+    invalid("schema owned by Supabase", head + "schema: auth\n", "reserved_schema", "$.schema", line: 3),
+    invalid("unknown top-level field", head + "tabels: []\n", "unknown_field", "$.tabels", line: 3, contains: "did you mean 'tables'"),
+    invalid("API-only key in a file", head + "trigger_id: abc\n", "api_only_field", "$.trigger_id", line: 3),
+    invalid("document is a list", "- version: 1\n", "bad_value", "$", line: 1),
+    invalid("empty document", "", "empty_document", "$", line: nil),
+
+    // Names.
+    invalid("table name upper case", table("Projects", idColumn), "invalid_name", "$.tables[0].name", line: 4),
+    invalid("table name 64 bytes", table(String(repeating: "a", count: 64), idColumn), "name_too_long", "$.tables[0].name", line: 4),
+    invalid("table name starting with a digit", table("1t", idColumn), "invalid_name", "$.tables[0].name", line: 4),
+    invalid("column name with a hyphen", table("t", "    columns:\n      - {name: due-date, type: date}\n"), "invalid_name", "$.tables[0].columns[0].name", line: 6),
+    invalid("column name with a confusable Cyrillic a", table("t", "    columns:\n      - {name: n\u{0430}me, type: text}\n"), "invalid_name", "$.tables[0].columns[0].name", line: 6, contains: "U+430"),
+    invalid("enum label 64 bytes", head + "enums:\n  - name: e\n    values: [\(String(repeating: "x", count: 64))]\n", "name_too_long", "$.enums[0].values[0]", line: 5),
+    invalid("generated unique name too long", table(String(repeating: "t", count: 55), "    columns:\n      - {name: reference, type: text, unique: true}\n"), "generated_name_too_long", "$.tables[0].columns[0].unique", line: 6),
+
+    // Duplicates.
+    invalid("duplicate column", table("t", "    columns:\n      - {name: a, type: text}\n      - {name: a, type: int}\n"), "duplicate_column", "$.tables[0].columns[1].name", line: 7),
+    invalid("duplicate table in one file", head + "tables:\n  - name: t\n    columns: [{name: a, type: text}]\n  - name: t\n    columns: [{name: a, type: text}]\n", "duplicate_table", "$.tables[1].name", line: 6),
+    InvalidCase(
+        name: "duplicate table across files names both",
+        files: ["a.yaml": table("t", idColumn), "b.yaml": table("t", idColumn)],
+        code: "duplicate_table", path: "$.tables[0].name", line: 4, file: "b.yaml", messageContains: "a.yaml:4"),
+    InvalidCase(
+        name: "duplicate enum across files",
+        files: ["a.yaml": head + "enums:\n  - {name: mood, values: [ok]}\n", "b.yaml": head + "enums:\n  - {name: mood, values: [ok]}\n"],
+        code: "duplicate_enum", path: "$.enums[0].name", line: 4, file: "b.yaml", messageContains: "a.yaml"),
+    invalid("duplicate enum value", head + "enums:\n  - name: e\n    values: [a, b, a]\n", "duplicate_enum_value", "$.enums[0].values[2]", line: 5),
+    invalid("duplicate key in a mapping", head + "tables:\n  - name: t\n    name: u\n", "duplicate_key", "$", line: 4),
+    invalid("index named like the table", table("t", idColumn + "    indexes:\n      - {columns: [id], name: t}\n"), "duplicate_name", "$.tables[0].indexes[0]", line: 8),
+    invalid("explicit policy clashing with a generated tenant policy",
+            table("t", "    columns:\n      - {name: tenant_id, type: uuid}\n    rls:\n      policies:\n        - {name: t_tenant_select, command: select, using: 'true'}\n"),
+            "duplicate_policy", "$.tables[0].rls.policies[0].name", line: 9),
+
+    // Columns and types.
+    invalid("unknown column field with a suggestion", table("t", "    columns:\n      - name: a\n        type: text\n        nulable: false\n"), "unknown_field", "$.tables[0].columns[0].nulable", line: 8, contains: "did you mean 'nullable'"),
+    invalid("nullable not a boolean", table("t", "    columns:\n      - {name: a, type: text, nullable: maybe}\n"), "bad_value", "$.tables[0].columns[0].nullable", line: 6),
+    invalid("columns as a mapping", table("t", "    columns:\n      a: text\n"), "bad_value", "$.tables[0].columns", line: 6),
+    invalid("column without a type", table("t", "    columns:\n      - name: a\n"), "missing_field", "$.tables[0].columns[0].type", line: 6),
+    invalid("type with a statement terminator", table("t", "    columns:\n      - {name: a, type: 'text; drop table users'}\n"), "bad_type", "$.tables[0].columns[0].type", line: 6),
+    invalid("serial type", table("t", "    columns:\n      - {name: a, type: serial}\n"), "bad_type", "$.tables[0].columns[0].type", line: 6, contains: "identity"),
+    invalid("qualified enum that does not exist", table("t", "    columns:\n      - {name: a, type: public.mood}\n"), "unknown_enum", "$.tables[0].columns[0].type", line: 6),
+    invalid("identity on text", table("t", "    columns:\n      - {name: a, type: text, identity: always}\n"), "bad_identity", "$.tables[0].columns[0].identity", line: 6),
+    invalid("identity with a default", table("t", "    columns:\n      - {name: a, type: bigint, identity: always, default: '1'}\n"), "identity_with_default", "$.tables[0].columns[0].default", line: 6),
+    invalid("identity kind misspelt", table("t", "    columns:\n      - {name: a, type: bigint, identity: allways}\n"), "invalid_value", "$.tables[0].columns[0].identity", line: 6, contains: "did you mean 'always'"),
+    invalid("nullable primary key", table("t", "    columns:\n      - {name: id, type: uuid, primary_key: true, nullable: true}\n"), "nullable_primary_key", "$.tables[0].columns[0].nullable", line: 6),
+    invalid("renamed_from naming itself", table("t", "    columns:\n      - {name: a, type: text, renamed_from: a}\n"), "invalid_rename", "$.tables[0].columns[0].renamed_from", line: 6),
+    invalid("table without columns", table("t", "    columns: []\n"), "no_columns", "$.tables[0].columns", line: 5),
+
+    // Keys, constraints, indexes.
+    invalid("primary key in both forms", table("t", idColumn + "    primary_key: [id]\n"), "primary_key_conflict", "$.tables[0].primary_key", line: 7),
+    invalid("primary key on a missing column", table("t", "    columns:\n      - {name: a, type: text}\n    primary_key: [b]\n"), "unknown_column", "$.tables[0].primary_key[0]", line: 7),
+    invalid("unique on a missing column", table("t", idColumn + "    unique:\n      - columns: [id, code]\n"), "unknown_column", "$.tables[0].unique[0].columns[1]", line: 8),
+    invalid("index on a missing column", table("t", idColumn + "    indexes:\n      - columns: [created_at]\n"), "unknown_column", "$.tables[0].indexes[0].columns[0]", line: 8),
+    invalid("index with columns and expression", table("t", idColumn + "    indexes:\n      - {columns: [id], expression: lower(id::text)}\n"), "index_definition", "$.tables[0].indexes[0]", line: 8),
+    invalid("index with neither", table("t", idColumn + "    indexes:\n      - {unique: true}\n"), "index_definition", "$.tables[0].indexes[0]", line: 8),
+    invalid("index method misspelt", table("t", idColumn + "    indexes:\n      - {columns: [id], using: btre}\n"), "invalid_value", "$.tables[0].indexes[0].using", line: 8, contains: "did you mean 'btree'"),
+    invalid("foreign key to an undefined table", table("t", idColumn + "    foreign_keys:\n      - columns: [id]\n        references: {table: nowhere, columns: [id]}\n"), "unknown_reference", "$.tables[0].foreign_keys[0].references.table", line: 9),
+    invalid("reference to a missing column", head + "tables:\n  - name: a\n    columns:\n      - {name: id, type: uuid, primary_key: true}\n  - name: b\n    columns:\n      - name: a_id\n        type: uuid\n        references: {table: a, column: uid}\n", "unknown_reference", "$.tables[1].columns[0].references.column", line: 11),
+    invalid("foreign key arity", table("t", idColumn + "    foreign_keys:\n      - columns: [id]\n        references: {table: auth.users, columns: [id, email]}\n"), "reference_arity", "$.tables[0].foreign_keys[0].references.columns", line: 9),
+    invalid("foreign key on a missing column", table("t", idColumn + "    foreign_keys:\n      - columns: [owner]\n        references: {table: auth.users, columns: [id]}\n"), "unknown_column", "$.tables[0].foreign_keys[0].columns[0]", line: 8),
+    invalid("on_delete misspelt", table("t", idColumn + "      - {name: u, type: uuid, references: {table: auth.users, column: id, on_delete: delete}}\n"), "invalid_value", "$.tables[0].columns[1].references.on_delete", line: 7),
+    invalid("grant of an unknown privilege", table("t", idColumn + "    grants:\n      anon: [read]\n"), "invalid_privilege", "$.tables[0].grants.anon[0]", line: 8),
+
+    // Tenancy and RLS.
+    invalid("tenant policies required without the column", table("t", idColumn + "    rls:\n      tenant_policies: true\n"), "tenant_column_missing", "$.tables[0].rls.tenant_policies", line: 8),
+    invalid("claim under user_metadata", head + "tenancy:\n  claim: user_metadata.tenant_id\n", "user_metadata_claim", "$.tenancy.claim", line: 4),
+    invalid("claim that is not a path", head + "tenancy:\n  claim: \"app_metadata..x\"\n", "invalid_claim", "$.tenancy.claim", line: 4),
+    invalid("RLS disabled on a tenant table", table("t", "    columns:\n      - {name: tenant_id, type: uuid}\n    rls:\n      enabled: false\n"), "tenant_rls_disabled", "$.tables[0].rls.enabled", line: 8),
+    invalid("INSERT policy with using", table("t", idColumn + "    rls:\n      policies:\n        - {name: p, command: insert, using: 'true'}\n"), "invalid_policy", "$.tables[0].rls.policies[0].using", line: 9),
+    invalid("policy command misspelt", table("t", idColumn + "    rls:\n      policies:\n        - {name: p, command: selct, using: 'true'}\n"), "invalid_value", "$.tables[0].rls.policies[0].command", line: 9),
+
+    // SQL fragments that try to escape their place.
+    invalid("default closing the statement", table("t", "    columns:\n      - {name: a, type: text, default: \"now(); drop table t\"}\n"), "sql_terminator", "$.tables[0].columns[0].default", line: 6),
+    invalid("check commenting out the rest", table("t", "    columns:\n      - {name: a, type: int, check: 'a > 0 --'}\n"), "sql_comment", "$.tables[0].columns[0].check", line: 6),
+    invalid("block comment in a predicate", table("t", idColumn + "    indexes:\n      - {columns: [id], where: 'id is not null /* x'}\n"), "sql_comment", "$.tables[0].indexes[0].where", line: 8),
+    invalid("policy closing its parentheses", table("t", idColumn + "    rls:\n      policies:\n        - {name: p, command: select, using: 'true) or (true'}\n"), "sql_unbalanced", "$.tables[0].rls.policies[0].using", line: 9),
+    invalid("terminator in a check constraint", table("t", idColumn + "    checks:\n      - {name: c, expression: \"true; select 1\"}\n"), "sql_terminator", "$.tables[0].checks[0].expression", line: 8),
+    invalid("unterminated string literal", table("t", "    columns:\n      - {name: a, type: text, default: \"'abc\"}\n"), "sql_unterminated", "$.tables[0].columns[0].default", line: 6),
+    invalid("tenancy expression with a terminator", head + "tenancy:\n  expression: \"current_setting('x'); drop table t\"\n", "sql_terminator", "$.tenancy.expression", line: 4),
+
+    // Malformed files.
+    invalid("YAML with a broken indentation", head + "tables:\n  - name: t\n   columns: []\n", "parse_error", "$", line: 5),
+    invalid("truncated JSON", "{\"version\": 1, \"tenant_id\": \"7b0e2f8a-5c1d-4e8f-9a2b-3c4d5e6f7a8b\",\n \"tables\": [\n  {\"name\": \"t\",", "parse_error", "$", line: 3),
+    invalid("JSON with a missing comma", "{\"version\": 1\n \"tenant_id\": \"x\"}\n", "parse_error", "$", line: 2),
+    invalid("YAML alias bomb", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n", "too_large", "$", line: nil),
+    invalid("deeply nested flow YAML", String(repeating: "[", count: 200) + String(repeating: "]", count: 200), "too_deep", "$", line: 1),
+]
+
+@Suite("Blueprint validation")
+struct BlueprintValidationTests {
+    @Test("an invalid blueprint gives the right code, path and line", arguments: invalidCases)
+    func invalidBlueprint(_ testCase: InvalidCase) throws {
+        let set = BlueprintSet.load(testCase.files.map { BlueprintSource(path: $0.key, text: $0.value) })
+        #expect(!set.isValid, "expected \(testCase.code)")
+        let match = set.errors.first { $0.code == testCase.code && $0.path == testCase.path }
+        let found = try #require(match, "no \(testCase.code) at \(testCase.path); got:\n\(set.errors.map(\.description).joined(separator: "\n"))")
+        #expect(found.file == testCase.file)
+        if let line = testCase.line { #expect(found.line == line, "\(found)") }
+        #expect(!found.message.isEmpty)
+        if let fragment = testCase.messageContains { #expect(found.message.contains(fragment), "\(found.message)") }
+    }
+
+    @Test func atLeastFortyInvalidCases() {
+        #expect(invalidCases.count >= 40)
+        #expect(Set(invalidCases.map(\.code)).count >= 30)
+    }
+
+    @Test func everyErrorIsReportedAtOnce() {
+        let text = table("Bad", "    columns:\n      - {name: A, type: 'x;y'}\n      - {name: b, type: text, default: 'a -- b'}\n    indexes:\n      - {columns: [zz]}\n")
+        let set = BlueprintSet.load([BlueprintSource(path: "a.yaml", text: text)])
+        #expect(Set(set.errors.map(\.code)) == ["invalid_name", "bad_type", "sql_comment", "unknown_column"])
+        #expect(set.errors.count == 5)
+    }
+
+    @Test func filesStartingWithDotOrUnderscoreAreSkipped() {
+        #expect(BlueprintSet.isBlueprintPath("a.yaml"))
+        #expect(BlueprintSet.isBlueprintPath("nested/b.yml"))
+        #expect(BlueprintSet.isBlueprintPath("c.json"))
+        #expect(!BlueprintSet.isBlueprintPath("_drafts/a.yaml"))
+        #expect(!BlueprintSet.isBlueprintPath(".hidden.yaml"))
+        #expect(!BlueprintSet.isBlueprintPath("x/.git/y.yaml"))
+        #expect(!BlueprintSet.isBlueprintPath("README.md"))
+        let set = BlueprintSet.load([
+            BlueprintSource(path: "_broken.yaml", text: "{"),
+            BlueprintSource(path: "ok.yaml", text: table("t", idColumn)),
+        ])
+        #expect(set.isValid)
+        #expect(set.fileCount == 1)
+    }
+
+    @Test func unknownTypesAreWarningsNotErrors() {
+        let set = BlueprintSet.load([BlueprintSource(path: "a.yaml", text: table("t", "    columns:\n      - {name: v, type: citext}\n"))])
+        #expect(set.isValid)
+        #expect(set.warnings.map(\.code) == ["unknown_type"])
+    }
+
+    @Test func rlsDisabledIsAWarning() {
+        let set = BlueprintSet.load([BlueprintSource(path: "a.yaml", text: table("t", idColumn + "    rls:\n      enabled: false\n"))])
+        #expect(set.isValid)
+        #expect(set.warnings.map(\.code) == ["rls_disabled"])
+        #expect(set.warnings.first?.line == 8)
+    }
+
+    @Test func invalidUTF8IsReported() {
+        let set = BlueprintSet.load([BlueprintSource(path: "a.yaml", contents: Data([0xff, 0xfe, 0x00]))])
+        #expect(set.errors.map(\.code) == ["encoding"])
+    }
+}
