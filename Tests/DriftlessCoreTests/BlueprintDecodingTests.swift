@@ -1,0 +1,95 @@
+import DriftlessCore
+import Foundation
+import Testing
+
+@Suite("Blueprint decoding, defaults and hashing")
+struct BlueprintDecodingTests {
+    static let yaml = """
+        version: 1
+        tenant_id: 7b0e2f8a-5c1d-4e8f-9a2b-3c4d5e6f7a8b
+        tables:
+          - name: projects
+            columns:
+              - {name: id, type: uuid, primary_key: true}
+              - {name: tenant_id, type: uuid}
+        """
+    static let json = """
+        {"version": 1, "tenant_id": "7b0e2f8a-5c1d-4e8f-9a2b-3c4d5e6f7a8b",
+         "tables": [{"name": "projects", "columns": [
+           {"name": "id", "type": "uuid", "primary_key": true}, {"name": "tenant_id", "type": "uuid"}]}]}
+        """
+
+    @Test func yamlAndJSONDecodeToTheSameBlueprint() throws {
+        let fromYAML = try #require(BlueprintDecoder.decode(file: "a", text: Self.yaml).blueprint)
+        let fromJSON = try #require(BlueprintDecoder.decode(file: "a", text: Self.json).blueprint)
+        #expect(fromYAML.tables.map(\.name) == fromJSON.tables.map(\.name))
+        #expect(fromYAML.tables[0].columns.map(\.name) == fromJSON.tables[0].columns.map(\.name))
+        #expect(fromYAML.tables[0].columns.map(\.primaryKey) == [true, false])
+    }
+
+    @Test func defaultsAreThoseOfTheSpec() throws {
+        let blueprint = try #require(BlueprintDecoder.decode(file: "a", text: Self.yaml).blueprint)
+        #expect(blueprint.schema == "public")
+        #expect(blueprint.tenancy.column == "tenant_id")
+        #expect(blueprint.tenancy.claim == "app_metadata.tenant_id")
+        #expect(blueprint.tenancy.roles == ["authenticated"])
+        #expect(blueprint.tenancy.expression == nil)
+        let table = blueprint.tables[0]
+        #expect(table.rls.enabled)
+        #expect(!table.rls.force)
+        #expect(table.rls.tenantPolicies == .auto)
+        #expect(table.grants == nil)
+        #expect(table.columns[1].nullable == nil)  // absent: the catalog builder applies "true"
+        #expect(BlueprintValidator.isTenantTable(table, tenancy: blueprint.tenancy))
+    }
+
+    @Test func payloadHashIgnoresFormattingButNotContent() {
+        let a = BlueprintSet.load([BlueprintSource(path: "a.yaml", text: Self.yaml)])
+        let b = BlueprintSet.load([BlueprintSource(path: "a.json", text: Self.json)])
+        let c = BlueprintSet.load([BlueprintSource(path: "a.yaml", text: Self.yaml.replacingOccurrences(of: "projects", with: "project"))])
+        #expect(a.payloadHash == b.payloadHash)
+        #expect(a.payloadHash != c.payloadHash)
+        #expect(a.payloadHash.count == 64)
+    }
+
+    @Test func canonicalJSONSortsKeysAndEscapes() {
+        let value = JSONValue.object(["b": .array([.number("1"), .bool(true), .null]), "a": .string("x\"\n\u{01}")])
+        #expect(value.canonical == #"{"a":"x\"\n\u0001","b":[1,true,null]}"#)
+    }
+
+    @Test func generatedNamesFollowPostgres() {
+        #expect(Naming.primaryKey(table: "projects") == "projects_pkey")
+        #expect(Naming.unique(table: "projects", columns: ["tenant_id", "name"]) == "projects_tenant_id_name_key")
+        #expect(Naming.foreignKey(table: "tasks", columns: ["project_id"]) == "tasks_project_id_fkey")
+        #expect(Naming.index(table: "tasks", columns: ["tenant_id", "status"]) == "tasks_tenant_id_status_idx")
+        #expect(Naming.expressionIndex(table: "tasks", expression: "lower(title)") == "tasks_lower_title_idx")
+        #expect(Naming.columnCheck(table: "t", column: "a") == "t_a_check")
+        #expect(Naming.tableCheck(table: "t", ordinal: 0) == "t_check")
+        #expect(Naming.tableCheck(table: "t", ordinal: 2) == "t_check2")
+        #expect(Naming.tenantPolicy(table: "tasks", command: .update) == "tasks_tenant_update")
+        #expect(Naming.problem(with: String(repeating: "a", count: 63)) == nil)
+        #expect(Naming.problem(with: String(repeating: "a", count: 64)) != nil)
+        #expect(Naming.problem(with: "order") == nil)  // reserved words are quoted, so they are fine
+    }
+
+    @Test("SQL fragments", arguments: [
+        ("now()", nil), ("'a;b'", nil), ("$$a;b$$", nil), ("$x$ -- $x$", nil), ("E'it\\'s; fine'", nil),
+        ("\"odd;name\" > 0", nil), ("x = $1", nil), ("a > 0;", "sql_terminator"), ("1 -- c", "sql_comment"),
+        ("/* c */ 1", "sql_comment"), ("(a", "sql_unbalanced"), ("a) or (b", "sql_unbalanced"),
+        ("'open", "sql_unterminated"), ("$$open", "sql_unterminated"), ("  ", "empty_sql"),
+    ] as [(String, String?)])
+    func sqlFragments(_ text: String, _ code: String?) {
+        #expect(SQLFragment.problem(in: text)?.code == code)
+    }
+
+    @Test func durationsParse() {
+        #expect(TimeSpan(parsing: "500ms")?.milliseconds == 500)
+        #expect(TimeSpan(parsing: "5s")?.milliseconds == 5000)
+        #expect(TimeSpan(parsing: "2m")?.milliseconds == 120_000)
+        #expect(TimeSpan(parsing: "1h")?.milliseconds == 3_600_000)
+        #expect(TimeSpan(parsing: "5") == nil)
+        #expect(TimeSpan(parsing: "-1s") == nil)
+        #expect(TimeSpan(parsing: "1.5s") == nil)
+        #expect(TimeSpan(milliseconds: 300_000).description == "5m")
+    }
+}
