@@ -21,27 +21,7 @@ func notImplemented(_ command: String) throws -> Never {
     throw ExitCode(1)
 }
 
-struct PlanCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "plan", abstract: "Show the delta SQL and its hazards; change nothing.")
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var source: SourceOptions
-    @OptionGroup var reconcile: ReconcileOptions
-    @OptionGroup var logging: LoggingOptions
-    @Option(help: "human, json, sql or markdown.") var format: OutputFormat = .human
-    func run() throws { try notImplemented("plan") }
-}
 
-struct ApplyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "apply", abstract: "Run one reconciliation: apply the delta in one transaction and record it.")
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var source: SourceOptions
-    @OptionGroup var reconcile: ReconcileOptions
-    @OptionGroup var logging: LoggingOptions
-    @Option(help: "human or json.") var format: OutputFormat = .human
-    func run() throws { try notImplemented("apply") }
-}
 
 struct DriftCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,23 +34,13 @@ struct DriftCommand: ParsableCommand {
     func run() throws { try notImplemented("drift") }
 }
 
-struct HistoryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "history", abstract: "List recorded reconciliations, newest first.")
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var logging: LoggingOptions
-    @Option(name: .customLong("history-schema"), help: "Schema of the history table.") var historySchema = "driftless"
-    @Option(help: "How many rows.") var limit = 20
-    @Option(help: "human or json.") var format: OutputFormat = .human
-    func run() throws { try notImplemented("history") }
-}
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "The controller: git polling loop, drift correction and HTTP server until SIGTERM.")
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var source: SourceOptions
-    @OptionGroup var reconcile: ReconcileOptions
+    @OptionGroup var reconcile: ReconcileArguments
     @OptionGroup var logging: LoggingOptions
     func run() throws { try notImplemented("run") }
 }

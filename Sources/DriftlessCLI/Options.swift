@@ -39,7 +39,7 @@ struct SourceOptions: ParsableArguments {
 }
 
 /// Options that shape a reconciliation.
-struct ReconcileOptions: ParsableArguments {
+struct ReconcileArguments: ParsableArguments {
     @Option(help: "Hazards to allow, comma separated: deletes_data, rewrites_table, relaxes_security, may_fail, locks_table.")
     var allow: String?
 

@@ -1,0 +1,189 @@
+import ArgumentParser
+import DriftlessCore
+import Foundation
+import Postgres
+import Reconciler
+
+/// What plan and apply share: load the revision, connect, build options.
+struct EngineContext {
+    var blueprints: BlueprintSet
+    var revision: LoadedRevision
+    var connection: Connection
+    var options: ReconcileOptions
+
+    /// - Throws: `ExitCode(1)` after printing a clear error.
+    init(database: DatabaseOptions, source: SourceOptions, reconcile: ReconcileArguments) throws {
+        do {
+            revision = try BlueprintLoader.load(source.location)
+        } catch {
+            printError("driftless: cannot read blueprints: \(error)")
+            throw ExitCode(1)
+        }
+        blueprints = BlueprintSet.load(revision.sources)
+        let url = database.databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+        do {
+            connection = try Connection(ConnectionString(url))
+        } catch {
+            printError("driftless: cannot connect to the database: \(error)")
+            throw ExitCode(1)
+        }
+        var options = ReconcileOptions()
+        do {
+            options.allowed = try HazardKind.parseList(reconcile.allow ?? "")
+        } catch {
+            printError("driftless: --allow: \(error)")
+            throw ExitCode(1)
+        }
+        if let message = revision.commitMessage { options.allowed.formUnion(CommitTrailers.allowedHazards(in: message)) }
+        options.prune = reconcile.prune
+        options.lockTimeout = reconcile.lockTimeout
+        options.statementTimeout = reconcile.statementTimeout
+        options.history = History(schema: reconcile.historySchema)
+        options.trigger = Trigger(kind: "cli", id: reconcile.triggerID ?? UUID().uuidString.lowercased())
+        self.options = options
+    }
+
+    var reconciler: Reconciler { Reconciler(blueprints: blueprints, revision: revision.revision, options: options) }
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Show the delta SQL and its hazards; change nothing.",
+        discussion: "Exit codes: 0 nothing to do, 2 changes pending, 1 error, 3 blocked.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var reconcile: ReconcileArguments
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "human, json, sql or markdown.") var format: OutputFormat = .human
+
+    func run() throws {
+        let context = try EngineContext(database: database, source: source, reconcile: reconcile)
+        let outcome = context.reconciler.plan(context.connection)
+        switch format {
+        case .json: print(try jsonText(outcome.result))
+        case .sql: print(PlanText.sql(outcome))
+        case .markdown: print(PlanText.markdown(outcome))
+        case .human: print(PlanText.human(outcome, colour: standardOutputIsTerminal))
+        }
+        switch outcome.result.status {
+        case .noop: return
+        case .ok: throw ExitCode(2)
+        case .blocked: throw ExitCode(3)
+        case .retry, .failed: throw ExitCode(1)
+        }
+    }
+}
+
+struct ApplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply", abstract: "Run one reconciliation: apply the delta in one transaction and record it.",
+        discussion: "Exit codes: 0 ok or noop, 3 blocked, 4 retry, 1 failed.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var reconcile: ReconcileArguments
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "human or json.") var format: OutputFormat = .human
+
+    func run() throws {
+        let context = try EngineContext(database: database, source: source, reconcile: reconcile)
+        let result = context.reconciler.apply(context.connection)
+        print(format == .json ? try jsonText(result) : PlanText.human(result))
+        switch result.status {
+        case .ok, .noop: return
+        case .blocked: throw ExitCode(3)
+        case .retry: throw ExitCode(4)
+        case .failed: throw ExitCode(1)
+        }
+    }
+}
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "List recorded reconciliations, newest first.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(name: .customLong("history-schema"), help: "Schema of the history table.") var historySchema = "driftless"
+    @Option(help: "How many rows.") var limit = 20
+    @Option(help: "human or json.") var format: OutputFormat = .human
+
+    func run() throws {
+        let url = database.databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+        let rows: [HistoryRow]
+        do {
+            rows = try History(schema: historySchema).rows(limit: limit, Connection(ConnectionString(url)))
+        } catch {
+            printError("driftless history: \(error)")
+            throw ExitCode(1)
+        }
+        if format == .json {
+            print(try jsonText(rows))
+            return
+        }
+        if rows.isEmpty { print("no reconciliations recorded") }
+        for row in rows {
+            print("\(row.id)\t\(row.version)\t\(row.status)\t\(row.triggerKind)\t\(row.revision ?? "-")\t\(row.summary)")
+        }
+    }
+}
+
+/// Plan and Result texts for people.
+enum PlanText {
+    static func human(_ outcome: PlanOutcome, colour: Bool = false) -> String {
+        var lines: [String] = []
+        for change in outcome.changes {
+            let marker = change.kind == .unmanaged ? "?" : (change.kind == .missing ? "+" : "~")
+            var line = "\(marker) \(change.objectType.rawValue) \(change.object)"
+            if change.kind == .unmanaged { line += " (unmanaged\(change.applied ? ", pruned" : ", left alone"))" }
+            if !change.hazards.isEmpty { line += "  [" + change.hazards.map(\.hazard.rawValue).joined(separator: ", ") + "]" }
+            lines.append(line)
+            if change.applied {
+                for statement in change.statements { lines.append("    " + statement.replacingOccurrences(of: "\n", with: "\n    ") + ";") }
+            }
+        }
+        for warning in outcome.warnings { lines.append(warning.description) }
+        lines.append(human(outcome.result))
+        return lines.joined(separator: "\n")
+    }
+
+    static func human(_ result: ReconcileResult) -> String {
+        var lines = ["\(result.status.rawValue): \(result.summary)"]
+        for error in result.errors {
+            var location = ""
+            if let file = error.file { location = "\(file)\(error.line.map { ":\($0)" } ?? "")\(error.column.map { ":\($0)" } ?? ""): " }
+            lines.append("  \(location)error[\(error.code)]: \(error.message)\(error.sqlstate.map { " (SQLSTATE \($0))" } ?? "")")
+            if let statement = error.statement { lines.append("    in: \(statement)") }
+        }
+        if let id = result.migrationID { lines.append("recorded as migration \(id)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A script `psql -1 -f` runs as it is (psql supplies the transaction).
+    static func sql(_ outcome: PlanOutcome) -> String {
+        var lines = [
+            "-- driftless plan: \(outcome.result.summary)",
+            "-- revision \(outcome.result.revision ?? "-"), payload \(outcome.result.payloadHash)",
+            "-- run with: psql -v ON_ERROR_STOP=1 -1 -f this-file.sql",
+        ]
+        if outcome.result.status == .blocked {
+            lines.append("-- BLOCKED: \(outcome.result.summary)")
+        }
+        for hazard in outcome.result.hazards { lines.append("-- hazard \(hazard.hazard.rawValue): \(hazard.object): \(hazard.detail)") }
+        for change in outcome.changes where change.applied {
+            for statement in change.statements { lines.append(statement + ";") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A pull-request comment: a summary line, a table of changes, the SQL folded away.
+    static func markdown(_ outcome: PlanOutcome) -> String {
+        var lines = ["### Driftless plan: \(outcome.result.status.rawValue)", "", outcome.result.summary, ""]
+        if !outcome.changes.isEmpty {
+            lines += ["| change | object | hazards |", "|---|---|---|"]
+            for change in outcome.changes {
+                lines.append("| \(change.kind.rawValue) \(change.objectType.rawValue) | `\(change.object)` | \(change.hazards.map(\.hazard.rawValue).joined(separator: ", ")) |")
+            }
+            lines += ["", "<details><summary>SQL</summary>", "", "```sql", sql(outcome), "```", "", "</details>"]
+        }
+        return lines.joined(separator: "\n")
+    }
+}

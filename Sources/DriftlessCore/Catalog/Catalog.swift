@@ -1,0 +1,209 @@
+/// The model both sides of a diff share: what the blueprints want (after canonicalization
+/// through the server) and what the database has (from introspection). Text fields hold what
+/// the server prints (`format_type`, `pg_get_expr`), never what a user typed, so equal objects
+/// compare equal.
+public struct Catalog: Sendable, Equatable, Codable {
+    public var enums: [QualifiedName: EnumType] = [:]
+    public var tables: [QualifiedName: Table] = [:]
+
+    public init(enums: [QualifiedName: EnumType] = [:], tables: [QualifiedName: Table] = [:]) {
+        self.enums = enums
+        self.tables = tables
+    }
+
+    /// The schemas this catalog mentions.
+    public var schemas: Set<String> { Set(enums.keys.map(\.schema)).union(tables.keys.map(\.schema)) }
+}
+
+public struct EnumType: Sendable, Equatable, Codable {
+    public var name: QualifiedName
+    public var values: [String]
+    public var origin: Origin?
+
+    public init(name: QualifiedName, values: [String], origin: Origin? = nil) {
+        self.name = name
+        self.values = values
+        self.origin = origin
+    }
+
+    public static func == (lhs: EnumType, rhs: EnumType) -> Bool { lhs.name == rhs.name && lhs.values == rhs.values }
+}
+
+public struct Table: Sendable, Equatable, Codable {
+    public var name: QualifiedName
+    public var columns: [Column]
+    /// Primary key, unique, check and foreign key constraints, by name.
+    public var constraints: [String: Constraint]
+    /// Indexes that do not back a constraint, by name.
+    public var indexes: [String: Index]
+    public var rlsEnabled: Bool
+    public var rlsForced: Bool
+    public var policies: [String: Policy]
+    /// Table privileges per role. Desired side: `nil` means "leave as is"; only listed roles count.
+    public var grants: [String: Set<String>]?
+    public var comment: String?
+    /// Desired side only: the previous name to rename from.
+    public var renamedFrom: String?
+    public var origin: Origin?
+
+    public init(
+        name: QualifiedName, columns: [Column] = [], constraints: [String: Constraint] = [:],
+        indexes: [String: Index] = [:], rlsEnabled: Bool = false, rlsForced: Bool = false,
+        policies: [String: Policy] = [:], grants: [String: Set<String>]? = nil, comment: String? = nil,
+        renamedFrom: String? = nil, origin: Origin? = nil
+    ) {
+        self.name = name
+        self.columns = columns
+        self.constraints = constraints
+        self.indexes = indexes
+        self.rlsEnabled = rlsEnabled
+        self.rlsForced = rlsForced
+        self.policies = policies
+        self.grants = grants
+        self.comment = comment
+        self.renamedFrom = renamedFrom
+        self.origin = origin
+    }
+
+    public func column(_ name: String) -> Column? { columns.first { $0.name == name } }
+
+    public static func == (lhs: Table, rhs: Table) -> Bool {
+        lhs.name == rhs.name && lhs.columns == rhs.columns && lhs.constraints == rhs.constraints
+            && lhs.indexes == rhs.indexes && lhs.rlsEnabled == rhs.rlsEnabled && lhs.rlsForced == rhs.rlsForced
+            && lhs.policies == rhs.policies && lhs.grants == rhs.grants && lhs.comment == rhs.comment
+    }
+}
+
+public struct Column: Sendable, Equatable, Codable {
+    public enum Identity: String, Sendable, Codable { case always, byDefault = "by_default" }
+
+    public var name: String
+    /// `format_type(atttypid, atttypmod)`: `character varying(80)`, `integer[]`, `task_status`.
+    public var type: String
+    public var notNull: Bool
+    /// `pg_get_expr(adbin, adrelid)`.
+    public var defaultExpression: String?
+    public var identity: Identity?
+    public var comment: String?
+    public var renamedFrom: String?
+    public var origin: Origin?
+
+    public init(
+        name: String, type: String, notNull: Bool = false, defaultExpression: String? = nil,
+        identity: Identity? = nil, comment: String? = nil, renamedFrom: String? = nil, origin: Origin? = nil
+    ) {
+        self.name = name
+        self.type = type
+        self.notNull = notNull
+        self.defaultExpression = defaultExpression
+        self.identity = identity
+        self.comment = comment
+        self.renamedFrom = renamedFrom
+        self.origin = origin
+    }
+
+    public static func == (lhs: Column, rhs: Column) -> Bool {
+        lhs.name == rhs.name && lhs.type == rhs.type && lhs.notNull == rhs.notNull
+            && lhs.defaultExpression == rhs.defaultExpression && lhs.identity == rhs.identity && lhs.comment == rhs.comment
+    }
+}
+
+public struct Constraint: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable { case primaryKey = "primary_key", unique, check, foreignKey = "foreign_key" }
+
+    public var name: String
+    public var kind: Kind
+    public var columns: [String]
+    /// Check constraints: the boolean expression as the server prints it.
+    public var expression: String?
+    /// Foreign keys: the referenced table and columns, and the actions.
+    public var referencedTable: QualifiedName?
+    public var referencedColumns: [String]?
+    public var onDelete: ReferentialAction?
+    public var onUpdate: ReferentialAction?
+    public var origin: Origin?
+
+    public init(
+        name: String, kind: Kind, columns: [String], expression: String? = nil, referencedTable: QualifiedName? = nil,
+        referencedColumns: [String]? = nil, onDelete: ReferentialAction? = nil, onUpdate: ReferentialAction? = nil,
+        origin: Origin? = nil
+    ) {
+        self.name = name
+        self.kind = kind
+        self.columns = columns
+        self.expression = expression
+        self.referencedTable = referencedTable
+        self.referencedColumns = referencedColumns
+        self.onDelete = onDelete
+        self.onUpdate = onUpdate
+        self.origin = origin
+    }
+
+    /// Equal definitions, whatever the names.
+    public func sameDefinition(as other: Constraint) -> Bool {
+        kind == other.kind && columns == other.columns && expression == other.expression
+            && referencedTable == other.referencedTable && referencedColumns == other.referencedColumns
+            && onDelete == other.onDelete && onUpdate == other.onUpdate
+    }
+
+    public static func == (lhs: Constraint, rhs: Constraint) -> Bool { lhs.name == rhs.name && lhs.sameDefinition(as: rhs) }
+}
+
+public struct Index: Sendable, Equatable, Codable {
+    public var name: String
+    public var method: IndexMethod
+    /// Each key as the server prints it: a column name or an expression.
+    public var keys: [String]
+    public var unique: Bool
+    public var predicate: String?
+    public var origin: Origin?
+
+    public init(name: String, method: IndexMethod, keys: [String], unique: Bool, predicate: String? = nil, origin: Origin? = nil) {
+        self.name = name
+        self.method = method
+        self.keys = keys
+        self.unique = unique
+        self.predicate = predicate
+        self.origin = origin
+    }
+
+    public func sameDefinition(as other: Index) -> Bool {
+        method == other.method && keys == other.keys && unique == other.unique && predicate == other.predicate
+    }
+
+    public static func == (lhs: Index, rhs: Index) -> Bool { lhs.name == rhs.name && lhs.sameDefinition(as: rhs) }
+}
+
+public struct Policy: Sendable, Equatable, Codable {
+    public var name: String
+    public var command: PolicyCommand
+    /// Role names; `public` for PUBLIC. Compared as a set.
+    public var roles: Set<String>
+    public var permissive: Bool
+    public var using: String?
+    public var withCheck: String?
+    /// Whether Driftless generated it (tenant policies).
+    public var generated: Bool
+    public var origin: Origin?
+
+    public init(
+        name: String, command: PolicyCommand, roles: Set<String>, permissive: Bool = true, using: String? = nil,
+        withCheck: String? = nil, generated: Bool = false, origin: Origin? = nil
+    ) {
+        self.name = name
+        self.command = command
+        self.roles = roles
+        self.permissive = permissive
+        self.using = using
+        self.withCheck = withCheck
+        self.generated = generated
+        self.origin = origin
+    }
+
+    public func sameDefinition(as other: Policy) -> Bool {
+        command == other.command && roles == other.roles && permissive == other.permissive
+            && using == other.using && withCheck == other.withCheck
+    }
+
+    public static func == (lhs: Policy, rhs: Policy) -> Bool { lhs.name == rhs.name && lhs.sameDefinition(as: rhs) }
+}

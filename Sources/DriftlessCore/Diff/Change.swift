@@ -1,0 +1,99 @@
+/// A risk that a change carries (reconcile.md, Hazards).
+public enum HazardKind: String, Sendable, Codable, CaseIterable, Comparable {
+    case deletesData = "deletes_data"
+    case rewritesTable = "rewrites_table"
+    case relaxesSecurity = "relaxes_security"
+    case mayFail = "may_fail"
+    case locksTable = "locks_table"
+
+    /// Allowed unless asked otherwise: they are reported, not blocking.
+    public static let allowedByDefault: Set<HazardKind> = [.mayFail, .locksTable]
+
+    public static func < (lhs: HazardKind, rhs: HazardKind) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Parses `deletes_data,may_fail`.
+    /// - Throws: `HazardListError` naming the unknown word.
+    public static func parseList(_ text: String) throws -> Set<HazardKind> {
+        var result: Set<HazardKind> = []
+        for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !word.isEmpty {
+            guard let hazard = HazardKind(rawValue: word) else { throw HazardListError(word: word) }
+            result.insert(hazard)
+        }
+        return result
+    }
+}
+
+/// An unknown hazard name in `--allow` or a `Driftless-Allow:` trailer.
+public struct HazardListError: Error, CustomStringConvertible {
+    public var word: String
+    public var description: String {
+        "unknown hazard '\(word)' (known: \(HazardKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+    }
+}
+
+/// One hazard of one change, as the Result reports it.
+public struct Hazard: Sendable, Codable, Equatable, Hashable {
+    public var hazard: HazardKind
+    public var object: String
+    public var detail: String
+
+    public init(_ hazard: HazardKind, object: String, detail: String) {
+        self.hazard = hazard
+        self.object = object
+        self.detail = detail
+    }
+}
+
+/// One difference between the desired and the actual catalog, with the SQL that fixes it.
+public struct Change: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case missing, changed, unmanaged }
+    public enum ObjectType: String, Sendable, Codable {
+        case schema, table, column, constraint, index, `enum`, rls, policy, grant, comment
+    }
+
+    /// Where a change runs; drops of removed objects run last, in reverse order.
+    public enum Phase: Int, Sendable, Codable, Comparable {
+        case schema, enumCreate, enumValues, renameTable, createTable, renameColumn, dropPoliciesForColumns
+        case columns, constraints, foreignKeys, indexes, rls, policies, grants, comments
+        case dropPolicies, dropIndexes, dropForeignKeys, dropConstraints, dropColumns, dropTables, dropEnums
+        public static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    public var kind: Kind
+    public var objectType: ObjectType
+    /// `public.projects`, `public.projects.name`, `public.projects.projects_pkey`, ...
+    public var object: String
+    /// What the blueprints want and what the database has, as the server prints them.
+    public var desired: String?
+    public var actual: String?
+    /// The SQL that makes the database match (run in order).
+    public var statements: [String]
+    public var hazards: [Hazard]
+    /// `false` for unmanaged objects when not pruning: reported, never applied.
+    public var applied: Bool
+    public var phase: Phase
+    /// The table it belongs to, when it belongs to one.
+    public var table: QualifiedName?
+    /// The blueprint element that asked for it.
+    public var origin: Origin?
+
+    /// Whether the change creates or changes RLS or policies (for `rls_tables`).
+    public var touchesRLS: Bool { objectType == .rls || objectType == .policy }
+}
+
+/// `Driftless-Allow: deletes_data, rewrites_table` trailers of a commit message.
+public enum CommitTrailers {
+    /// The hazards a commit message allows for its own revision; unknown words are ignored.
+    public static func allowedHazards(in message: String) -> Set<HazardKind> {
+        var result: Set<HazardKind> = []
+        for line in message.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.lowercased().hasPrefix("driftless-allow:") else { continue }
+            let list = trimmed.dropFirst("driftless-allow:".count)
+            for word in list.split(separator: ",") {
+                if let hazard = HazardKind(rawValue: word.trimmingCharacters(in: .whitespaces)) { result.insert(hazard) }
+            }
+        }
+        return result
+    }
+}

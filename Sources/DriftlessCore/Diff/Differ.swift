@@ -1,0 +1,390 @@
+/// Computes the changes that turn `actual` into `desired` (both canonical), in the order of
+/// reconcile.md: schemas → enums → tables → columns → constraints → foreign keys → indexes →
+/// RLS → policies → grants → comments, then drops in reverse.
+public struct Differ {
+    public var desired: Catalog
+    public var actual: Catalog
+    /// Schemas the blueprints manage; objects outside them are never touched.
+    public var managedSchemas: Set<String>
+    /// Schemas that exist in the database.
+    public var existingSchemas: Set<String>
+    /// Objects an earlier reconciliation managed: absent now, they are dropped (with hazards),
+    /// where never-managed ones are only reported as unmanaged.
+    public var previouslyManaged: Set<String>
+    /// Drop unmanaged objects too.
+    public var prune: Bool
+
+    public init(
+        desired: Catalog, actual: Catalog, managedSchemas: Set<String>, existingSchemas: Set<String>,
+        previouslyManaged: Set<String> = [], prune: Bool = false
+    ) {
+        self.desired = desired
+        self.actual = actual
+        self.managedSchemas = managedSchemas
+        self.existingSchemas = existingSchemas
+        self.previouslyManaged = previouslyManaged
+        self.prune = prune
+    }
+
+    /// Every change, ordered by phase (stable within a phase).
+    public func changes() -> [Change] {
+        var output = Output()
+        for schema in managedSchemas.sorted() where !existingSchemas.contains(schema) {
+            output.add(.missing, .schema, schema, phase: .schema, statements: [SQLRenderer.createSchema(schema)], desired: "schema")
+        }
+        diffEnums(&output)
+        var renamedAway: Set<QualifiedName> = []
+        for name in desired.tables.keys.sorted() {
+            let want = desired.tables[name]!
+            if var have = actual.tables[name] {
+                have.renamedFrom = nil
+                diffTable(want, have, isNew: false, &output)
+            } else if let previous = want.renamedFrom.map({ QualifiedName(schema: name.schema, name: $0) }),
+                      var have = actual.tables[previous], desired.tables[previous] == nil {
+                renamedAway.insert(previous)
+                output.add(.changed, .table, name.description, phase: .renameTable,
+                           statements: ["ALTER TABLE \(previous.sql) RENAME TO \(quoteIdentifier(name.name))"],
+                           desired: name.description, actual: previous.description, table: name, origin: want.origin)
+                have.name = name
+                diffTable(want, have, isNew: false, &output)
+            } else {
+                output.add(.missing, .table, name.description, phase: .createTable,
+                           statements: [SQLRenderer.createTable(want)], desired: "table", table: name, origin: want.origin)
+                let created = Table(name: name, columns: want.columns, grants: nil)
+                diffTable(want, created, isNew: true, &output)
+            }
+        }
+        for name in actual.tables.keys.sorted() where desired.tables[name] == nil && !renamedAway.contains(name) && managedSchemas.contains(name.schema) {
+            removed(&output, .table, name.description, phase: .dropTables, statements: ["DROP TABLE \(name.sql)"],
+                    hazard: .deletesData, detail: "DROP TABLE", actual: "table", table: name)
+        }
+        return output.changes.enumerated().sorted { ($0.element.phase, $0.offset) < ($1.element.phase, $1.offset) }.map(\.element)
+    }
+
+    // MARK: - Enums
+
+    func diffEnums(_ output: inout Output) {
+        for name in desired.enums.keys.sorted() {
+            let want = desired.enums[name]!
+            guard let have = actual.enums[name] else {
+                output.add(.missing, .enum, name.description, phase: .enumCreate, statements: [SQLRenderer.createEnum(want)],
+                           desired: want.values.joined(separator: ", "), origin: want.origin)
+                continue
+            }
+            guard want.values != have.values else { continue }
+            let kept = want.values.filter { have.values.contains($0) }
+            if kept == have.values {
+                // Only additions, existing labels in their order: ADD VALUE each, after its predecessor.
+                var statements: [String] = []
+                for (index, value) in want.values.enumerated() where !have.values.contains(value) {
+                    statements.append(SQLRenderer.addEnumValue(name, value: value, after: index > 0 ? want.values[index - 1] : nil))
+                }
+                if want.values.first.map({ !have.values.contains($0) }) == true {
+                    // A value before every existing one: ADD VALUE ... BEFORE the first old label.
+                    statements[0] = "ALTER TYPE \(name.sql) ADD VALUE \(SQLText.literal(want.values[0])) BEFORE \(SQLText.literal(have.values[0]))"
+                }
+                output.add(.changed, .enum, name.description, phase: .enumValues, statements: statements,
+                           desired: want.values.joined(separator: ", "), actual: have.values.joined(separator: ", "), origin: want.origin)
+            } else {
+                output.add(.changed, .enum, name.description, phase: .enumValues, statements: recreateEnum(want),
+                           desired: want.values.joined(separator: ", "), actual: have.values.joined(separator: ", "),
+                           hazards: [Hazard(.deletesData, object: name.description, detail: "enum labels removed or reordered: the type is recreated and rows holding a removed label fail")],
+                           origin: want.origin)
+            }
+        }
+        for name in actual.enums.keys.sorted() where desired.enums[name] == nil && managedSchemas.contains(name.schema) {
+            removed(&output, .enum, name.description, phase: .dropEnums, statements: ["DROP TYPE \(name.sql)"],
+                    hazard: .deletesData, detail: "DROP TYPE", actual: actual.enums[name]!.values.joined(separator: ", "), table: nil)
+        }
+    }
+
+    /// Rename the old type away, create the new one, move every column over, drop the old.
+    func recreateEnum(_ type: EnumType) -> [String] {
+        let old = QualifiedName(schema: type.name.schema, name: "\(type.name.name)__driftless_old")
+        var statements = ["ALTER TYPE \(type.name.sql) RENAME TO \(quoteIdentifier(old.name))", SQLRenderer.createEnum(type)]
+        for table in desired.tables.values.sorted(by: { $0.name < $1.name }) where table.name.schema == type.name.schema {
+            for column in table.columns where column.type == type.name.name || column.type == "\(type.name.name)[]" {
+                if column.defaultExpression != nil {
+                    statements.append("ALTER TABLE \(table.name.sql) ALTER COLUMN \(quoteIdentifier(column.name)) DROP DEFAULT")
+                }
+                statements.append("ALTER TABLE \(table.name.sql) ALTER COLUMN \(quoteIdentifier(column.name)) TYPE \(column.type) USING \(quoteIdentifier(column.name))::text\(column.type.hasSuffix("[]") ? "[]" : "")::\(column.type)")
+                if let value = column.defaultExpression {
+                    statements.append("ALTER TABLE \(table.name.sql) ALTER COLUMN \(quoteIdentifier(column.name)) SET DEFAULT \(value)")
+                }
+            }
+        }
+        statements.append("DROP TYPE \(old.sql)")
+        return statements
+    }
+
+    // MARK: - Tables
+
+    func diffTable(_ want: Table, _ start: Table, isNew: Bool, _ output: inout Output) {
+        var have = start
+        let name = want.name
+        func object(_ suffix: String) -> String { "\(name).\(suffix)" }
+        var recreatePolicies = false
+
+        // Column renames first, so everything below compares against the new names.
+        for column in want.columns where have.column(column.name) == nil {
+            guard let previous = column.renamedFrom, have.column(previous) != nil, want.column(previous) == nil else { continue }
+            output.add(.changed, .column, object(column.name), phase: .renameColumn,
+                       statements: ["ALTER TABLE \(name.sql) RENAME COLUMN \(quoteIdentifier(previous)) TO \(quoteIdentifier(column.name))"],
+                       desired: column.name, actual: previous, table: name, origin: column.origin)
+            have = CatalogRename.renameColumn(previous, to: column.name, in: have)
+        }
+
+        // Columns.
+        for column in want.columns {
+            guard let existing = have.column(column.name) else {
+                var hazards: [Hazard] = []
+                if column.notNull && column.defaultExpression == nil && column.identity == nil {
+                    hazards.append(Hazard(.mayFail, object: object(column.name), detail: "ADD COLUMN NOT NULL without a default fails on a table with rows"))
+                }
+                if let value = column.defaultExpression, Volatility.isVolatile(value) {
+                    hazards.append(Hazard(.rewritesTable, object: object(column.name), detail: "a volatile default (\(value)) rewrites every row"))
+                }
+                output.add(.missing, .column, object(column.name), phase: .columns,
+                           statements: ["ALTER TABLE \(name.sql) ADD COLUMN \(SQLRenderer.columnDefinition(column))"],
+                           desired: describe(column), hazards: hazards, table: name, origin: column.origin)
+                continue
+            }
+            let alter = "ALTER TABLE \(name.sql) ALTER COLUMN \(quoteIdentifier(column.name))"
+            if existing.type != column.type {
+                let hazards = TypeChange.hazards(from: existing.type, to: column.type).map {
+                    Hazard($0, object: object(column.name), detail: "type \(existing.type) → \(column.type)")
+                }
+                var statements: [String] = []
+                if existing.defaultExpression != nil { statements.append("\(alter) DROP DEFAULT") }
+                statements.append("\(alter) TYPE \(column.type) USING \(quoteIdentifier(column.name))::\(column.type)")
+                if let value = column.defaultExpression { statements.append("\(alter) SET DEFAULT \(value)") }
+                output.add(.changed, .column, object(column.name), phase: .columns, statements: statements,
+                           desired: describe(column), actual: describe(existing), hazards: hazards, table: name, origin: column.origin)
+                recreatePolicies = recreatePolicies || !have.policies.isEmpty
+            } else if existing.defaultExpression != column.defaultExpression && existing.identity == column.identity {
+                output.add(.changed, .column, object(column.name), phase: .columns,
+                           statements: [column.defaultExpression.map { "\(alter) SET DEFAULT \($0)" } ?? "\(alter) DROP DEFAULT"],
+                           desired: describe(column), actual: describe(existing), table: name, origin: column.origin)
+            }
+            if existing.identity != column.identity {
+                var statements: [String] = []
+                switch (existing.identity, column.identity) {
+                case (nil, .some(let identity)):
+                    if existing.defaultExpression != nil { statements.append("\(alter) DROP DEFAULT") }
+                    if !existing.notNull { statements.append("\(alter) SET NOT NULL") }
+                    statements.append("\(alter) ADD GENERATED \(identity == .always ? "ALWAYS" : "BY DEFAULT") AS IDENTITY")
+                case (.some, .some(let identity)):
+                    statements.append("\(alter) SET GENERATED \(identity == .always ? "ALWAYS" : "BY DEFAULT")")
+                case (.some, nil):
+                    statements.append("\(alter) DROP IDENTITY")
+                    if let value = column.defaultExpression { statements.append("\(alter) SET DEFAULT \(value)") }
+                case (nil, nil): break
+                }
+                output.add(.changed, .column, object(column.name), phase: .columns, statements: statements,
+                           desired: describe(column), actual: describe(existing), table: name, origin: column.origin)
+            }
+            if existing.notNull != column.notNull && !(column.identity != nil && existing.identity == nil) {
+                output.add(.changed, .column, object(column.name), phase: .columns,
+                           statements: ["\(alter) \(column.notNull ? "SET" : "DROP") NOT NULL"],
+                           desired: describe(column), actual: describe(existing),
+                           hazards: column.notNull ? [Hazard(.mayFail, object: object(column.name), detail: "SET NOT NULL")] : [],
+                           table: name, origin: column.origin)
+            }
+            if let comment = column.comment, comment != existing.comment {
+                output.add(existing.comment == nil ? .missing : .changed, .comment, object(column.name), phase: .comments,
+                           statements: [SQLRenderer.comment(onColumn: column.name, of: name, comment)],
+                           desired: comment, actual: existing.comment, table: name, origin: column.origin)
+            }
+        }
+        for column in have.columns where want.column(column.name) == nil {
+            recreatePolicies = recreatePolicies || !have.policies.isEmpty
+            removed(&output, .column, object(column.name), phase: .dropColumns,
+                    statements: ["ALTER TABLE \(name.sql) DROP COLUMN \(quoteIdentifier(column.name))"],
+                    hazard: .deletesData, detail: "DROP COLUMN", actual: describe(column), table: name)
+        }
+
+        // Constraints (primary, unique, check; then foreign keys).
+        diffNamed(
+            want.constraints, have.constraints, output: &output, objectType: .constraint, table: name,
+            same: { $0.sameDefinition(as: $1) },
+            phase: { $0.kind == .foreignKey ? .foreignKeys : .constraints },
+            dropPhase: { $0.kind == .foreignKey ? .dropForeignKeys : .dropConstraints },
+            create: { [SQLRenderer.addConstraint($0, to: name)] },
+            drop: { [SQLRenderer.dropConstraint($0.name, from: name)] },
+            rename: { "ALTER TABLE \(name.sql) RENAME CONSTRAINT \(quoteIdentifier($0)) TO \(quoteIdentifier($1))" },
+            describe: { SQLRenderer.constraintDefinition($0) },
+            createHazards: { constraint in
+                isNew ? [] : [Hazard(.mayFail, object: object(constraint.name), detail: "new \(constraint.kind.rawValue) constraint is checked against existing rows")]
+            },
+            dropHazard: { _ in nil })
+
+        // Indexes.
+        diffNamed(
+            want.indexes, have.indexes, output: &output, objectType: .index, table: name,
+            same: { $0.sameDefinition(as: $1) }, phase: { _ in .indexes }, dropPhase: { _ in .dropIndexes },
+            create: { [SQLRenderer.createIndex($0, on: want)] },
+            drop: { [SQLRenderer.dropIndex($0.name, schema: name.schema)] },
+            rename: { "ALTER INDEX \(QualifiedName(schema: name.schema, name: $0).sql) RENAME TO \(quoteIdentifier($1))" },
+            describe: { SQLRenderer.createIndex($0, on: want) },
+            createHazards: { index in
+                isNew ? [] : [Hazard(.locksTable, object: object(index.name), detail: "CREATE INDEX blocks writes to the table while it builds")]
+                    + (index.unique ? [Hazard(.mayFail, object: object(index.name), detail: "a unique index fails on duplicate rows")] : [])
+            },
+            dropHazard: { _ in nil })
+
+        // RLS.
+        if want.rlsEnabled != have.rlsEnabled {
+            output.add(have.rlsEnabled ? .changed : .missing, .rls, name.description, phase: .rls,
+                       statements: ["ALTER TABLE \(name.sql) \(want.rlsEnabled ? "ENABLE" : "DISABLE") ROW LEVEL SECURITY"],
+                       desired: want.rlsEnabled ? "enabled" : "disabled", actual: have.rlsEnabled ? "enabled" : "disabled",
+                       hazards: want.rlsEnabled ? [] : [Hazard(.relaxesSecurity, object: name.description, detail: "DISABLE ROW LEVEL SECURITY")],
+                       table: name, origin: want.origin)
+        }
+        if want.rlsForced != have.rlsForced {
+            output.add(.changed, .rls, name.description, phase: .rls,
+                       statements: ["ALTER TABLE \(name.sql) \(want.rlsForced ? "FORCE" : "NO FORCE") ROW LEVEL SECURITY"],
+                       desired: want.rlsForced ? "forced" : "not forced", actual: have.rlsForced ? "forced" : "not forced",
+                       hazards: want.rlsForced ? [] : [Hazard(.relaxesSecurity, object: name.description, detail: "NO FORCE ROW LEVEL SECURITY")],
+                       table: name, origin: want.origin)
+        }
+
+        // Policies. A column type change or drop needs the table's policies out of the way.
+        var havePolicies = have.policies
+        if recreatePolicies {
+            for policy in havePolicies.values.sorted(by: { $0.name < $1.name }) {
+                output.add(.changed, .policy, object(policy.name), phase: .dropPoliciesForColumns,
+                           statements: [SQLRenderer.dropPolicy(policy.name, on: name)], desired: nil, actual: describe(policy),
+                           table: name, origin: want.policies[policy.name]?.origin)
+            }
+            havePolicies = [:]
+        }
+        diffNamed(
+            want.policies, havePolicies, output: &output, objectType: .policy, table: name,
+            same: { $0.sameDefinition(as: $1) }, phase: { _ in .policies }, dropPhase: { _ in .dropPolicies },
+            create: { [SQLRenderer.createPolicy($0, on: name)] },
+            drop: { [SQLRenderer.dropPolicy($0.name, on: name)] },
+            rename: { "ALTER POLICY \(quoteIdentifier($0)) ON \(name.sql) RENAME TO \(quoteIdentifier($1))" },
+            describe: describe,
+            alter: { want, have in
+                want.command == have.command && want.permissive == have.permissive
+                    && (want.using == nil) == (have.using == nil) && (want.withCheck == nil) == (have.withCheck == nil)
+                    ? [SQLRenderer.alterPolicy(want, on: name)] : nil
+            },
+            // Creating a policy is what the blueprint asked for; the RLS lints judge how open it is.
+            createHazards: { _ in [] },
+            dropHazard: { policy in
+                // Dropping a permissive policy only takes access away; dropping a restrictive one widens it.
+                policy.permissive ? nil : Hazard(.relaxesSecurity, object: object(policy.name), detail: "DROP of a restrictive policy")
+            })
+
+        // Grants: only for the roles the blueprint lists.
+        if let grants = want.grants {
+            for role in grants.keys.sorted() {
+                let wanted = grants[role]!
+                let current = isNew ? DesiredCatalog.allPrivileges : (have.grants?[role] ?? [])
+                let missing = wanted.subtracting(isNew ? [] : current)
+                let extra = current.subtracting(wanted)
+                var statements: [String] = []
+                if !extra.isEmpty {
+                    statements.append("REVOKE \(extra.sorted().map { $0.uppercased() }.joined(separator: ", ")) ON \(name.sql) FROM \(SQLText.role(role))")
+                }
+                if !missing.isEmpty {
+                    statements.append("GRANT \(missing.sorted().map { $0.uppercased() }.joined(separator: ", ")) ON \(name.sql) TO \(SQLText.role(role))")
+                }
+                guard !statements.isEmpty else { continue }
+                let hazards = (role == "anon" || role == "public") && !missing.isEmpty
+                    ? [Hazard(.relaxesSecurity, object: object(role), detail: "GRANT to \(role)")] : []
+                output.add(isNew ? .missing : .changed, .grant, object(role), phase: .grants, statements: statements,
+                           desired: wanted.sorted().joined(separator: ", "),
+                           actual: isNew ? nil : current.sorted().joined(separator: ", "), hazards: hazards, table: name, origin: want.origin)
+            }
+        }
+
+        if let comment = want.comment, comment != have.comment {
+            output.add(have.comment == nil ? .missing : .changed, .comment, name.description, phase: .comments,
+                       statements: [SQLRenderer.comment(onTable: name, comment)], desired: comment, actual: have.comment,
+                       table: name, origin: want.origin)
+        }
+    }
+
+    /// Named objects of a table: same name and definition → nothing; same definition under
+    /// another name → RENAME; changed → ALTER where possible, else drop + create; absent → create.
+    func diffNamed<T>(
+        _ want: [String: T], _ have: [String: T], output: inout Output, objectType: Change.ObjectType, table: QualifiedName,
+        same: (T, T) -> Bool, phase: (T) -> Change.Phase, dropPhase: (T) -> Change.Phase,
+        create: (T) -> [String], drop: (T) -> [String], rename: (String, String) -> String, describe: (T) -> String,
+        alter: ((T, T) -> [String]?)? = nil, createHazards: (T) -> [Hazard], dropHazard: (T) -> Hazard?
+    ) {
+        var unmatchedHave = Set(have.keys.filter { want[$0] == nil })
+        for key in want.keys.sorted() {
+            let item = want[key]!
+            let origin = (item as? HasOrigin)?.objectOrigin
+            let objectName = "\(table).\(key)"
+            if let existing = have[key] {
+                guard !same(item, existing) else { continue }
+                let statements = alter?(item, existing) ?? (drop(existing) + create(item))
+                output.add(.changed, objectType, objectName, phase: phase(item), statements: statements,
+                           desired: describe(item), actual: describe(existing), hazards: createHazards(item), table: table, origin: origin)
+            } else if let previous = unmatchedHave.sorted().first(where: { same(item, have[$0]!) }) {
+                unmatchedHave.remove(previous)
+                output.add(.changed, objectType, objectName, phase: phase(item), statements: [rename(previous, key)],
+                           desired: key, actual: previous, table: table, origin: origin)
+            } else {
+                output.add(.missing, objectType, objectName, phase: phase(item), statements: create(item),
+                           desired: describe(item), hazards: createHazards(item), table: table, origin: origin)
+            }
+        }
+        for key in unmatchedHave.sorted() {
+            let item = have[key]!
+            removed(&output, objectType, "\(table).\(key)", phase: dropPhase(item), statements: drop(item),
+                    hazard: dropHazard(item)?.hazard, detail: dropHazard(item)?.detail ?? "DROP", actual: describe(item), table: table)
+        }
+    }
+
+    /// An object in the database that no blueprint wants: dropped (with its hazard) when an earlier
+    /// reconciliation managed it or when pruning; otherwise only reported as unmanaged.
+    func removed(
+        _ output: inout Output, _ objectType: Change.ObjectType, _ object: String, phase: Change.Phase, statements: [String],
+        hazard: HazardKind?, detail: String, actual: String, table: QualifiedName?
+    ) {
+        let wasManaged = previouslyManaged.contains(object)
+        let hazards = hazard.map { [Hazard($0, object: object, detail: detail)] } ?? []
+        output.add(wasManaged ? .changed : .unmanaged, objectType, object, phase: phase, statements: statements,
+                   desired: nil, actual: actual, hazards: hazards, applied: wasManaged || prune, table: table, origin: nil)
+    }
+
+    func describe(_ column: Column) -> String {
+        var text = column.type
+        if let identity = column.identity { text += identity == .always ? " GENERATED ALWAYS AS IDENTITY" : " GENERATED BY DEFAULT AS IDENTITY" }
+        if let value = column.defaultExpression { text += " DEFAULT \(value)" }
+        if column.notNull { text += " NOT NULL" }
+        return text
+    }
+
+    func describe(_ policy: Policy) -> String {
+        var text = "\(policy.permissive ? "PERMISSIVE" : "RESTRICTIVE") FOR \(policy.command.rawValue.uppercased()) TO \(policy.roles.sorted().joined(separator: ", "))"
+        if let using = policy.using { text += " USING (\(using))" }
+        if let withCheck = policy.withCheck { text += " WITH CHECK (\(withCheck))" }
+        return text
+    }
+}
+
+/// Collects changes as they are found.
+struct Output {
+    var changes: [Change] = []
+
+    mutating func add(
+        _ kind: Change.Kind, _ objectType: Change.ObjectType, _ object: String, phase: Change.Phase, statements: [String],
+        desired: String? = nil, actual: String? = nil, hazards: [Hazard] = [], applied: Bool = true,
+        table: QualifiedName? = nil, origin: Origin? = nil
+    ) {
+        changes.append(Change(
+            kind: kind, objectType: objectType, object: object, desired: desired, actual: actual, statements: statements,
+            hazards: hazards, applied: applied, phase: phase, table: table, origin: origin))
+    }
+}
+
+protocol HasOrigin { var objectOrigin: Origin? { get } }
+extension Constraint: HasOrigin { var objectOrigin: Origin? { origin } }
+extension Index: HasOrigin { var objectOrigin: Origin? { origin } }
+extension Policy: HasOrigin { var objectOrigin: Origin? { origin } }

@@ -1,0 +1,155 @@
+/// The outcome of one reconciliation (reconcile.md, Statuses).
+public enum ReconcileStatus: String, Sendable, Codable, CaseIterable {
+    case ok, noop, blocked, retry, failed
+}
+
+/// What started a reconciliation.
+public struct Trigger: Sendable, Codable, Equatable {
+    /// `cli`, `interval`, `git-push`, `webhook` or `drift`.
+    public var kind: String
+    public var id: String
+
+    public init(kind: String, id: String) {
+        self.kind = kind
+        self.id = id
+    }
+}
+
+/// A validation or SQL error as the Result reports it; only the fields that apply are set.
+public struct ResultError: Sendable, Codable, Equatable {
+    public var code: String
+    public var message: String
+    public var file: String?
+    public var line: Int?
+    public var column: Int?
+    public var path: String?
+    public var sqlstate: String?
+    public var statement: String?
+
+    public init(
+        code: String, message: String, file: String? = nil, line: Int? = nil, column: Int? = nil, path: String? = nil,
+        sqlstate: String? = nil, statement: String? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.path = path
+        self.sqlstate = sqlstate
+        self.statement = statement
+    }
+
+    public init(_ diagnostic: Diagnostic) {
+        self.init(code: diagnostic.code, message: diagnostic.message, file: diagnostic.file, line: diagnostic.line,
+                  column: diagnostic.column, path: diagnostic.path)
+    }
+
+    /// Fills file, line, column and path from the blueprint element behind a statement.
+    public mutating func locate(_ origin: Origin?) {
+        guard let origin else { return }
+        file = origin.file
+        line = origin.line
+        column = origin.column
+        path = origin.path
+    }
+}
+
+/// The Result JSON of reconcile.md: every CLI `--format json` and every HTTP answer.
+public struct ReconcileResult: Sendable, Codable, Equatable {
+    public var status: ReconcileStatus
+    public var summary: String
+    public var tenantID: String
+    public var revision: String?
+    public var trigger: Trigger
+    public var idempotencyKey: String
+    public var payloadHash: String
+    public var migrationID: Int?
+    public var statements: [String]
+    public var rlsTables: [String]
+    public var hazards: [Hazard]
+    public var errors: [ResultError]
+    public var replayed: Bool
+    public var durationMS: Int
+
+    enum CodingKeys: String, CodingKey {
+        case status, summary, revision, trigger, statements, hazards, errors, replayed
+        case tenantID = "tenant_id", idempotencyKey = "idempotency_key", payloadHash = "payload_hash"
+        case migrationID = "migration_id", rlsTables = "rls_tables", durationMS = "duration_ms"
+    }
+
+    public init(
+        status: ReconcileStatus, summary: String, tenantID: String, revision: String?, trigger: Trigger,
+        idempotencyKey: String, payloadHash: String, migrationID: Int? = nil, statements: [String] = [],
+        rlsTables: [String] = [], hazards: [Hazard] = [], errors: [ResultError] = [], replayed: Bool = false,
+        durationMS: Int = 0
+    ) {
+        self.status = status
+        self.summary = summary
+        self.tenantID = tenantID
+        self.revision = revision
+        self.trigger = trigger
+        self.idempotencyKey = idempotencyKey
+        self.payloadHash = payloadHash
+        self.migrationID = migrationID
+        self.statements = statements
+        self.rlsTables = rlsTables
+        self.hazards = hazards
+        self.errors = errors
+        self.replayed = replayed
+        self.durationMS = durationMS
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(status, forKey: .status)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(tenantID, forKey: .tenantID)
+        try container.encode(revision, forKey: .revision)
+        try container.encode(trigger, forKey: .trigger)
+        try container.encode(idempotencyKey, forKey: .idempotencyKey)
+        try container.encode(payloadHash, forKey: .payloadHash)
+        try container.encode(migrationID, forKey: .migrationID)
+        try container.encode(statements, forKey: .statements)
+        try container.encode(rlsTables, forKey: .rlsTables)
+        try container.encode(hazards, forKey: .hazards)
+        try container.encode(errors, forKey: .errors)
+        try container.encode(replayed, forKey: .replayed)
+        try container.encode(durationMS, forKey: .durationMS)
+    }
+
+    /// `idem:{tenant_id}:wf106:{trigger_id}:{payload_hash}`.
+    public static func idempotencyKey(tenantID: String, triggerID: String, payloadHash: String) -> String {
+        "idem:\(tenantID):wf106:\(triggerID):\(payloadHash)"
+    }
+}
+
+/// Sentences for the Result's `summary`.
+public enum Summary {
+    /// "applied 9 statements: 1 table created, 2 columns added; RLS on 2 tables".
+    public static func describe(_ changes: [Change], verb: String, rlsTables: [String]) -> String {
+        let statements = changes.reduce(0) { $0 + $1.statements.count }
+        var parts: [String] = []
+        func count(_ noun: String, _ participle: String, _ predicate: (Change) -> Bool) {
+            let n = changes.filter(predicate).count
+            let plural = noun == "index" ? "indexes" : noun == "policy" ? "policies" : noun + "s"
+            if n > 0 { parts.append("\(n) \(n == 1 ? noun : plural) \(participle)") }
+        }
+        count("table", "created") { $0.objectType == .table && $0.kind == .missing }
+        count("table", "renamed") { $0.objectType == .table && $0.phase == .renameTable }
+        count("table", "dropped") { $0.objectType == .table && $0.phase == .dropTables }
+        count("column", "added") { $0.objectType == .column && $0.kind == .missing }
+        count("column", "renamed") { $0.objectType == .column && $0.phase == .renameColumn }
+        count("column", "changed") { $0.objectType == .column && $0.phase == .columns && $0.kind == .changed }
+        count("column", "dropped") { $0.objectType == .column && $0.phase == .dropColumns }
+        for (type, noun) in [(Change.ObjectType.enum, "enum"), (.constraint, "constraint"), (.index, "index"), (.policy, "policy"), (.grant, "grant")] {
+            count(noun, "created") { $0.objectType == type && $0.kind == .missing }
+            count(noun, "changed") { $0.objectType == type && $0.kind != .missing }
+        }
+        count("comment", "set") { $0.objectType == .comment }
+        var text = "\(verb) \(statements) statement\(statements == 1 ? "" : "s")"
+        if !parts.isEmpty { text += ": " + parts.joined(separator: ", ") }
+        if !rlsTables.isEmpty { text += "; RLS on \(rlsTables.count) table\(rlsTables.count == 1 ? "" : "s")" }
+        return text
+    }
+}

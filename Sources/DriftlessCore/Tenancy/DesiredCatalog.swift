@@ -1,0 +1,147 @@
+/// Builds the desired catalog from validated blueprints: defaults applied, names generated,
+/// tenant policies and tenancy indexes added. Text fields still hold what the user wrote;
+/// canonicalization through the server replaces them with what the server prints.
+public enum DesiredCatalog {
+    /// The desired catalog of a valid blueprint set.
+    public static func build(_ set: BlueprintSet) -> Catalog {
+        var catalog = Catalog()
+        for blueprint in set.documents {
+            for definition in blueprint.enums {
+                let name = QualifiedName(schema: blueprint.schema, name: definition.name)
+                catalog.enums[name] = EnumType(name: name, values: definition.values, origin: definition.origin)
+            }
+            for definition in blueprint.tables {
+                let table = self.table(definition, in: blueprint)
+                catalog.tables[table.name] = table
+            }
+        }
+        return catalog
+    }
+
+    /// Every privilege `all` stands for.
+    public static let allPrivileges: Set<String> = ["select", "insert", "update", "delete", "truncate", "references", "trigger"]
+
+    static func table(_ definition: TableDefinition, in blueprint: Blueprint) -> Table {
+        let name = QualifiedName(schema: blueprint.schema, name: definition.name)
+        var table = Table(
+            name: name, rlsEnabled: definition.rls.enabled, rlsForced: definition.rls.force,
+            comment: definition.comment, renamedFrom: definition.renamedFrom, origin: definition.origin)
+        let primaryKey = definition.primaryKey ?? definition.columns.filter(\.primaryKey).map(\.name)
+        for column in definition.columns {
+            let notNull = column.nullable == false || primaryKey.contains(column.name) || column.identity != nil
+            table.columns.append(Column(
+                name: column.name, type: normalizedType(column.type, schema: blueprint.schema), notNull: notNull,
+                defaultExpression: column.defaultExpression,
+                identity: column.identity.map { $0 == .always ? .always : .byDefault },
+                comment: column.comment, renamedFrom: column.renamedFrom, origin: column.origin))
+        }
+        func add(_ constraint: Constraint) { table.constraints[constraint.name] = constraint }
+        if !primaryKey.isEmpty {
+            add(Constraint(name: Naming.primaryKey(table: definition.name), kind: .primaryKey, columns: primaryKey,
+                           origin: blueprint.origin(at: "\(definition.origin.path).primary_key")))
+        }
+        for column in definition.columns {
+            if column.unique {
+                add(Constraint(name: Naming.unique(table: definition.name, columns: [column.name]), kind: .unique,
+                               columns: [column.name], origin: blueprint.origin(at: "\(column.origin.path).unique")))
+            }
+            if let check = column.check {
+                add(Constraint(name: Naming.columnCheck(table: definition.name, column: column.name), kind: .check,
+                               columns: [], expression: check, origin: blueprint.origin(at: "\(column.origin.path).check")))
+            }
+            if let reference = column.references {
+                add(Constraint(
+                    name: Naming.foreignKey(table: definition.name, columns: [column.name]), kind: .foreignKey,
+                    columns: [column.name],
+                    referencedTable: BlueprintValidator.qualify(reference.table, defaultSchema: blueprint.schema),
+                    referencedColumns: [reference.column], onDelete: reference.onDelete, onUpdate: reference.onUpdate,
+                    origin: reference.origin))
+            }
+        }
+        for unique in definition.unique {
+            add(Constraint(name: unique.name ?? Naming.unique(table: definition.name, columns: unique.columns),
+                           kind: .unique, columns: unique.columns, origin: unique.origin))
+        }
+        for (ordinal, check) in definition.checks.enumerated() {
+            add(Constraint(name: check.name ?? Naming.tableCheck(table: definition.name, ordinal: ordinal),
+                           kind: .check, columns: [], expression: check.expression,
+                           origin: blueprint.origin(at: "\(check.origin.path).expression")))
+        }
+        for foreignKey in definition.foreignKeys {
+            add(Constraint(
+                name: foreignKey.name ?? Naming.foreignKey(table: definition.name, columns: foreignKey.columns),
+                kind: .foreignKey, columns: foreignKey.columns,
+                referencedTable: BlueprintValidator.qualify(foreignKey.referencedTable, defaultSchema: blueprint.schema),
+                referencedColumns: foreignKey.referencedColumns, onDelete: foreignKey.onDelete, onUpdate: foreignKey.onUpdate,
+                origin: foreignKey.origin))
+        }
+        for index in definition.indexes {
+            let keys = index.columns.map { $0.map(quoteIdentifier) } ?? ["(\(index.expression ?? ""))"]
+            let indexName = index.name ?? (index.columns.map { Naming.index(table: definition.name, columns: $0) }
+                ?? Naming.expressionIndex(table: definition.name, expression: index.expression ?? ""))
+            table.indexes[indexName] = Index(
+                name: indexName, method: index.method, keys: keys, unique: index.unique, predicate: index.predicate,
+                origin: index.origin)
+        }
+        for policy in definition.rls.policies {
+            table.policies[policy.name] = Policy(
+                name: policy.name, command: policy.command, roles: Set(policy.roles), permissive: policy.permissive,
+                using: policy.using, withCheck: policy.withCheck, origin: policy.origin)
+        }
+        if let grants = definition.grants {
+            var privileges: [String: Set<String>] = [:]
+            for grant in grants {
+                privileges[grant.role] = grant.privileges.contains("all") ? allPrivileges : Set(grant.privileges)
+            }
+            table.grants = privileges
+        }
+        if BlueprintValidator.isTenantTable(definition, tenancy: blueprint.tenancy) {
+            addTenancy(to: &table, blueprint: blueprint, primaryKey: primaryKey)
+        }
+        return table
+    }
+
+    /// RLS on, four policies, and an index leading with the tenancy column unless one exists.
+    static func addTenancy(to table: inout Table, blueprint: Blueprint, primaryKey: [String]) {
+        let tenancy = blueprint.tenancy
+        guard let column = table.column(tenancy.column) else { return }
+        table.rlsEnabled = true
+        let predicate = "\(quoteIdentifier(column.name)) = \(tenantExpression(tenancy, type: column.type))"
+        let roles = Set(tenancy.roles)
+        let origin = table.origin.map { blueprint.origin(at: "\($0.path).rls") }
+        let policies: [(PolicyCommand, String?, String?)] = [
+            (.select, predicate, nil), (.insert, nil, predicate), (.update, predicate, predicate), (.delete, predicate, nil),
+        ]
+        for (command, using, withCheck) in policies {
+            let name = Naming.tenantPolicy(table: table.name.name, command: command)
+            table.policies[name] = Policy(
+                name: name, command: command, roles: roles, permissive: true, using: using, withCheck: withCheck,
+                generated: true, origin: origin)
+        }
+        let leading = quoteIdentifier(column.name)
+        let hasLeadingIndex = table.indexes.values.contains { $0.keys.first == leading }
+            || table.constraints.values.contains { ($0.kind == .primaryKey || $0.kind == .unique) && $0.columns.first == column.name }
+        if !hasLeadingIndex {
+            let name = Naming.index(table: table.name.name, columns: [column.name])
+            table.indexes[name] = Index(name: name, method: .btree, keys: [leading], unique: false, origin: origin)
+        }
+    }
+
+    /// `((select auth.jwt()) -> 'app_metadata' ->> 'tenant_id')::uuid`, or the expression override.
+    public static func tenantExpression(_ tenancy: Tenancy, type: String) -> String {
+        if let expression = tenancy.expression { return "(\(expression))::\(type)" }
+        let path = tenancy.claim.split(separator: ".").map { SQLText.literal(String($0)) }
+        var text = "(select auth.jwt())"
+        for (index, key) in path.enumerated() {
+            text += index == path.count - 1 ? " ->> \(key)" : " -> \(key)"
+        }
+        return "(\(text))::\(type)"
+    }
+
+    /// `public.task_status` in a blueprint of schema public → `task_status`, so the scratch copy
+    /// of the enum is used during canonicalization.
+    static func normalizedType(_ type: String, schema: String) -> String {
+        let trimmed = type.trimmingCharacters(in: .whitespaces)
+        return trimmed.hasPrefix("\(schema).") ? String(trimmed.dropFirst(schema.count + 1)) : trimmed
+    }
+}

@@ -1,0 +1,133 @@
+import DriftlessCore
+import Foundation
+import Postgres
+
+/// Makes the desired catalog print exactly as the server prints the live one: creates the
+/// desired enums, tables, checks, indexes and policies in the session's temporary schema
+/// inside a savepoint, reads them back with the same introspection, then rolls back. Needs only
+/// the TEMP privilege and takes no lock on live tables (foreign keys are compared structurally
+/// and never created there).
+public enum Canonicalizer {
+    /// A statement the server refused, with the blueprint element that produced it.
+    public struct Rejection: Sendable {
+        public var origin: Origin?
+        public var error: PostgresError
+    }
+
+    /// The canonical desired catalog, or the server's objections mapped to blueprint locations.
+    /// Must run inside a transaction. Sets `search_path` per schema as the live side uses it.
+    /// - Throws: `PostgresError` for failures that are not the blueprint's fault (connection).
+    public static func canonicalize(_ desired: Catalog, connection: Connection) throws -> (catalog: Catalog, rejections: [Rejection]) {
+        var result = desired
+        var rejections: [Rejection] = []
+        for schema in desired.schemas.sorted() {
+            let statements = scratchStatements(desired, schema: schema)
+            guard !statements.isEmpty else { continue }
+            try connection.query("SAVEPOINT driftless_canonical")
+            do {
+                try connection.query("SELECT set_config('search_path', $1, true)", ["pg_temp, \(quoteIdentifier(schema))"])
+                var failed = false
+                for statement in statements {
+                    do { try connection.query(statement.sql) } catch let error as PostgresError where !error.isConnectionError {
+                        failed = true
+                        break
+                    }
+                }
+                if failed {
+                    // Run again one statement per savepoint, to report every objection at once.
+                    try connection.query("ROLLBACK TO SAVEPOINT driftless_canonical")
+                    try connection.query("SELECT set_config('search_path', $1, true)", ["pg_temp, \(quoteIdentifier(schema))"])
+                    var skippedTables: Set<String> = []
+                    for statement in statements where !skippedTables.contains(statement.table ?? "") {
+                        try connection.query("SAVEPOINT driftless_statement")
+                        do {
+                            try connection.query(statement.sql)
+                            try connection.query("RELEASE SAVEPOINT driftless_statement")
+                        } catch let error as PostgresError where !error.isConnectionError {
+                            try connection.query("ROLLBACK TO SAVEPOINT driftless_statement")
+                            rejections.append(Rejection(origin: statement.origin, error: error))
+                            if statement.createsTable, let table = statement.table { skippedTables.insert(table) }
+                        }
+                    }
+                    try connection.query("ROLLBACK TO SAVEPOINT driftless_canonical")
+                    continue
+                }
+                let tempSchema = try connection.query("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()").first?.string("nspname")
+                guard let tempSchema else { throw PostgresError(code: .decodingFailed, message: "no temporary schema after creating temporary objects") }
+                let scratch = try Introspector.introspect(connection, schemas: [tempSchema]).catalog
+                merge(scratch, from: tempSchema, into: &result, schema: schema)
+                try connection.query("ROLLBACK TO SAVEPOINT driftless_canonical")
+            } catch {
+                _ = try? connection.query("ROLLBACK TO SAVEPOINT driftless_canonical")
+                throw error
+            }
+        }
+        return (result, rejections)
+    }
+
+    struct Statement {
+        var sql: String
+        var origin: Origin?
+        var table: String?
+        var createsTable = false
+    }
+
+    /// DDL for the scratch copies of `schema`'s objects, in dependency order.
+    static func scratchStatements(_ desired: Catalog, schema: String) -> [Statement] {
+        var statements: [Statement] = []
+        for type in desired.enums.values.filter({ $0.name.schema == schema }).sorted(by: { $0.name < $1.name }) {
+            statements.append(Statement(sql: SQLRenderer.createEnum(type, schemaOverride: "pg_temp"), origin: type.origin))
+        }
+        let tables = desired.tables.values.filter { $0.name.schema == schema }.sorted { $0.name < $1.name }
+        for table in tables {
+            let key = table.name.name
+            statements.append(Statement(sql: SQLRenderer.createTable(table, schemaOverride: "pg_temp"), origin: table.origin, table: key, createsTable: true))
+            for constraint in table.constraints.values.sorted(by: { $0.name < $1.name }) where constraint.kind != .foreignKey {
+                statements.append(Statement(sql: SQLRenderer.addConstraint(constraint, to: table.name, schemaOverride: "pg_temp"), origin: constraint.origin, table: key))
+            }
+            for index in table.indexes.values.sorted(by: { $0.name < $1.name }) {
+                statements.append(Statement(sql: SQLRenderer.createIndex(index, on: table, schemaOverride: "pg_temp"), origin: index.origin, table: key))
+            }
+            for policy in table.policies.values.sorted(by: { $0.name < $1.name }) {
+                statements.append(Statement(sql: SQLRenderer.createPolicy(policy, on: table.name, schemaOverride: "pg_temp"), origin: policy.origin, table: key))
+            }
+        }
+        return statements
+    }
+
+    /// Takes the server's text for every compared field; keeps what the scratch copy cannot say
+    /// (RLS flags, grants, comments, foreign keys, origins).
+    static func merge(_ scratch: Catalog, from tempSchema: String, into desired: inout Catalog, schema: String) {
+        for (name, _) in desired.enums where name.schema == schema {
+            if let canonical = scratch.enums[QualifiedName(schema: tempSchema, name: name.name)] {
+                desired.enums[name]?.values = canonical.values
+            }
+        }
+        for (name, table) in desired.tables where name.schema == schema {
+            guard let canonical = scratch.tables[QualifiedName(schema: tempSchema, name: name.name)] else { continue }
+            var merged = table
+            for index in merged.columns.indices {
+                guard let column = canonical.column(merged.columns[index].name) else { continue }
+                merged.columns[index].type = column.type
+                merged.columns[index].defaultExpression = column.defaultExpression
+                merged.columns[index].notNull = column.notNull
+            }
+            for (key, constraint) in canonical.constraints where merged.constraints[key] != nil {
+                merged.constraints[key]?.expression = constraint.expression
+                merged.constraints[key]?.columns = constraint.columns
+            }
+            for (key, index) in canonical.indexes where merged.indexes[key] != nil {
+                merged.indexes[key]?.keys = index.keys
+                merged.indexes[key]?.predicate = index.predicate
+                merged.indexes[key]?.unique = index.unique
+                merged.indexes[key]?.method = index.method
+            }
+            for (key, policy) in canonical.policies where merged.policies[key] != nil {
+                merged.policies[key]?.using = policy.using
+                merged.policies[key]?.withCheck = policy.withCheck
+                merged.policies[key]?.roles = policy.roles
+            }
+            desired.tables[name] = merged
+        }
+    }
+}

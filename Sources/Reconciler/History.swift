@@ -1,0 +1,179 @@
+import DriftlessCore
+import Foundation
+import Postgres
+
+/// The history table (reconcile.md) and the record of managed objects, in their own schema.
+public struct History: Sendable {
+    public let schema: String
+
+    public init(schema: String = "driftless") { self.schema = schema }
+
+    var migrations: String { "\(quoteIdentifier(schema)).\"schema_migrations\"" }
+    var managedObjects: String { "\(quoteIdentifier(schema)).\"managed_objects\"" }
+
+    /// Creates the schema and tables when missing. RLS on, no policies, no API-role privileges.
+    /// - Throws: `PostgresError`.
+    public func ensure(_ connection: Connection) throws {
+        let exists = try connection.query(
+            "SELECT to_regclass($1) IS NOT NULL AS a, to_regclass($2) IS NOT NULL AS b",
+            ["\(quoteIdentifier(schema)).schema_migrations", "\(quoteIdentifier(schema)).managed_objects"]).first!
+        if try exists.bool("a") && exists.bool("b") { return }
+        let statements = [
+            "CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema))",
+            """
+            CREATE TABLE IF NOT EXISTS \(migrations) (
+              id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+              version         text        NOT NULL,
+              tenant_id       uuid        NOT NULL,
+              idempotency_key text        NOT NULL,
+              trigger_kind    text        NOT NULL,
+              trigger_id      text        NOT NULL,
+              revision        text,
+              payload_hash    text        NOT NULL,
+              status          text        NOT NULL CHECK (status IN ('ok','noop','blocked','retry','failed')),
+              summary         text        NOT NULL,
+              statements      text[]      NOT NULL DEFAULT '{}',
+              rls_tables      text[]      NOT NULL DEFAULT '{}',
+              hazards         jsonb       NOT NULL DEFAULT '[]',
+              errors          jsonb       NOT NULL DEFAULT '[]',
+              started_at      timestamptz NOT NULL,
+              finished_at     timestamptz NOT NULL,
+              applied_by      text        NOT NULL DEFAULT current_user,
+              controller      text        NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX IF NOT EXISTS schema_migrations_idempotency_key ON \(migrations) (idempotency_key) WHERE status IN ('ok', 'noop')",
+            "CREATE TABLE IF NOT EXISTS \(managedObjects) (object text PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now())",
+            "ALTER TABLE \(migrations) ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE \(managedObjects) ENABLE ROW LEVEL SECURITY",
+        ]
+        for statement in statements { try connection.query(statement) }
+        // Supabase's API roles must not read the history, whatever default privileges say.
+        let roles = try connection.query("SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated')").rows.map { try $0.string("rolname") }
+        for role in roles {
+            try connection.query("REVOKE ALL ON \(migrations), \(managedObjects) FROM \(quoteIdentifier(role))")
+            try connection.query("REVOKE ALL ON SCHEMA \(quoteIdentifier(schema)) FROM \(quoteIdentifier(role))")
+        }
+    }
+
+    /// Whether the history tables exist (a read-only plan does not create them).
+    public func exists(_ connection: Connection) throws -> Bool {
+        try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", ["\(quoteIdentifier(schema)).schema_migrations"]).first!.bool("present")
+    }
+
+    /// Objects an earlier successful reconciliation managed.
+    public func managed(_ connection: Connection) throws -> Set<String> {
+        guard try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", ["\(quoteIdentifier(schema)).managed_objects"]).first!.bool("present") else {
+            return []
+        }
+        return Set(try connection.query("SELECT object FROM \(managedObjects)").rows.map { try $0.string("object") })
+    }
+
+    /// Replaces the record of managed objects.
+    public func recordManaged(_ objects: Set<String>, _ connection: Connection) throws {
+        try connection.query("DELETE FROM \(managedObjects)")
+        try connection.query("INSERT INTO \(managedObjects) (object) SELECT unnest($1::text[])", [PostgresArray.text(objects.sorted())])
+    }
+
+    /// The recorded ok/noop result for an idempotency key, if any.
+    public func recorded(key: String, _ connection: Connection) throws -> ReconcileResult? {
+        try connection.query("SELECT * FROM \(migrations) WHERE idempotency_key = $1 AND status IN ('ok', 'noop') ORDER BY id DESC LIMIT 1", [key])
+            .first.map { try HistoryRow(row: $0).result }
+    }
+
+    /// The revision of the newest row, for "one noop row per new revision".
+    public func latestRevision(_ connection: Connection) throws -> String? {
+        try connection.query("SELECT revision FROM \(migrations) ORDER BY id DESC LIMIT 1").first?.text("revision")
+    }
+
+    /// Inserts a row for `result`; returns its id.
+    /// - Throws: `PostgresError`.
+    public func record(_ result: ReconcileResult, startedAt: Date, controller: String, _ connection: Connection) throws -> Int {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMddHHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let row = try connection.query(
+            """
+            INSERT INTO \(migrations) (version, tenant_id, idempotency_key, trigger_kind, trigger_id, revision, payload_hash,
+              status, summary, statements, rls_tables, hazards, errors, started_at, finished_at, controller)
+            VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::text[], $12::jsonb, $13::jsonb,
+              to_timestamp($14::double precision), clock_timestamp(), $15)
+            RETURNING id
+            """,
+            [
+                formatter.string(from: startedAt), result.tenantID, result.idempotencyKey, result.trigger.kind, result.trigger.id,
+                result.revision, result.payloadHash, result.status.rawValue, result.summary,
+                PostgresArray.text(result.statements), PostgresArray.text(result.rlsTables),
+                String(decoding: try encoder.encode(result.hazards), as: UTF8.self),
+                String(decoding: try encoder.encode(result.errors), as: UTF8.self),
+                String(startedAt.timeIntervalSince1970), controller,
+            ])
+        return try row.first!.int("id")
+    }
+
+    /// Rows, newest first.
+    public func rows(limit: Int, _ connection: Connection) throws -> [HistoryRow] {
+        guard try exists(connection) else { return [] }
+        return try connection.query("SELECT * FROM \(migrations) ORDER BY id DESC LIMIT $1", [String(limit)]).rows.map(HistoryRow.init)
+    }
+}
+
+/// One row of the history table, as `history --format json` prints it.
+public struct HistoryRow: Sendable, Codable {
+    public var id: Int
+    public var version: String
+    public var tenantID: String
+    public var idempotencyKey: String
+    public var triggerKind: String
+    public var triggerID: String
+    public var revision: String?
+    public var payloadHash: String
+    public var status: String
+    public var summary: String
+    public var statements: [String]
+    public var rlsTables: [String]
+    public var hazards: [Hazard]
+    public var errors: [ResultError]
+    public var startedAt: String
+    public var finishedAt: String
+    public var appliedBy: String
+    public var controller: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, version, revision, status, summary, statements, hazards, errors, controller
+        case tenantID = "tenant_id", idempotencyKey = "idempotency_key", triggerKind = "trigger_kind", triggerID = "trigger_id"
+        case payloadHash = "payload_hash", rlsTables = "rls_tables", startedAt = "started_at", finishedAt = "finished_at"
+        case appliedBy = "applied_by"
+    }
+
+    init(row: Row) throws {
+        id = try row.int("id")
+        version = try row.string("version")
+        tenantID = try row.string("tenant_id")
+        idempotencyKey = try row.string("idempotency_key")
+        triggerKind = try row.string("trigger_kind")
+        triggerID = try row.string("trigger_id")
+        revision = try row.text("revision")
+        payloadHash = try row.string("payload_hash")
+        status = try row.string("status")
+        summary = try row.string("summary")
+        statements = PostgresArray.parseText(try row.string("statements"))
+        rlsTables = PostgresArray.parseText(try row.string("rls_tables"))
+        hazards = try row.json("hazards")
+        errors = try row.json("errors")
+        startedAt = try row.string("started_at")
+        finishedAt = try row.string("finished_at")
+        appliedBy = try row.string("applied_by")
+        controller = try row.string("controller")
+    }
+
+    /// The Result this row recorded (for idempotent replay).
+    public var result: ReconcileResult {
+        ReconcileResult(
+            status: ReconcileStatus(rawValue: status) ?? .failed, summary: summary, tenantID: tenantID, revision: revision,
+            trigger: Trigger(kind: triggerKind, id: triggerID), idempotencyKey: idempotencyKey, payloadHash: payloadHash,
+            migrationID: id, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors, replayed: true)
+    }
+}

@@ -1,0 +1,303 @@
+import DriftlessCore
+import Foundation
+import Postgres
+
+/// Options of one reconciliation.
+public struct ReconcileOptions: Sendable {
+    public var allowed: Set<HazardKind> = []
+    public var prune = false
+    public var lockTimeout = TimeSpan(milliseconds: 5000)
+    public var statementTimeout = TimeSpan(milliseconds: 300_000)
+    public var history = History()
+    public var trigger = Trigger(kind: "cli", id: UUID().uuidString.lowercased())
+    /// Host or pod name and program version, recorded in history.
+    public var controller = "\(ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
+
+    public init() {}
+}
+
+/// The program version, recorded in history.
+public enum DriftlessVersion {
+    public static let current = "0.1.0"
+}
+
+/// A plan: the changes, and the Result that says what would happen.
+public struct PlanOutcome: Sendable {
+    public var result: ReconcileResult
+    /// Every difference found, applied or not (unmanaged ones are reported only).
+    public var changes: [Change]
+    /// Warnings from validation (and later, RLS lints).
+    public var warnings: [Diagnostic]
+}
+
+/// One reconciliation against one database (reconcile.md, steps 1 to 10). Blocking: run it on
+/// a thread of its own, with a connection no other thread uses.
+public struct Reconciler {
+    public var blueprints: BlueprintSet
+    public var revision: String?
+    public var options: ReconcileOptions
+
+    public init(blueprints: BlueprintSet, revision: String?, options: ReconcileOptions) {
+        self.blueprints = blueprints
+        self.revision = revision
+        self.options = options
+    }
+
+    var tenantID: String { blueprints.documents.map(\.tenantID).sorted().first ?? "00000000-0000-0000-0000-000000000000" }
+    var idempotencyKey: String {
+        ReconcileResult.idempotencyKey(tenantID: tenantID, triggerID: options.trigger.id, payloadHash: blueprints.payloadHash)
+    }
+    var managedSchemas: [String] { Array(Set(blueprints.documents.map(\.schema))).sorted() }
+
+    /// 64-bit advisory lock key derived from the managed schema set.
+    var lockKey: Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "driftless:\(managedSchemas.joined(separator: ","))".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return Int64(bitPattern: hash)
+    }
+
+    func result(_ status: ReconcileStatus, _ summary: String, started: Date, statements: [String] = [], rlsTables: [String] = [],
+                hazards: [Hazard] = [], errors: [ResultError] = []) -> ReconcileResult {
+        ReconcileResult(
+            status: status, summary: summary, tenantID: tenantID, revision: revision, trigger: options.trigger,
+            idempotencyKey: idempotencyKey, payloadHash: blueprints.payloadHash, statements: statements, rlsTables: rlsTables,
+            hazards: hazards, errors: errors, durationMS: Int(Date().timeIntervalSince(started) * 1000))
+    }
+
+    /// Steps 1 to 7, then ROLLBACK: what `apply` would do, changing nothing.
+    public func plan(_ connection: Connection) -> PlanOutcome {
+        let started = Date()
+        guard blueprints.isValid else { return PlanOutcome(result: invalid(started), changes: [], warnings: blueprints.warnings) }
+        defer { connection.rollbackQuietly() }
+        do {
+            // Not READ ONLY: the scratch copies in pg_temp are CREATE statements. Rolled back below.
+            try connection.query("BEGIN")
+            let computed = try compute(connection, started: started)
+            return PlanOutcome(result: computed.result, changes: computed.changes, warnings: blueprints.warnings)
+        } catch {
+            return PlanOutcome(result: failure(error, started: started), changes: [], warnings: blueprints.warnings)
+        }
+    }
+
+    /// All of it: plan, gate, apply in one transaction, prove, record.
+    public func apply(_ connection: Connection) -> ReconcileResult {
+        let started = Date()
+        guard blueprints.isValid else {
+            let result = invalid(started)
+            return recordAfterRollback(result, started: started, connection)
+        }
+        var enumsAdded = false
+        while true {
+            do {
+                try connection.query("BEGIN")
+                guard try lock(connection) else {
+                    connection.rollbackQuietly()
+                    return recordAfterRollback(result(.retry, "another reconciliation is running", started: started,
+                        errors: [ResultError(code: "locked", message: "another reconciliation holds the advisory lock")]), started: started, connection)
+                }
+                try options.history.ensure(connection)
+                if let recorded = try options.history.recorded(key: idempotencyKey, connection) {
+                    connection.rollbackQuietly()
+                    return recorded
+                }
+                let computed = try compute(connection, started: started)
+                guard computed.result.status == .ok else {
+                    connection.rollbackQuietly()
+                    if computed.result.status == .noop { return try recordNoop(computed.result, started: started, connection) }
+                    return recordAfterRollback(computed.result, started: started, connection)
+                }
+                let applied = computed.changes.filter { $0.applied && !$0.statements.isEmpty }
+                // New enum labels cannot be used in the transaction that adds them: commit them first.
+                let additions = applied.filter { $0.phase == .enumValues && $0.hazards.isEmpty }
+                if !additions.isEmpty && !enumsAdded && applied.count > additions.count {
+                    try run(additions, connection, canonical: computed.desired)
+                    try connection.query("COMMIT")
+                    enumsAdded = true
+                    continue
+                }
+                try run(applied, connection, canonical: computed.desired)
+                // Prove: the database now matches, or the plan did not converge.
+                let after = try introspect(connection)
+                let residual = Differ(desired: computed.desired, actual: after.catalog, managedSchemas: Set(managedSchemas),
+                                      existingSchemas: after.existing, previouslyManaged: Set(computed.managedObjects), prune: options.prune)
+                    .changes().filter { $0.applied }
+                guard residual.isEmpty else {
+                    connection.rollbackQuietly()
+                    let errors = residual.map { ResultError(code: "not_converged", message: "still to do after apply: \($0.statements.joined(separator: "; "))") }
+                    return recordAfterRollback(result(.failed, "the plan did not converge: \(residual.count) change(s) left after applying it",
+                        started: started, statements: computed.result.statements, errors: errors), started: started, connection)
+                }
+                try options.history.recordManaged(managedObjectNames(computed.desired), connection)
+                var final = computed.result
+                final.durationMS = Int(Date().timeIntervalSince(started) * 1000)
+                final.migrationID = try options.history.record(final, startedAt: started, controller: options.controller, connection)
+                try connection.query("COMMIT")
+                return final
+            } catch let failure as StatementFailure {
+                connection.rollbackQuietly()
+                return recordAfterRollback(self.failure(failure.error, started: started, statement: failure.change), started: started, connection)
+            } catch {
+                connection.rollbackQuietly()
+                return recordAfterRollback(self.failure(error, started: started), started: started, connection)
+            }
+        }
+    }
+
+    struct Computed {
+        var result: ReconcileResult
+        var changes: [Change]
+        var desired: Catalog
+        var managedObjects: [String]
+    }
+
+    /// Steps 3 to 7 inside an open transaction: lock settings, introspect, canonicalize, diff, gate.
+    func compute(_ connection: Connection, started: Date) throws -> Computed {
+        try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
+                             [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
+        let actual = try introspect(connection)
+        let canonical = try Canonicalizer.canonicalize(DesiredCatalog.build(blueprints), connection: connection)
+        if !canonical.rejections.isEmpty {
+            let errors = canonical.rejections.map { rejection -> ResultError in
+                var error = ResultError(code: "server_rejected", message: rejection.error.message,
+                                        sqlstate: rejection.error.sqlstate, statement: rejection.error.statement)
+                error.locate(rejection.origin)
+                return error
+            }
+            let result = result(.blocked, "the server rejected \(errors.count) blueprint element(s)", started: started, errors: errors)
+            return Computed(result: result, changes: [], desired: canonical.catalog, managedObjects: [])
+        }
+        let managed = try options.history.managed(connection)
+        let changes = Differ(desired: canonical.catalog, actual: actual.catalog, managedSchemas: Set(managedSchemas),
+                             existingSchemas: actual.existing, previouslyManaged: managed, prune: options.prune).changes()
+        let applied = changes.filter { $0.applied && !$0.statements.isEmpty }
+        let statements = applied.flatMap(\.statements)
+        let hazards = applied.flatMap(\.hazards)
+        let rlsTables = Array(Set(applied.filter(\.touchesRLS).compactMap { $0.table?.description })).sorted()
+        let blocking = applied.flatMap { change in
+            change.hazards.filter { hazard in
+                // --prune allows deletes_data for unmanaged objects alone.
+                !(options.allowed.union(HazardKind.allowedByDefault).contains(hazard.hazard)
+                    || (change.kind == .unmanaged && options.prune && hazard.hazard == .deletesData))
+            }
+        }
+        let status: ReconcileStatus
+        let summary: String
+        if !blocking.isEmpty {
+            status = .blocked
+            let kinds = Set(blocking.map(\.hazard.rawValue)).sorted().joined(separator: ", ")
+            summary = "\(blocking.count) hazard(s) not allowed (\(kinds)); allow with --allow \(kinds)"
+        } else if applied.isEmpty {
+            status = .noop
+            let unmanaged = changes.filter { $0.kind == .unmanaged }.count
+            summary = unmanaged == 0 ? "nothing to do" : "nothing to do; \(unmanaged) unmanaged object(s) left alone (--prune drops them)"
+        } else {
+            status = .ok
+            summary = Summary.describe(applied, verb: "applied", rlsTables: rlsTables)
+        }
+        let errors = blocking.map { ResultError(code: "hazard_not_allowed", message: "\($0.hazard.rawValue) on \($0.object): \($0.detail)") }
+        return Computed(
+            result: result(status, summary, started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors),
+            changes: changes, desired: canonical.catalog, managedObjects: Array(managed))
+    }
+
+    /// The live catalog, read per schema with the search_path the canonical side used.
+    func introspect(_ connection: Connection) throws -> (catalog: Catalog, existing: Set<String>) {
+        var catalog = Catalog()
+        var existing: Set<String> = []
+        for schema in managedSchemas {
+            try connection.query("SELECT set_config('search_path', $1, true)", [quoteIdentifier(schema)])
+            let part = try Introspector.introspect(connection, schemas: [schema])
+            catalog.enums.merge(part.catalog.enums) { $1 }
+            catalog.tables.merge(part.catalog.tables) { $1 }
+            existing.formUnion(part.existingSchemas)
+        }
+        return (catalog, existing)
+    }
+
+    func lock(_ connection: Connection) throws -> Bool {
+        try connection.query("SELECT pg_try_advisory_xact_lock($1::bigint) AS granted", [String(lockKey)]).first!.bool("granted")
+    }
+
+    struct StatementFailure: Error {
+        var error: PostgresError
+        var change: Change
+    }
+
+    func run(_ changes: [Change], _ connection: Connection, canonical: Catalog) throws {
+        for change in changes {
+            for statement in change.statements {
+                do {
+                    try connection.query(statement)
+                } catch let error as PostgresError {
+                    throw StatementFailure(error: error, change: change)
+                }
+            }
+        }
+    }
+
+    /// Object names of the desired catalog, as the Differ names them, for `managed_objects`.
+    func managedObjectNames(_ catalog: Catalog) -> Set<String> {
+        var names: Set<String> = []
+        for (name, _) in catalog.enums { names.insert(name.description) }
+        for (name, table) in catalog.tables {
+            names.insert(name.description)
+            for column in table.columns { names.insert("\(name).\(column.name)") }
+            for key in table.constraints.keys { names.insert("\(name).\(key)") }
+            for key in table.indexes.keys { names.insert("\(name).\(key)") }
+            for key in table.policies.keys { names.insert("\(name).\(key)") }
+        }
+        return names
+    }
+
+    func invalid(_ started: Date) -> ReconcileResult {
+        result(.blocked, "invalid blueprints: \(blueprints.errors.count) error(s)", started: started,
+               errors: blueprints.errors.map(ResultError.init))
+    }
+
+    /// Transient SQLSTATEs answer `retry`; everything else `failed`.
+    static func isTransient(_ error: PostgresError) -> Bool {
+        guard let state = error.sqlstate else { return error.isConnectionError }
+        return state.hasPrefix("08") || ["40001", "40P01", "55P03", "57P01", "57014", "53300"].contains(state)
+    }
+
+    func failure(_ error: Error, started: Date, statement change: Change? = nil) -> ReconcileResult {
+        guard let error = error as? PostgresError else {
+            return result(.failed, "\(error)", started: started, errors: [ResultError(code: "internal", message: "\(error)")])
+        }
+        var resultError = ResultError(code: "sql_error", message: error.message, sqlstate: error.sqlstate, statement: error.statement)
+        resultError.locate(change?.origin)
+        let transient = Reconciler.isTransient(error)
+        let summary = transient
+            ? "transient error, try again: \(error.message) [\(error.sqlstate ?? "-")]"
+            : "the database refused a statement: \(error.message) [\(error.sqlstate ?? "-")]"
+        return result(transient ? .retry : .failed, summary, started: started, errors: [resultError])
+    }
+
+    /// blocked, retry and failed rows are written in a fresh transaction after the rollback.
+    func recordAfterRollback(_ result: ReconcileResult, started: Date, _ connection: Connection) -> ReconcileResult {
+        var result = result
+        do {
+            try connection.transaction { connection in
+                try options.history.ensure(connection)
+                result.migrationID = try options.history.record(result, startedAt: started, controller: options.controller, connection)
+            }
+        } catch {
+            // The connection may be gone (that may be why we failed); the Result still says what happened.
+        }
+        return result
+    }
+
+    /// A noop is recorded only when its revision differs from the latest recorded row.
+    func recordNoop(_ result: ReconcileResult, started: Date, _ connection: Connection) throws -> ReconcileResult {
+        var result = result
+        try connection.transaction { connection in
+            guard try lock(connection) else { return }
+            if try options.history.latestRevision(connection) != revision || revision == nil {
+                result.migrationID = try options.history.record(result, startedAt: started, controller: options.controller, connection)
+            }
+        }
+        return result
+    }
+}
