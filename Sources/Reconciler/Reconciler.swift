@@ -157,7 +157,8 @@ public struct Reconciler {
         try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
                              [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
         let actual = try introspect(connection)
-        let canonical = try Canonicalizer.canonicalize(DesiredCatalog.build(blueprints), connection: connection)
+        let written = DesiredCatalog.build(blueprints)
+        let canonical = try Canonicalizer.canonicalize(written, connection: connection)
         if !canonical.rejections.isEmpty {
             let errors = canonical.rejections.map { rejection -> ResultError in
                 var error = ResultError(code: "server_rejected", message: rejection.error.message,
@@ -170,7 +171,8 @@ public struct Reconciler {
         }
         let managed = try options.history.managed(connection)
         let changes = Differ(desired: canonical.catalog, actual: actual.catalog, managedSchemas: Set(managedSchemas),
-                             existingSchemas: actual.existing, previouslyManaged: managed, prune: options.prune).changes()
+                             existingSchemas: actual.existing, previouslyManaged: managed, prune: options.prune,
+                             source: written).changes()
         let applied = changes.filter { $0.applied && !$0.statements.isEmpty }
         let statements = applied.flatMap(\.statements)
         let hazards = applied.flatMap(\.hazards)

@@ -13,11 +13,15 @@ public struct Differ {
     public var previouslyManaged: Set<String>
     /// Drop unmanaged objects too.
     public var prune: Bool
+    /// The desired catalog as the user wrote it. Statements are rendered from it: the server's
+    /// printed expressions are for comparing, and re-parsing them does not always print the same.
+    public var source: Catalog?
 
     public init(
         desired: Catalog, actual: Catalog, managedSchemas: Set<String>, existingSchemas: Set<String>,
-        previouslyManaged: Set<String> = [], prune: Bool = false
+        previouslyManaged: Set<String> = [], prune: Bool = false, source: Catalog? = nil
     ) {
+        self.source = source
         self.desired = desired
         self.actual = actual
         self.managedSchemas = managedSchemas
@@ -49,8 +53,13 @@ public struct Differ {
                 diffTable(want, have, isNew: false, &output)
             } else {
                 output.add(.missing, .table, name.description, phase: .createTable,
-                           statements: [SQLRenderer.createTable(want)], desired: "table", table: name, origin: want.origin)
-                let created = Table(name: name, columns: want.columns, grants: nil)
+                           statements: [SQLRenderer.createTable(source?.tables[name] ?? want)], desired: "table", table: name, origin: want.origin)
+                // What CREATE TABLE leaves: the columns, but no comments (COMMENT ON comes later).
+                let created = Table(name: name, columns: want.columns.map { column in
+                    var bare = column
+                    bare.comment = nil
+                    return bare
+                }, grants: nil)
                 diffTable(want, created, isNew: true, &output)
             }
         }
@@ -108,7 +117,7 @@ public struct Differ {
                     statements.append("ALTER TABLE \(table.name.sql) ALTER COLUMN \(quoteIdentifier(column.name)) DROP DEFAULT")
                 }
                 statements.append("ALTER TABLE \(table.name.sql) ALTER COLUMN \(quoteIdentifier(column.name)) TYPE \(column.type) USING \(quoteIdentifier(column.name))::text\(column.type.hasSuffix("[]") ? "[]" : "")::\(column.type)")
-                if let value = column.defaultExpression {
+                if let value = (source?.tables[table.name]?.column(column.name) ?? column).defaultExpression {
                     statements.append("ALTER TABLE \(table.name.sql) ALTER COLUMN \(quoteIdentifier(column.name)) SET DEFAULT \(value)")
                 }
             }
@@ -122,6 +131,8 @@ public struct Differ {
     func diffTable(_ want: Table, _ start: Table, isNew: Bool, _ output: inout Output) {
         var have = start
         let name = want.name
+        let written = source?.tables[name] ?? want
+        func writtenColumn(_ column: Column) -> Column { written.column(column.name) ?? column }
         func object(_ suffix: String) -> String { "\(name).\(suffix)" }
         var recreatePolicies = false
 
@@ -145,7 +156,7 @@ public struct Differ {
                     hazards.append(Hazard(.rewritesTable, object: object(column.name), detail: "a volatile default (\(value)) rewrites every row"))
                 }
                 output.add(.missing, .column, object(column.name), phase: .columns,
-                           statements: ["ALTER TABLE \(name.sql) ADD COLUMN \(SQLRenderer.columnDefinition(column))"],
+                           statements: ["ALTER TABLE \(name.sql) ADD COLUMN \(SQLRenderer.columnDefinition(writtenColumn(column)))"],
                            desired: describe(column), hazards: hazards, table: name, origin: column.origin)
                 continue
             }
@@ -157,13 +168,13 @@ public struct Differ {
                 var statements: [String] = []
                 if existing.defaultExpression != nil { statements.append("\(alter) DROP DEFAULT") }
                 statements.append("\(alter) TYPE \(column.type) USING \(quoteIdentifier(column.name))::\(column.type)")
-                if let value = column.defaultExpression { statements.append("\(alter) SET DEFAULT \(value)") }
+                if let value = writtenColumn(column).defaultExpression { statements.append("\(alter) SET DEFAULT \(value)") }
                 output.add(.changed, .column, object(column.name), phase: .columns, statements: statements,
                            desired: describe(column), actual: describe(existing), hazards: hazards, table: name, origin: column.origin)
                 recreatePolicies = recreatePolicies || !have.policies.isEmpty
             } else if existing.defaultExpression != column.defaultExpression && existing.identity == column.identity {
                 output.add(.changed, .column, object(column.name), phase: .columns,
-                           statements: [column.defaultExpression.map { "\(alter) SET DEFAULT \($0)" } ?? "\(alter) DROP DEFAULT"],
+                           statements: [writtenColumn(column).defaultExpression.map { "\(alter) SET DEFAULT \($0)" } ?? "\(alter) DROP DEFAULT"],
                            desired: describe(column), actual: describe(existing), table: name, origin: column.origin)
             }
             if existing.identity != column.identity {
@@ -177,7 +188,7 @@ public struct Differ {
                     statements.append("\(alter) SET GENERATED \(identity == .always ? "ALWAYS" : "BY DEFAULT")")
                 case (.some, nil):
                     statements.append("\(alter) DROP IDENTITY")
-                    if let value = column.defaultExpression { statements.append("\(alter) SET DEFAULT \(value)") }
+                    if let value = writtenColumn(column).defaultExpression { statements.append("\(alter) SET DEFAULT \(value)") }
                 case (nil, nil): break
                 }
                 output.add(.changed, .column, object(column.name), phase: .columns, statements: statements,
@@ -209,7 +220,7 @@ public struct Differ {
             same: { $0.sameDefinition(as: $1) },
             phase: { $0.kind == .foreignKey ? .foreignKeys : .constraints },
             dropPhase: { $0.kind == .foreignKey ? .dropForeignKeys : .dropConstraints },
-            create: { [SQLRenderer.addConstraint($0, to: name)] },
+            create: { [SQLRenderer.addConstraint(written.constraints[$0.name] ?? $0, to: name)] },
             drop: { [SQLRenderer.dropConstraint($0.name, from: name)] },
             rename: { "ALTER TABLE \(name.sql) RENAME CONSTRAINT \(quoteIdentifier($0)) TO \(quoteIdentifier($1))" },
             describe: { SQLRenderer.constraintDefinition($0) },
@@ -222,7 +233,7 @@ public struct Differ {
         diffNamed(
             want.indexes, have.indexes, output: &output, objectType: .index, table: name,
             same: { $0.sameDefinition(as: $1) }, phase: { _ in .indexes }, dropPhase: { _ in .dropIndexes },
-            create: { [SQLRenderer.createIndex($0, on: want)] },
+            create: { [SQLRenderer.createIndex(written.indexes[$0.name] ?? $0, on: written)] },
             drop: { [SQLRenderer.dropIndex($0.name, schema: name.schema)] },
             rename: { "ALTER INDEX \(QualifiedName(schema: name.schema, name: $0).sql) RENAME TO \(quoteIdentifier($1))" },
             describe: { SQLRenderer.createIndex($0, on: want) },
@@ -261,14 +272,14 @@ public struct Differ {
         diffNamed(
             want.policies, havePolicies, output: &output, objectType: .policy, table: name,
             same: { $0.sameDefinition(as: $1) }, phase: { _ in .policies }, dropPhase: { _ in .dropPolicies },
-            create: { [SQLRenderer.createPolicy($0, on: name)] },
+            create: { [SQLRenderer.createPolicy(written.policies[$0.name] ?? $0, on: name)] },
             drop: { [SQLRenderer.dropPolicy($0.name, on: name)] },
             rename: { "ALTER POLICY \(quoteIdentifier($0)) ON \(name.sql) RENAME TO \(quoteIdentifier($1))" },
             describe: describe,
             alter: { want, have in
                 want.command == have.command && want.permissive == have.permissive
                     && (want.using == nil) == (have.using == nil) && (want.withCheck == nil) == (have.withCheck == nil)
-                    ? [SQLRenderer.alterPolicy(want, on: name)] : nil
+                    ? [SQLRenderer.alterPolicy(written.policies[want.name] ?? want, on: name)] : nil
             },
             // Creating a policy is what the blueprint asked for; the RLS lints judge how open it is.
             createHazards: { _ in [] },
