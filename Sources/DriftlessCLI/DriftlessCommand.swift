@@ -23,16 +23,6 @@ func notImplemented(_ command: String) throws -> Never {
 
 
 
-struct DriftCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "drift", abstract: "Report how the database differs from the blueprints; change nothing.")
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var source: SourceOptions
-    @OptionGroup var logging: LoggingOptions
-    @Option(name: .customLong("history-schema"), help: "Schema of the history table.") var historySchema = "driftless"
-    @Option(help: "human, json or markdown.") var format: OutputFormat = .human
-    func run() throws { try notImplemented("drift") }
-}
 
 
 struct RunCommand: ParsableCommand {

@@ -12,7 +12,8 @@ struct EngineContext {
     var options: ReconcileOptions
 
     /// - Throws: `ExitCode(1)` after printing a clear error.
-    init(database: DatabaseOptions, source: SourceOptions, reconcile: ReconcileArguments) throws {
+    /// `reconcile` is nil for commands without reconcile options (drift): defaults apply.
+    init(database: DatabaseOptions, source: SourceOptions, reconcile: ReconcileArguments?, historySchema: String? = nil) throws {
         do {
             revision = try BlueprintLoader.load(source.location)
         } catch {
@@ -28,18 +29,21 @@ struct EngineContext {
             throw ExitCode(1)
         }
         var options = ReconcileOptions()
-        do {
-            options.allowed = try HazardKind.parseList(reconcile.allow ?? "")
-        } catch {
-            printError("driftless: --allow: \(error)")
-            throw ExitCode(1)
+        if let reconcile {
+            do {
+                options.allowed = try HazardKind.parseList(reconcile.allow ?? "")
+            } catch {
+                printError("driftless: --allow: \(error)")
+                throw ExitCode(1)
+            }
+            options.prune = reconcile.prune
+            options.lockTimeout = reconcile.lockTimeout
+            options.statementTimeout = reconcile.statementTimeout
+            options.history = History(schema: reconcile.historySchema)
+            options.trigger = Trigger(kind: "cli", id: reconcile.triggerID ?? UUID().uuidString.lowercased())
         }
+        if let historySchema { options.history = History(schema: historySchema) }
         if let message = revision.commitMessage { options.allowed.formUnion(CommitTrailers.allowedHazards(in: message)) }
-        options.prune = reconcile.prune
-        options.lockTimeout = reconcile.lockTimeout
-        options.statementTimeout = reconcile.statementTimeout
-        options.history = History(schema: reconcile.historySchema)
-        options.trigger = Trigger(kind: "cli", id: reconcile.triggerID ?? UUID().uuidString.lowercased())
         self.options = options
     }
 
@@ -185,5 +189,40 @@ enum PlanText {
             lines += ["", "<details><summary>SQL</summary>", "", "```sql", sql(outcome), "```", "", "</details>"]
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+struct DriftCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drift", abstract: "Report how the database differs from the blueprints; change nothing.",
+        discussion: "Exit codes: 0 in sync, 2 drift, 1 error.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(name: .customLong("history-schema"), help: "Schema of the history table.") var historySchema = "driftless"
+    @Option(help: "human, json or markdown.") var format: OutputFormat = .human
+
+    func validate() throws {
+        guard format != .sql else { throw ValidationError("drift prints human, json or markdown.") }
+    }
+
+    func run() throws {
+        let context = try EngineContext(database: database, source: source, reconcile: nil, historySchema: historySchema)
+        let report: DriftReport
+        do {
+            report = try context.reconciler.drift(context.connection)
+        } catch let error as DriftError {
+            print(format == .json ? try jsonText(error.result) : PlanText.human(error.result))
+            throw ExitCode(1)
+        } catch {
+            printError("driftless drift: \(error)")
+            throw ExitCode(1)
+        }
+        switch format {
+        case .json: print(try jsonText(report))
+        case .markdown: print(report.markdown)
+        default: print(report.human(colour: standardOutputIsTerminal))
+        }
+        if !report.inSync { throw ExitCode(2) }
     }
 }

@@ -21,6 +21,12 @@ public enum DriftlessVersion {
     public static let current = "0.1.0"
 }
 
+/// Why a drift report could not be made: the blueprints are invalid or the server rejected them.
+public struct DriftError: Error, CustomStringConvertible {
+    public var result: ReconcileResult
+    public var description: String { result.summary }
+}
+
 /// A plan: the changes, and the Result that says what would happen.
 public struct PlanOutcome: Sendable {
     public var result: ReconcileResult
@@ -150,6 +156,19 @@ public struct Reconciler {
         var changes: [Change]
         var desired: Catalog
         var managedObjects: [String]
+        var actual = Catalog()
+    }
+
+    /// The drift report: steps 1 to 6 in a transaction that is always rolled back. Works for a
+    /// role that may only read (and create temporary tables).
+    /// - Throws: `PostgresError`, or `DriftError` when the blueprints are invalid or rejected.
+    public func drift(_ connection: Connection) throws -> DriftReport {
+        guard blueprints.isValid else { throw DriftError(result: invalid(Date())) }
+        defer { connection.rollbackQuietly() }
+        try connection.query("BEGIN")
+        let computed = try compute(connection, started: Date())
+        if computed.result.status == .blocked && computed.changes.isEmpty { throw DriftError(result: computed.result) }
+        return DriftReport.build(changes: computed.changes, desired: computed.desired, actual: computed.actual, revision: revision)
     }
 
     /// Steps 3 to 7 inside an open transaction: lock settings, introspect, canonicalize, diff, gate.
@@ -169,7 +188,15 @@ public struct Reconciler {
             let result = result(.blocked, "the server rejected \(errors.count) blueprint element(s)", started: started, errors: errors)
             return Computed(result: result, changes: [], desired: canonical.catalog, managedObjects: [])
         }
-        let managed = try options.history.managed(connection)
+        // A role that may only read may not see the history schema: then nothing was managed before.
+        try connection.query("SAVEPOINT driftless_history")
+        var managed: Set<String> = []
+        do {
+            managed = try options.history.managed(connection)
+            try connection.query("RELEASE SAVEPOINT driftless_history")
+        } catch let error as PostgresError where error.sqlstate == "42501" {
+            try connection.query("ROLLBACK TO SAVEPOINT driftless_history")
+        }
         let changes = Differ(desired: canonical.catalog, actual: actual.catalog, managedSchemas: Set(managedSchemas),
                              existingSchemas: actual.existing, previouslyManaged: managed, prune: options.prune,
                              source: written).changes()
@@ -201,7 +228,7 @@ public struct Reconciler {
         let errors = blocking.map { ResultError(code: "hazard_not_allowed", message: "\($0.hazard.rawValue) on \($0.object): \($0.detail)") }
         return Computed(
             result: result(status, summary, started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors),
-            changes: changes, desired: canonical.catalog, managedObjects: Array(managed))
+            changes: changes, desired: canonical.catalog, managedObjects: Array(managed), actual: actual.catalog)
     }
 
     /// The live catalog, read per schema with the search_path the canonical side used.

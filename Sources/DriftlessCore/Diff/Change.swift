@@ -76,6 +76,9 @@ public struct Change: Sendable, Codable, Equatable {
     public var table: QualifiedName?
     /// The blueprint element that asked for it.
     public var origin: Origin?
+    /// A policy dropped and created again unchanged, only because a column under it changes type
+    /// or is dropped: a step of the plan, not a difference to report.
+    public var isRecreate = false
 
     /// Whether the change creates or changes RLS or policies (for `rls_tables`).
     public var touchesRLS: Bool { objectType == .rls || objectType == .policy }

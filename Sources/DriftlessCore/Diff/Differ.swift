@@ -208,7 +208,9 @@ public struct Differ {
             }
         }
         for column in have.columns where want.column(column.name) == nil {
-            recreatePolicies = recreatePolicies || !have.policies.isEmpty
+            // A policy may use the column: a drop that will run needs the policies out of the way.
+            let willDrop = previouslyManaged.contains(object(column.name)) || prune
+            recreatePolicies = recreatePolicies || (willDrop && !have.policies.isEmpty)
             removed(&output, .column, object(column.name), phase: .dropColumns,
                     statements: ["ALTER TABLE \(name.sql) DROP COLUMN \(quoteIdentifier(column.name))"],
                     hazard: .deletesData, detail: "DROP COLUMN", actual: describe(column), table: name)
@@ -261,6 +263,7 @@ public struct Differ {
 
         // Policies. A column type change or drop needs the table's policies out of the way.
         var havePolicies = have.policies
+        let policiesStart = output.changes.count
         if recreatePolicies {
             for policy in havePolicies.values.sorted(by: { $0.name < $1.name }) {
                 output.add(.changed, .policy, object(policy.name), phase: .dropPoliciesForColumns,
@@ -268,6 +271,21 @@ public struct Differ {
                            table: name, origin: want.policies[policy.name]?.origin)
             }
             havePolicies = [:]
+        }
+        defer {
+            // Recreated policies are reported by what really differs from the database.
+            if recreatePolicies {
+                for index in policiesStart..<output.changes.count where output.changes[index].objectType == .policy {
+                    let key = String(output.changes[index].object.dropFirst(name.description.count + 1))
+                    if output.changes[index].phase == .dropPoliciesForColumns {
+                        output.changes[index].isRecreate = true
+                    } else if let existing = have.policies[key], let wanted = want.policies[key] {
+                        output.changes[index].isRecreate = existing.sameDefinition(as: wanted)
+                        output.changes[index].kind = .changed
+                        output.changes[index].actual = describe(existing)
+                    }
+                }
+            }
         }
         diffNamed(
             want.policies, havePolicies, output: &output, objectType: .policy, table: name,

@@ -1,0 +1,143 @@
+import DriftlessCore
+import Foundation
+import Postgres
+import Reconciler
+import Testing
+import TestSupport
+
+@Suite("Drift reports against a real database")
+struct DriftTests {
+    static let files = ["app.yaml": document("""
+        enums:
+          - {name: mood, values: [happy, sad]}
+        tables:
+          - name: notes
+            columns:
+              - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
+              - {name: tenant_id, type: uuid, nullable: false}
+              - {name: title, type: text, nullable: false, default: "'untitled'"}
+              - {name: feeling, type: mood}
+              - {name: score, type: integer}
+            indexes:
+              - {columns: [title], name: notes_title_idx}
+            rls:
+              policies:
+                - {name: notes_service, command: select, roles: [service_role], using: "true"}
+        """)]
+
+    func drift(_ db: TestDatabase, user: String = "postgres") throws -> DriftReport {
+        let set = BlueprintSet.load(Self.files.map { BlueprintSource(path: $0.key, text: $0.value) })
+        return try Reconciler(blueprints: set, revision: "r1", options: ReconcileOptions()).drift(db.connect(user: user))
+    }
+
+    @Test func everyKindOfOutOfBandChangeIsReportedCorrectedAndPruned() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            #expect(try drift(db).inSync)
+
+            let connection = try db.connect()
+            for statement in [
+                "DROP POLICY notes_tenant_select ON notes",
+                "ALTER POLICY notes_service ON notes USING (false)",
+                "ALTER TABLE notes DISABLE ROW LEVEL SECURITY",
+                "ALTER TABLE notes ADD COLUMN extra text",
+                "CREATE TABLE stray (id int)",
+                "ALTER TABLE notes ALTER COLUMN title SET DEFAULT 'changed'",
+                "DROP INDEX notes_title_idx",
+                "ALTER TABLE notes ALTER COLUMN score TYPE bigint",
+                "ALTER TYPE mood ADD VALUE 'meh'",
+            ] { try connection.query(statement) }
+
+            let catalogBefore = try liveCatalog(db)
+            let report = try drift(db)
+            #expect(try liveCatalog(db) == catalogBefore, "a drift report changed the database")
+            func item(_ object: String, _ type: Change.ObjectType) -> DriftReport.Item? {
+                report.items.first { $0.object == object && $0.objectType == type }
+            }
+            #expect(!report.inSync)
+            #expect(item("public.notes.notes_tenant_select", .policy)?.kind == .missing)
+            #expect(item("public.notes.notes_service", .policy)?.kind == .changed)
+            #expect(item("public.notes", .rls)?.kind == .missing)
+            #expect(item("public.notes.extra", .column)?.kind == .unmanaged)
+            #expect(item("public.stray", .table)?.kind == .unmanaged)
+            let title = try #require(item("public.notes.title", .column))
+            #expect(title.kind == .changed)
+            #expect(title.desired == "text DEFAULT 'untitled'::text NOT NULL")
+            #expect(title.actual == "text DEFAULT 'changed'::text NOT NULL")
+            #expect(title.fix == "ALTER TABLE \"public\".\"notes\" ALTER COLUMN \"title\" SET DEFAULT 'untitled'")
+            #expect(item("public.notes.notes_title_idx", .index)?.kind == .missing)
+            let score = try #require(item("public.notes.score", .column))
+            #expect(score.kind == .changed)
+            #expect(score.actual == "bigint")
+            #expect(score.hazards.contains(.deletesData))
+            #expect(item("public.mood", .enum)?.kind == .changed)
+            #expect(report.rlsGaps.contains(DriftReport.RLSGap(table: "public.notes", problem: .rlsDisabled)))
+            #expect(report.rlsGaps.contains(DriftReport.RLSGap(table: "public.notes", problem: .tenantPolicyMissing)))
+            #expect(report.rlsGaps.contains(DriftReport.RLSGap(table: "public.notes", problem: .policyChanged)))
+            #expect(report.rlsGaps.contains(DriftReport.RLSGap(table: "public.notes", problem: .policyExistsRLSDisabled)))
+            #expect(report.summary.unmanaged == 2)
+
+            // Apply corrects everything but the unmanaged objects (bigint back to integer and the
+            // enum label removal need deletes_data and rewrites_table).
+            let applied = try reconcile(db, Self.files, allow: [.deletesData, .rewritesTable])
+            #expect(applied.result.status == .ok, "\(applied.result.summary) \(applied.result.errors)")
+            let after = try drift(db)
+            #expect(Set(after.items.map(\.object)) == ["public.notes.extra", "public.stray"])
+            #expect(after.items.allSatisfy { $0.kind == .unmanaged })
+            #expect(after.rlsGaps.isEmpty)
+
+            // --prune removes those, reporting deletes_data.
+            let pruned = try reconcile(db, Self.files, prune: true)
+            #expect(pruned.result.status == .ok)
+            #expect(pruned.result.status == .ok, "\(pruned.result.errors)")
+            #expect(pruned.result.hazards.filter { $0.hazard == .deletesData }.map(\.object).sorted() == ["public.notes.extra", "public.stray"])
+            #expect(try drift(db).inSync)
+        }
+    }
+
+    @Test func aRoleThatMayOnlyReadGetsTheReport() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            let admin = try db.connect()
+            try admin.query("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'drift_reader') THEN CREATE ROLE drift_reader LOGIN; END IF; END $$")
+            try admin.query("GRANT SELECT ON ALL TABLES IN SCHEMA public TO drift_reader")
+            // Policy expressions call auth.jwt(): resolving them needs USAGE on auth, as the API roles have.
+            try admin.query("GRANT USAGE ON SCHEMA auth TO drift_reader")
+            try admin.query("ALTER TABLE notes ALTER COLUMN title DROP DEFAULT")
+            let report = try drift(db, user: "drift_reader")
+            #expect(report.items.map(\.object) == ["public.notes.title"])
+            // The reader could not have changed anything, and did not: the default is still gone.
+            #expect(try liveCatalog(db).tables[QualifiedName(schema: "public", name: "notes")]?.column("title")?.defaultExpression == nil)
+        }
+    }
+
+    @Test func theCommandPrintsEveryFormatWithItsExitCode() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let directory = NSTemporaryDirectory() + "driftless-drift-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try Self.files["app.yaml"]!.write(toFile: directory + "/app.yaml", atomically: true, encoding: .utf8)
+            func run(_ arguments: String...) throws -> ProcessOutput {
+                try ProcessRunner.run(RepositoryPaths.driftlessExecutable, arguments + ["--blueprints", directory, "--database-url", db.url], check: false)
+            }
+            let before = try run("drift", "--format", "json")
+            #expect(before.status == 2)
+            let report = try JSONDecoder().decode(JSONValue.self, from: Data(before.stdout.utf8))
+            guard case .object(let fields) = report else { Issue.record("not an object"); return }
+            #expect(Set(fields.keys) == ["in_sync", "revision", "checked_at", "items", "rls_gaps", "summary"])
+            #expect(try run("apply").status == 0)
+            let human = try run("drift")
+            #expect(human.status == 0)
+            #expect(human.stdout.contains("in sync"))
+            try db.connect().query("ALTER TABLE notes DISABLE ROW LEVEL SECURITY")
+            let markdown = try run("drift", "--format", "markdown")
+            #expect(markdown.status == 2)
+            #expect(markdown.stdout.contains("| missing | rls | `public.notes` |"))
+            #expect(markdown.stdout.contains("<details><summary>Fix SQL</summary>"))
+            #expect(markdown.stdout.contains("ALTER TABLE \"public\".\"notes\" ENABLE ROW LEVEL SECURITY;"))
+        }
+    }
+}
