@@ -144,7 +144,6 @@ enum PlanText {
                 for statement in change.statements { lines.append("    " + statement.replacingOccurrences(of: "\n", with: "\n    ") + ";") }
             }
         }
-        for warning in outcome.warnings { lines.append(warning.description) }
         lines.append(human(outcome.result))
         return lines.joined(separator: "\n")
     }
@@ -157,6 +156,7 @@ enum PlanText {
             lines.append("  \(location)error[\(error.code)]: \(error.message)\(error.sqlstate.map { " (SQLSTATE \($0))" } ?? "")")
             if let statement = error.statement { lines.append("    in: \(statement)") }
         }
+        for warning in result.warnings { lines.append("  warning[\(warning.code)]: \(warning.message)") }
         if let id = result.migrationID { lines.append("recorded as migration \(id)") }
         return lines.joined(separator: "\n")
     }

@@ -32,8 +32,6 @@ public struct PlanOutcome: Sendable {
     public var result: ReconcileResult
     /// Every difference found, applied or not (unmanaged ones are reported only).
     public var changes: [Change]
-    /// Warnings from validation (and later, RLS lints).
-    public var warnings: [Diagnostic]
 }
 
 /// One reconciliation against one database (reconcile.md, steps 1 to 10). Blocking: run it on
@@ -75,15 +73,15 @@ public struct Reconciler {
     /// Steps 1 to 7, then ROLLBACK: what `apply` would do, changing nothing.
     public func plan(_ connection: Connection) -> PlanOutcome {
         let started = Date()
-        guard blueprints.isValid else { return PlanOutcome(result: invalid(started), changes: [], warnings: blueprints.warnings) }
+        guard blueprints.isValid else { return PlanOutcome(result: invalid(started), changes: []) }
         defer { connection.rollbackQuietly() }
         do {
             // Not READ ONLY: the scratch copies in pg_temp are CREATE statements. Rolled back below.
             try connection.query("BEGIN")
             let computed = try compute(connection, started: started)
-            return PlanOutcome(result: computed.result, changes: computed.changes, warnings: blueprints.warnings)
+            return PlanOutcome(result: computed.result, changes: computed.changes)
         } catch {
-            return PlanOutcome(result: failure(error, started: started), changes: [], warnings: blueprints.warnings)
+            return PlanOutcome(result: failure(error, started: started), changes: [])
         }
     }
 
@@ -168,7 +166,9 @@ public struct Reconciler {
         try connection.query("BEGIN")
         let computed = try compute(connection, started: Date())
         if computed.result.status == .blocked && computed.changes.isEmpty { throw DriftError(result: computed.result) }
-        return DriftReport.build(changes: computed.changes, desired: computed.desired, actual: computed.actual, revision: revision)
+        var report = DriftReport.build(changes: computed.changes, desired: computed.desired, actual: computed.actual, revision: revision)
+        report.warnings = RLSLint.run(computed.actual)
+        return report
     }
 
     /// Steps 3 to 7 inside an open transaction: lock settings, introspect, canonicalize, diff, gate.
@@ -226,8 +226,11 @@ public struct Reconciler {
             summary = Summary.describe(applied, verb: "applied", rlsTables: rlsTables)
         }
         let errors = blocking.map { ResultError(code: "hazard_not_allowed", message: "\($0.hazard.rawValue) on \($0.object): \($0.detail)") }
+        var outcome = result(status, summary, started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors)
+        outcome.warnings = blueprints.warnings.map { Lint(code: $0.code, object: "\($0.file ?? ""):\($0.line ?? 0) \($0.path ?? "")", message: $0.message) }
+            + RLSLint.run(canonical.catalog)
         return Computed(
-            result: result(status, summary, started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors),
+            result: outcome,
             changes: changes, desired: canonical.catalog, managedObjects: Array(managed), actual: actual.catalog)
     }
 

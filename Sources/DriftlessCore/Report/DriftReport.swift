@@ -56,9 +56,11 @@ public struct DriftReport: Sendable, Codable, Equatable {
     public var items: [Item]
     public var rlsGaps: [RLSGap]
     public var summary: Counts
+    /// RLS lints of the live managed tables.
+    public var warnings: [Lint] = []
 
     enum CodingKeys: String, CodingKey {
-        case revision, items, summary
+        case revision, items, summary, warnings
         case inSync = "in_sync", checkedAt = "checked_at", rlsGaps = "rls_gaps"
     }
 
@@ -70,6 +72,7 @@ public struct DriftReport: Sendable, Codable, Equatable {
         try container.encode(items, forKey: .items)
         try container.encode(rlsGaps, forKey: .rlsGaps)
         try container.encode(summary, forKey: .summary)
+        try container.encode(warnings, forKey: .warnings)
     }
 
     /// Builds the report from a plan's changes and the two catalogs.
@@ -142,6 +145,7 @@ public struct DriftReport: Sendable, Codable, Equatable {
             }
         }
         for gap in rlsGaps { lines.append(paint("rls gap", "31") + ": \(gap.table) \(gap.problem.rawValue)") }
+        for lint in warnings { lines.append(paint("warning[\(lint.code)]", "33") + ": \(lint.message)") }
         lines.append(paint(summaryLine, inSync ? "32" : "33"))
         return lines.joined(separator: "\n")
     }

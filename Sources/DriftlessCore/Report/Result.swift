@@ -69,13 +69,34 @@ public struct ReconcileResult: Sendable, Codable, Equatable {
     public var rlsTables: [String]
     public var hazards: [Hazard]
     public var errors: [ResultError]
+    /// RLS lints and validation warnings: reported, never blocking.
+    public var warnings: [Lint] = []
     public var replayed: Bool
     public var durationMS: Int
 
     enum CodingKeys: String, CodingKey {
-        case status, summary, revision, trigger, statements, hazards, errors, replayed
+        case status, summary, revision, trigger, statements, hazards, errors, warnings, replayed
         case tenantID = "tenant_id", idempotencyKey = "idempotency_key", payloadHash = "payload_hash"
         case migrationID = "migration_id", rlsTables = "rls_tables", durationMS = "duration_ms"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        status = try container.decode(ReconcileStatus.self, forKey: .status)
+        summary = try container.decode(String.self, forKey: .summary)
+        tenantID = try container.decode(String.self, forKey: .tenantID)
+        revision = try container.decodeIfPresent(String.self, forKey: .revision)
+        trigger = try container.decode(Trigger.self, forKey: .trigger)
+        idempotencyKey = try container.decode(String.self, forKey: .idempotencyKey)
+        payloadHash = try container.decode(String.self, forKey: .payloadHash)
+        migrationID = try container.decodeIfPresent(Int.self, forKey: .migrationID)
+        statements = try container.decode([String].self, forKey: .statements)
+        rlsTables = try container.decode([String].self, forKey: .rlsTables)
+        hazards = try container.decode([Hazard].self, forKey: .hazards)
+        errors = try container.decode([ResultError].self, forKey: .errors)
+        warnings = try container.decodeIfPresent([Lint].self, forKey: .warnings) ?? []
+        replayed = try container.decode(Bool.self, forKey: .replayed)
+        durationMS = try container.decode(Int.self, forKey: .durationMS)
     }
 
     public init(
@@ -114,6 +135,7 @@ public struct ReconcileResult: Sendable, Codable, Equatable {
         try container.encode(rlsTables, forKey: .rlsTables)
         try container.encode(hazards, forKey: .hazards)
         try container.encode(errors, forKey: .errors)
+        try container.encode(warnings, forKey: .warnings)
         try container.encode(replayed, forKey: .replayed)
         try container.encode(durationMS, forKey: .durationMS)
     }

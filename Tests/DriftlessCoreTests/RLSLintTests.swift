@@ -1,0 +1,51 @@
+import DriftlessCore
+import Testing
+
+@Suite("RLS lints")
+struct RLSLintTests {
+    static let jwt = "(( SELECT auth.jwt() AS jwt) -> 'app_metadata'::text)"
+
+    func table(rls: Bool = true, _ policies: [Policy]) -> Catalog {
+        let name = QualifiedName(schema: "public", name: "t")
+        var table = Table(name: name, columns: [Column(name: "id", type: "integer")], rlsEnabled: rls)
+        for policy in policies { table.policies[policy.name] = policy }
+        return Catalog(tables: [name: table])
+    }
+
+    func codes(_ catalog: Catalog) -> [String] { RLSLint.run(catalog).map(\.code).sorted() }
+
+    @Test func aGoodTenantTableHasNoLint() {
+        let policy = Policy(name: "p", command: .select, roles: ["authenticated"], using: "(tenant_id = ((\(Self.jwt) ->> 'tenant_id'::text))::uuid)")
+        #expect(codes(table([policy])) == [])
+    }
+
+    @Test("each lint fires on its case", arguments: [
+        ("rls_disabled_in_public", false, [Policy]()),
+        ("rls_enabled_no_policy", true, []),
+        ("policy_exists_rls_disabled", false, [Policy(name: "p", command: .select, roles: ["authenticated"], using: "(id > 0)")]),
+        ("auth_rls_initplan", true, [Policy(name: "p", command: .select, roles: ["authenticated"], using: "(owner = auth.uid())")]),
+        ("auth_rls_initplan", true, [Policy(name: "p", command: .select, roles: ["authenticated"], using: "(tenant = current_setting('app.tenant'::text))")]),
+        ("rls_references_user_metadata", true, [Policy(name: "p", command: .select, roles: ["authenticated"], using: "((( SELECT auth.jwt() AS jwt) -> 'user_metadata'::text) ->> 'org'::text) = 'x'::text")]),
+        ("rls_policy_always_true", true, [Policy(name: "p", command: .select, roles: ["authenticated"], using: "true")]),
+        ("multiple_permissive_policies", true, [
+            Policy(name: "a", command: .select, roles: ["authenticated"], using: "(id > 0)"),
+            Policy(name: "b", command: .all, roles: ["authenticated"], using: "(id < 10)"),
+        ]),
+    ] as [(String, Bool, [Policy])])
+    func lint(_ code: String, _ rls: Bool, _ policies: [Policy]) {
+        #expect(codes(table(rls: rls, policies)).contains(code))
+    }
+
+    @Test func wrappedCallsAndRestrictiveTruePoliciesAreFine() {
+        let wrapped = Policy(name: "p", command: .select, roles: ["authenticated"], using: "(owner = ( SELECT auth.uid() AS uid))")
+        let restrictive = Policy(name: "r", command: .select, roles: ["authenticated"], permissive: false, using: "true")
+        #expect(codes(table([wrapped, restrictive])) == [])
+    }
+
+    @Test func differentRolesOrCommandsAreNotMultiple() {
+        let a = Policy(name: "a", command: .select, roles: ["authenticated"], using: "(id > 0)")
+        let b = Policy(name: "b", command: .select, roles: ["anon"], using: "(id > 0)")
+        let c = Policy(name: "c", command: .insert, roles: ["authenticated"], withCheck: "(id > 0)")
+        #expect(codes(table([a, b, c])) == [])
+    }
+}
