@@ -46,12 +46,3 @@ struct ImportCommand: ParsableCommand {
     func run() throws { try notImplemented("import") }
 }
 
-struct VerifyRLSCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "verify-rls", abstract: "Prove tenant isolation of every tenant table against the live database.")
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var source: SourceOptions
-    @OptionGroup var logging: LoggingOptions
-    @Option(help: "human or json.") var format: OutputFormat = .human
-    func run() throws { try notImplemented("verify-rls") }
-}

@@ -226,3 +226,47 @@ struct DriftCommand: ParsableCommand {
         if !report.inSync { throw ExitCode(2) }
     }
 }
+
+struct VerifyRLSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-rls", abstract: "Prove tenant isolation of every tenant table against the live database.",
+        discussion: """
+            Acts as two synthetic tenants and as anon inside a transaction that is always rolled back.
+            Exit codes: 0 every tenant table isolated, 2 a leak found, 1 error or a table that could not be verified.
+            """)
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "human or json.") var format: OutputFormat = .human
+
+    func run() throws {
+        let context = try EngineContext(database: database, source: source, reconcile: nil)
+        guard context.blueprints.isValid else {
+            print(ValidationReport(context.blueprints).human)
+            throw ExitCode(1)
+        }
+        let verification: RLSVerification
+        do {
+            verification = try RLSVerifier(blueprints: context.blueprints).verify(context.connection)
+        } catch {
+            printError("driftless verify-rls: \(error)")
+            throw ExitCode(1)
+        }
+        if format == .json {
+            print(try jsonText(verification))
+        } else {
+            for table in verification.tables {
+                print("\(table.status.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(table.table)\(table.reason.map { ": \($0)" } ?? "")")
+                for check in table.checks where !check.passed || table.status == .leak {
+                    print("    \(check.passed ? "ok  " : "LEAK") \(check.name): \(check.detail)")
+                }
+            }
+            if verification.tables.isEmpty { print("no tenant tables in these blueprints") }
+            let leaks = verification.leaks.count
+            let unverified = verification.tables.filter { $0.status == .notVerified }.count
+            print(leaks > 0 ? "leak found in \(leaks) table(s)" : (unverified > 0 ? "\(unverified) table(s) could not be verified" : "every tenant table is isolated"))
+        }
+        if !verification.leaks.isEmpty { throw ExitCode(2) }
+        if !verification.isolated { throw ExitCode(1) }
+    }
+}

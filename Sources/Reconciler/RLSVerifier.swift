@@ -1,0 +1,287 @@
+import DriftlessCore
+import Foundation
+import Postgres
+
+/// The outcome of `verify-rls`.
+public struct RLSVerification: Sendable, Codable {
+    public struct Check: Sendable, Codable {
+        public var name: String
+        public var passed: Bool
+        public var detail: String
+    }
+
+    public struct TableResult: Sendable, Codable {
+        public enum Status: String, Sendable, Codable { case isolated, leak, notVerified = "not_verified" }
+        public var table: String
+        public var status: Status
+        public var checks: [Check]
+        /// Why the table could not be verified.
+        public var reason: String?
+    }
+
+    public var tables: [TableResult]
+    /// Every tenant table proved isolated.
+    public var isolated: Bool { !tables.isEmpty && tables.allSatisfy { $0.status == .isolated } }
+    public var leaks: [TableResult] { tables.filter { $0.status == .leak } }
+
+    enum CodingKeys: String, CodingKey { case tables, isolated }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tables, forKey: .tables)
+        try container.encode(isolated, forKey: .isolated)
+    }
+
+    public init(tables: [TableResult]) { self.tables = tables }
+
+    public init(from decoder: any Decoder) throws {
+        tables = try decoder.container(keyedBy: CodingKeys.self).decode([TableResult].self, forKey: .tables)
+    }
+}
+
+/// Proves tenant isolation against the live database: inside a transaction that is always
+/// rolled back, writes sample rows for two synthetic tenants, then acts as each (role
+/// `authenticated` with JWT claims) and as `anon`, and checks that no tenant can read, insert,
+/// update into or delete another tenant's rows.
+public struct RLSVerifier {
+    public var blueprints: BlueprintSet
+
+    public init(blueprints: BlueprintSet) { self.blueprints = blueprints }
+
+    /// - Throws: `PostgresError` for failures outside the per-table checks.
+    public func verify(_ connection: Connection) throws -> RLSVerification {
+        let desired = DesiredCatalog.build(blueprints)
+        var tenantTables: [(QualifiedName, Tenancy)] = []
+        for blueprint in blueprints.documents {
+            for table in blueprint.tables where BlueprintValidator.isTenantTable(table, tenancy: blueprint.tenancy) {
+                tenantTables.append((QualifiedName(schema: blueprint.schema, name: table.name), blueprint.tenancy))
+            }
+        }
+        defer { connection.rollbackQuietly() }
+        try connection.query("BEGIN")
+        var schemas = Set(blueprints.documents.map(\.schema))
+        for table in desired.tables.values {
+            for constraint in table.constraints.values { if let ref = constraint.referencedTable { schemas.insert(ref.schema) } }
+        }
+        var live = Catalog()
+        for schema in schemas.sorted() {
+            try connection.query("SELECT set_config('search_path', $1, true)", [quoteIdentifier(schema)])
+            let part = try Introspector.introspect(connection, schemas: [schema]).catalog
+            live.tables.merge(part.tables) { $1 }
+            live.enums.merge(part.enums) { $1 }
+        }
+        try connection.query("SELECT set_config('search_path', 'public', true)")
+        var results: [RLSVerification.TableResult] = []
+        for (name, tenancy) in tenantTables.sorted(by: { $0.0 < $1.0 }) {
+            try connection.query("SAVEPOINT driftless_verify")
+            let result: RLSVerification.TableResult
+            do {
+                result = try verify(name, tenancy: tenancy, live: live, connection)
+            } catch let failure as NotSampleable {
+                result = .init(table: name.description, status: .notVerified, checks: [], reason: failure.reason)
+            } catch let error as PostgresError where !error.isConnectionError {
+                result = .init(table: name.description, status: .notVerified, checks: [],
+                               reason: "could not prepare sample rows: \(error.message) [\(error.sqlstate ?? "-")]")
+            }
+            try connection.query("ROLLBACK TO SAVEPOINT driftless_verify")
+            results.append(result)
+        }
+        return RLSVerification(tables: results)
+    }
+
+    struct NotSampleable: Error { var reason: String }
+
+    func verify(_ name: QualifiedName, tenancy: Tenancy, live: Catalog, _ connection: Connection) throws -> RLSVerification.TableResult {
+        guard let table = live.tables[name] else { throw NotSampleable(reason: "the table does not exist in the database") }
+        guard tenancy.expression == nil else {
+            throw NotSampleable(reason: "tenancy.expression is custom SQL; Driftless cannot act as a tenant for it")
+        }
+        guard let tenantColumn = table.column(tenancy.column) else { throw NotSampleable(reason: "no \(tenancy.column) column") }
+        let tenantA = UUID().uuidString.lowercased()
+        let tenantB = UUID().uuidString.lowercased()
+        var factory = RowFactory(catalog: live, tenancyColumn: tenancy.column, connection: connection)
+        // Defaults such as auth.uid() read the claims: write each tenant's rows under its claims.
+        func withClaims<T>(_ tenant: String, _ body: () throws -> T) throws -> T {
+            try connection.query("SELECT set_config('request.jwt.claims', $1, true)", [claims(tenancy.claim, tenant: tenant)])
+            defer { _ = try? connection.query("SELECT set_config('request.jwt.claims', '', true)") }
+            return try body()
+        }
+        try withClaims(tenantA) { try factory.insert(name, tenant: tenantA) }
+        try withClaims(tenantB) { try factory.insert(name, tenant: tenantB) }
+        let candidateForB = try withClaims(tenantB) { try factory.prepare(name, tenant: tenantB) }
+
+        let column = quoteIdentifier(tenantColumn.name)
+        let cast = "::\(tenantColumn.type)"
+        var checks: [RLSVerification.Check] = []
+
+        func asTenant<T>(_ tenant: String, _ body: () throws -> T) throws -> T {
+            try connection.query("SAVEPOINT driftless_role")
+            defer { _ = try? connection.query("ROLLBACK TO SAVEPOINT driftless_role") }
+            try connection.query("SET LOCAL ROLE authenticated")
+            try connection.query("SELECT set_config('request.jwt.claims', $1, true)", [claims(tenancy.claim, tenant: tenant)])
+            return try body()
+        }
+        /// Runs `sql` expecting a refusal; returns the SQLSTATE, or nil when it went through.
+        func refused(_ sql: String, _ parameters: [String?]) throws -> (state: String?, rows: Int) {
+            do {
+                let result = try connection.query(sql, parameters)
+                return (nil, result.affectedRows ?? 0)
+            } catch let error as PostgresError where !error.isConnectionError {
+                return (error.sqlstate, 0)
+            }
+        }
+
+        let read = try asTenant(tenantA) {
+            try connection.query("SELECT count(*) FILTER (WHERE \(column) = $1\(cast)) AS other, count(*) FILTER (WHERE \(column) = $2\(cast)) AS own FROM \(name.sql)", [tenantB, tenantA]).first!
+        }
+        let otherVisible = try read.int("other")
+        checks.append(.init(name: "cross_tenant_read", passed: otherVisible == 0,
+                            detail: "tenant A sees \(otherVisible) of tenant B's rows (and \(try read.int("own")) of its own)"))
+
+        let insertSQL = "INSERT INTO \(name.sql) (\(candidateForB.keys.sorted().map(quoteIdentifier).joined(separator: ", "))) VALUES (\(candidateForB.keys.sorted().enumerated().map { "$\($0.offset + 1)::\(typeOf($0.element, in: table))" }.joined(separator: ", ")))"
+        let insert = try asTenant(tenantA) { try refused(insertSQL, candidateForB.keys.sorted().map { candidateForB[$0]! }) }
+        checks.append(.init(name: "cross_tenant_insert", passed: insert.state == "42501",
+                            detail: insert.state == nil ? "tenant A inserted a row for tenant B" : "refused with SQLSTATE \(insert.state!)"))
+
+        let updateOther = try asTenant(tenantA) { try refused("UPDATE \(name.sql) SET \(column) = \(column) WHERE \(column) = $1\(cast)", [tenantB]) }
+        let moveOwn = try asTenant(tenantA) {
+            try refused("UPDATE \(name.sql) SET \(column) = $1\(cast) WHERE \(column) = $2\(cast)", [tenantB, tenantA])
+        }
+        let updatePassed = updateOther.rows == 0 && (moveOwn.state == "42501" || moveOwn.rows == 0)
+        checks.append(.init(name: "cross_tenant_update", passed: updatePassed,
+                            detail: "updated \(updateOther.rows) of tenant B's rows; moving tenant A's row to tenant B: \(moveOwn.state.map { "refused (\($0))" } ?? "\(moveOwn.rows) row(s) moved")"))
+
+        let delete = try asTenant(tenantA) { try refused("DELETE FROM \(name.sql) WHERE \(column) = $1\(cast)", [tenantB]) }
+        checks.append(.init(name: "cross_tenant_delete", passed: delete.rows == 0, detail: "deleted \(delete.rows) of tenant B's rows"))
+
+        let anonPolicies = table.policies.values.filter {
+            ($0.roles.contains("anon") || $0.roles.contains("public")) && ($0.command == .select || $0.command == .all)
+        }
+        if anonPolicies.isEmpty {
+            try connection.query("SAVEPOINT driftless_role")
+            try connection.query("SET LOCAL ROLE anon")
+            let anon = try refused("SELECT 1 FROM \(name.sql)", [])
+            let anonRows = anon.state == nil ? try connection.query("SELECT count(*) AS n FROM \(name.sql)").first!.int("n") : 0
+            try connection.query("ROLLBACK TO SAVEPOINT driftless_role")
+            checks.append(.init(name: "anon_read", passed: anonRows == 0,
+                                detail: anon.state.map { "refused with SQLSTATE \($0)" } ?? "anon sees \(anonRows) row(s)"))
+        } else {
+            checks.append(.init(name: "anon_read", passed: true,
+                                detail: "skipped: policies \(anonPolicies.map(\.name).sorted().joined(separator: ", ")) let anon read on purpose"))
+        }
+        let leak = checks.contains { !$0.passed }
+        return .init(table: name.description, status: leak ? .leak : .isolated, checks: checks, reason: nil)
+    }
+
+    func typeOf(_ column: String, in table: Table) -> String { table.column(column)?.type ?? "text" }
+
+    /// `{"sub": ..., "role": "authenticated", "app_metadata": {"tenant_id": tenant}}` for the claim path.
+    func claims(_ claim: String, tenant: String) -> String {
+        var value: Any = tenant
+        for key in claim.split(separator: ".").reversed() { value = [String(key): value] }
+        var object = (value as? [String: Any]) ?? [:]
+        object["sub"] = UUID().uuidString.lowercased()
+        object["role"] = "authenticated"
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Makes sample rows from column types and defaults, creating the parent rows their foreign
+/// keys need (as the connecting role, which bypasses RLS).
+struct RowFactory {
+    let catalog: Catalog
+    let tenancyColumn: String
+    let connection: Connection
+    /// Parent rows already made, by table and the key values asked for: a parent whose key is
+    /// the tenant (an organization) is made once and shared.
+    var parents: [String: [String: String]] = [:]
+
+    /// Values for a new row of `name` owned by `tenant` (parents created as needed), not inserted.
+    mutating func prepare(_ name: QualifiedName, tenant: String, overrides: [String: String] = [:], depth: Int = 0) throws -> [String: String] {
+        guard depth < 6 else { throw RLSVerifier.NotSampleable(reason: "foreign keys nest deeper than 6 tables") }
+        guard let table = catalog.tables[name] else { throw RLSVerifier.NotSampleable(reason: "\(name) is not readable") }
+        var values = overrides
+        if table.column(tenancyColumn) != nil && values[tenancyColumn] == nil { values[tenancyColumn] = tenant }
+        let foreignKeyColumns = Set(table.constraints.values.filter { $0.kind == .foreignKey }.flatMap(\.columns))
+        for column in table.columns where values[column.name] == nil && column.notNull && column.defaultExpression == nil
+            && column.identity == nil && !foreignKeyColumns.contains(column.name) {
+            values[column.name] = try sample(column, in: table)
+        }
+        for foreignKey in table.constraints.values.filter({ $0.kind == .foreignKey }).sorted(by: { $0.name < $1.name }) {
+            guard let parentName = foreignKey.referencedTable, let parentColumns = foreignKey.referencedColumns else { continue }
+            let required = foreignKey.columns.contains { column in table.column(column)?.notNull == true }
+            guard required || foreignKey.columns.contains(tenancyColumn) else { continue }
+            var parentOverrides: [String: String] = [:]
+            for (child, parent) in zip(foreignKey.columns, parentColumns) {
+                if let known = values[child] { parentOverrides[parent] = known }
+            }
+            let cacheKey = "\(parentName)|" + parentOverrides.keys.sorted().map { "\($0)=\(parentOverrides[$0]!)" }.joined(separator: ",")
+            let parent: [String: String]
+            if !parentOverrides.isEmpty, let existing = parents[cacheKey] {
+                parent = existing
+            } else {
+                parent = try insert(parentName, tenant: tenant, overrides: parentOverrides, depth: depth + 1)
+                parents[cacheKey] = parent
+            }
+            for (child, parentColumn) in zip(foreignKey.columns, parentColumns) {
+                guard let value = parent[parentColumn] else { throw RLSVerifier.NotSampleable(reason: "no value for \(parentName).\(parentColumn)") }
+                values[child] = value
+            }
+        }
+        return values
+    }
+
+    /// Inserts a row (as the connecting role) and returns all its columns as text.
+    @discardableResult
+    mutating func insert(_ name: QualifiedName, tenant: String, overrides: [String: String] = [:], depth: Int = 0) throws -> [String: String] {
+        let values = try prepare(name, tenant: tenant, overrides: overrides, depth: depth)
+        let table = catalog.tables[name]!
+        let columns = values.keys.sorted()
+        let sql = columns.isEmpty
+            ? "INSERT INTO \(name.sql) AS r DEFAULT VALUES RETURNING to_jsonb(r) AS row"
+            : "INSERT INTO \(name.sql) AS r (\(columns.map(quoteIdentifier).joined(separator: ", "))) VALUES (\(columns.enumerated().map { "$\($0.offset + 1)::\(table.column($0.element)?.type ?? "text")" }.joined(separator: ", "))) RETURNING to_jsonb(r) AS row"
+        let row = try connection.query(sql, columns.map { values[$0]! }).first!
+        let json = try row.json("row", as: [String: JSONValue].self)
+        var result: [String: String] = [:]
+        for (key, value) in json {
+            switch value {
+            case .string(let text): result[key] = text
+            case .number(let text): result[key] = text
+            case .bool(let flag): result[key] = flag ? "true" : "false"
+            case .null: continue
+            default: result[key] = value.canonical
+            }
+        }
+        return result
+    }
+
+    func sample(_ column: Column, in table: Table) throws -> String {
+        let type = column.type
+        if type.hasSuffix("[]") { return "{}" }
+        let base = type.split(separator: "(").first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? type
+        switch base {
+        case "text", "character varying", "character", "citext", "name":
+            var text = "dl\(Int.random(in: 100_000...999_999))"
+            if let open = type.firstIndex(of: "("), let length = Int(type[type.index(after: open)...].prefix { $0.isNumber }) {
+                text = String(text.prefix(length))
+            }
+            return text
+        case "smallint": return String(Int.random(in: 1...30_000))
+        case "integer", "bigint": return String(Int.random(in: 1...1_000_000_000))
+        case "numeric", "real", "double precision", "money": return "1"
+        case "boolean": return "false"
+        case "uuid": return UUID().uuidString.lowercased()
+        case "timestamp with time zone", "timestamp without time zone", "date": return "2026-01-01"
+        case "time with time zone", "time without time zone": return "12:00"
+        case "interval": return "1 hour"
+        case "json", "jsonb": return "{}"
+        case "inet", "cidr": return "127.0.0.1"
+        case "bytea": return "\\x00"
+        default:
+            let enumType = catalog.enums.values.first { $0.name.name == base || $0.name.description == base }
+            if let first = enumType?.values.first { return first }
+            throw RLSVerifier.NotSampleable(reason: "cannot make a sample value of type \(type) for \(table.name).\(column.name)")
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import DriftlessCore
+import Foundation
+import Postgres
+import Reconciler
+import Testing
+import TestSupport
+
+@Suite("Tenant RLS against a real database")
+struct TenantRLSTests {
+    static let files = ["docs.yaml": document("""
+        tables:
+          - name: docs
+            columns:
+              - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
+              - {name: tenant_id, type: uuid, nullable: false}
+              - {name: body, type: text}
+          - name: shapes
+            columns:
+              - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
+              - {name: tenant_id, type: uuid, nullable: false}
+              - {name: at, type: point, nullable: false}
+        """)]
+    static let a = "aaaaaaaa-1111-4111-8111-111111111111"
+    static let b = "bbbbbbbb-2222-4222-8222-222222222222"
+
+    func setUp() throws -> TestDatabase {
+        let db = try PostgresCluster.shared().createDatabase()
+        let applied = try reconcile(db, Self.files)
+        #expect(applied.result.status == .ok, "\(applied.result.errors)")
+        #expect(applied.result.rlsTables == ["public.docs", "public.shapes"])
+        try db.connect().query("INSERT INTO docs (tenant_id, body) VALUES ($1, 'a'), ($2, 'b')", [Self.a, Self.b])
+        return db
+    }
+
+    @Test func generatedPoliciesIsolateTenants() async throws {
+        try await blocking {
+            let db = try setUp()
+            let connection = try db.connect()
+            let asA = TestDatabase.tenantClaims(tenant: Self.a)
+            let visible = try db.asRole(claims: asA, on: connection) { try $0.query("SELECT body FROM docs").rows.map { try $0.string("body") } }
+            #expect(visible == ["a"])
+            let insert = try #require(throws: PostgresError.self) {
+                try db.asRole(claims: asA, on: connection) { try $0.query("INSERT INTO docs (tenant_id, body) VALUES ($1, 'x')", [Self.b]) }
+            }
+            #expect(insert.sqlstate == "42501")
+            let move = try #require(throws: PostgresError.self) {
+                try db.asRole(claims: asA, on: connection) { try $0.query("UPDATE docs SET tenant_id = $1 WHERE tenant_id = $2", [Self.b, Self.a]) }
+            }
+            #expect(move.sqlstate == "42501")
+            let updated = try db.asRole(claims: asA, on: connection) { try $0.query("UPDATE docs SET body = 'hacked' WHERE tenant_id = $1", [Self.b]).affectedRows }
+            #expect(updated == 0)
+            let deleted = try db.asRole(claims: asA, on: connection) { try $0.query("DELETE FROM docs WHERE tenant_id = $1", [Self.b]).affectedRows }
+            #expect(deleted == 0)
+            let anon = try db.asRole("anon", on: connection) { try $0.query("SELECT * FROM docs").rows.count }
+            #expect(anon == 0)
+            // A user_metadata claim names nothing: the policy reads app_metadata only.
+            let spoofed = try db.asRole(claims: ["sub": UUID().uuidString, "user_metadata": ["tenant_id": Self.b]], on: connection) {
+                try $0.query("SELECT * FROM docs").rows.count
+            }
+            #expect(spoofed == 0)
+            // Everything B wrote is still there.
+            #expect(try connection.query("SELECT body FROM docs WHERE tenant_id = $1", [Self.b]).first?.string("body") == "b")
+        }
+    }
+
+    @Test func policiesAreWrappedAndIndexed() async throws {
+        try await blocking {
+            let db = try setUp()
+            let table = try #require(try liveCatalog(db).tables[QualifiedName(schema: "public", name: "docs")])
+            #expect(table.rlsEnabled)
+            #expect(Set(table.policies.keys) == ["docs_tenant_select", "docs_tenant_insert", "docs_tenant_update", "docs_tenant_delete"])
+            #expect(table.policies["docs_tenant_select"]?.using?.contains("( SELECT auth.jwt() AS jwt)") == true)
+            #expect(table.policies["docs_tenant_update"]?.withCheck != nil)
+            #expect(table.indexes["docs_tenant_id_idx"]?.keys == ["tenant_id"])
+        }
+    }
+
+    @Test func aPolicyRemovedOrAlteredByHandIsPutBack() async throws {
+        try await blocking {
+            let db = try setUp()
+            try db.connect().query("DROP POLICY docs_tenant_delete ON docs")
+            try db.connect().query("ALTER POLICY docs_tenant_select ON docs USING (true)")
+            let repaired = try reconcile(db, Self.files)
+            #expect(repaired.result.status == .ok)
+            #expect(repaired.result.rlsTables == ["public.docs"])
+            #expect(repaired.result.statements.contains { $0.hasPrefix("CREATE POLICY \"docs_tenant_delete\"") })
+            #expect(repaired.result.statements.contains { $0.hasPrefix("ALTER POLICY \"docs_tenant_select\"") })
+            let visible = try db.asRole(claims: TestDatabase.tenantClaims(tenant: Self.a), on: try db.connect()) {
+                try $0.query("SELECT body FROM docs").rows.map { try $0.string("body") }
+            }
+            #expect(visible == ["a"])
+        }
+    }
+
+    @Test func verifyRLSPassesThenFindsALoosenedPolicy() async throws {
+        try await blocking {
+            let db = try setUp()
+            let set = BlueprintSet.load(Self.files.map { BlueprintSource(path: $0.key, text: $0.value) })
+            let good = try RLSVerifier(blueprints: set).verify(db.connect())
+            let docs = try #require(good.tables.first { $0.table == "public.docs" })
+            #expect(docs.status == .isolated)
+            #expect(docs.checks.map(\.name) == ["cross_tenant_read", "cross_tenant_insert", "cross_tenant_update", "cross_tenant_delete", "anon_read"])
+            // point has no sample value: reported as not verified, never as passed.
+            let shapes = try #require(good.tables.first { $0.table == "public.shapes" })
+            #expect(shapes.status == .notVerified)
+            #expect(shapes.reason?.contains("point") == true)
+            #expect(!good.isolated)
+            // verify-rls changed nothing: the two rows are all there is.
+            #expect(try db.connect().query("SELECT count(*) AS n FROM docs").first!.int("n") == 2)
+
+            try db.connect().query("ALTER POLICY docs_tenant_select ON docs USING (true)")
+            let bad = try RLSVerifier(blueprints: set).verify(db.connect())
+            let leak = try #require(bad.tables.first { $0.table == "public.docs" })
+            #expect(leak.status == .leak)
+            #expect(leak.checks.first { $0.name == "cross_tenant_read" }?.passed == false)
+        }
+    }
+
+    @Test func theCommandExitsTwoNamingTheLeakingTable() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let directory = RepositoryPaths.root + "/examples/saas/blueprints"
+            func run(_ arguments: String...) throws -> ProcessOutput {
+                try ProcessRunner.run(RepositoryPaths.driftlessExecutable, arguments + ["--blueprints", directory, "--database-url", db.url], check: false)
+            }
+            #expect(try run("apply").status == 0)
+            let good = try run("verify-rls")
+            #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+            #expect(good.stdout.contains("every tenant table is isolated"))
+            try db.connect().query("ALTER POLICY tasks_tenant_select ON tasks USING (true)")
+            let bad = try run("verify-rls")
+            #expect(bad.status == 2)
+            #expect(bad.stdout.contains("leak          public.tasks"))
+            #expect(bad.stdout.contains("LEAK cross_tenant_read"))
+        }
+    }
+}
