@@ -127,7 +127,8 @@ struct DriftTests {
             #expect(before.status == 2)
             let report = try JSONDecoder().decode(JSONValue.self, from: Data(before.stdout.utf8))
             guard case .object(let fields) = report else { Issue.record("not an object"); return }
-            #expect(Set(fields.keys) == ["in_sync", "revision", "checked_at", "items", "rls_gaps", "summary"])
+            // The spec's fields, plus the RLS lints under "warnings".
+            #expect(Set(fields.keys) == ["in_sync", "revision", "checked_at", "items", "rls_gaps", "summary", "warnings"])
             #expect(try run("apply").status == 0)
             let human = try run("drift")
             #expect(human.status == 0)
