@@ -10,14 +10,16 @@ public struct History: Sendable {
 
     var migrations: String { "\(quoteIdentifier(schema)).\"schema_migrations\"" }
     var managedObjects: String { "\(quoteIdentifier(schema)).\"managed_objects\"" }
+    var cacheTable: String { "\(quoteIdentifier(schema)).\"canonical_cache\"" }
+    var cacheTableName: String { "\(quoteIdentifier(schema)).canonical_cache" }
 
     /// Creates the schema and tables when missing. RLS on, no policies, no API-role privileges.
     /// - Throws: `PostgresError`.
     public func ensure(_ connection: Connection) throws {
         let exists = try connection.query(
-            "SELECT to_regclass($1) IS NOT NULL AS a, to_regclass($2) IS NOT NULL AS b",
-            ["\(quoteIdentifier(schema)).schema_migrations", "\(quoteIdentifier(schema)).managed_objects"]).first!
-        if try exists.bool("a") && exists.bool("b") { return }
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS present",
+            ["\(quoteIdentifier(schema)).schema_migrations", "\(quoteIdentifier(schema)).managed_objects", cacheTableName]).first!
+        if try exists.bool("present") { return }
         let statements = [
             "CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema))",
             """
@@ -44,14 +46,16 @@ public struct History: Sendable {
             """,
             "CREATE UNIQUE INDEX IF NOT EXISTS schema_migrations_idempotency_key ON \(migrations) (idempotency_key) WHERE status IN ('ok', 'noop')",
             "CREATE TABLE IF NOT EXISTS \(managedObjects) (object text PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now())",
+            "CREATE TABLE IF NOT EXISTS \(cacheTable) (key text PRIMARY KEY, catalog jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
             "ALTER TABLE \(migrations) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(managedObjects) ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE \(cacheTable) ENABLE ROW LEVEL SECURITY",
         ]
         for statement in statements { try connection.query(statement) }
         // Supabase's API roles must not read the history, whatever default privileges say.
         let roles = try connection.query("SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated')").rows.map { try $0.string("rolname") }
         for role in roles {
-            try connection.query("REVOKE ALL ON \(migrations), \(managedObjects) FROM \(quoteIdentifier(role))")
+            try connection.query("REVOKE ALL ON \(migrations), \(managedObjects), \(cacheTable) FROM \(quoteIdentifier(role))")
             try connection.query("REVOKE ALL ON SCHEMA \(quoteIdentifier(schema)) FROM \(quoteIdentifier(role))")
         }
     }

@@ -32,6 +32,8 @@ public struct PlanOutcome: Sendable {
     public var result: ReconcileResult
     /// Every difference found, applied or not (unmanaged ones are reported only).
     public var changes: [Change]
+    /// Whether the canonical desired state came from the cache (no scratch copies were built).
+    public var cacheHit = false
 }
 
 /// One reconciliation against one database (reconcile.md, steps 1 to 10). Blocking: run it on
@@ -79,7 +81,7 @@ public struct Reconciler {
             // Not READ ONLY: the scratch copies in pg_temp are CREATE statements. Rolled back below.
             try connection.query("BEGIN")
             let computed = try compute(connection, started: started)
-            return PlanOutcome(result: computed.result, changes: computed.changes)
+            return PlanOutcome(result: computed.result, changes: computed.changes, cacheHit: computed.cacheHit)
         } catch {
             return PlanOutcome(result: failure(error, started: started), changes: [])
         }
@@ -109,7 +111,9 @@ public struct Reconciler {
                 let computed = try compute(connection, started: started)
                 guard computed.result.status == .ok else {
                     connection.rollbackQuietly()
-                    if computed.result.status == .noop { return try recordNoop(computed.result, started: started, connection) }
+                    if computed.result.status == .noop {
+                        return try recordNoop(computed.result, desired: computed.cachedInDatabase ? nil : computed.desired, started: started, connection)
+                    }
                     return recordAfterRollback(computed.result, started: started, connection)
                 }
                 let applied = computed.changes.filter { $0.applied && !$0.statements.isEmpty }
@@ -134,6 +138,9 @@ public struct Reconciler {
                         started: started, statements: computed.result.statements, errors: errors), started: started, connection)
                 }
                 try options.history.recordManaged(managedObjectNames(computed.desired), connection)
+                if !computed.cachedInDatabase {
+                    try CanonicalCache.store(computed.desired, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
+                }
                 var final = computed.result
                 final.durationMS = Int(Date().timeIntervalSince(started) * 1000)
                 final.migrationID = try options.history.record(final, startedAt: started, controller: options.controller, connection)
@@ -151,6 +158,9 @@ public struct Reconciler {
 
     struct Computed {
         var result: ReconcileResult
+        /// Whether the canonical desired state came from the cache, and from this database's.
+        var cacheHit = false
+        var cachedInDatabase = false
         var changes: [Change]
         var desired: Catalog
         var managedObjects: [String]
@@ -177,7 +187,16 @@ public struct Reconciler {
                              [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
         let actual = try introspect(connection)
         let written = DesiredCatalog.build(blueprints)
-        let canonical = try Canonicalizer.canonicalize(written, connection: connection)
+        let canonical: (catalog: Catalog, rejections: [Canonicalizer.Rejection])
+        var cacheHit = false
+        var cachedInDatabase = false
+        if let cached = try CanonicalCache.lookup(payloadHash: blueprints.payloadHash, connection: connection, history: options.history) {
+            canonical = (cached.catalog, [])
+            cacheHit = true
+            cachedInDatabase = cached.source == .database
+        } else {
+            canonical = try Canonicalizer.canonicalize(written, connection: connection)
+        }
         if !canonical.rejections.isEmpty {
             let errors = canonical.rejections.map { rejection -> ResultError in
                 var error = ResultError(code: "server_rejected", message: rejection.error.message,
@@ -230,7 +249,7 @@ public struct Reconciler {
         outcome.warnings = blueprints.warnings.map { Lint(code: $0.code, object: "\($0.file ?? ""):\($0.line ?? 0) \($0.path ?? "")", message: $0.message) }
             + RLSLint.run(canonical.catalog)
         return Computed(
-            result: outcome,
+            result: outcome, cacheHit: cacheHit, cachedInDatabase: cachedInDatabase,
             changes: changes, desired: canonical.catalog, managedObjects: Array(managed), actual: actual.catalog)
     }
 
@@ -322,10 +341,13 @@ public struct Reconciler {
     }
 
     /// A noop is recorded only when its revision differs from the latest recorded row.
-    func recordNoop(_ result: ReconcileResult, started: Date, _ connection: Connection) throws -> ReconcileResult {
+    func recordNoop(_ result: ReconcileResult, desired: Catalog?, started: Date, _ connection: Connection) throws -> ReconcileResult {
         var result = result
         try connection.transaction { connection in
             guard try lock(connection) else { return }
+            if let desired {
+                try CanonicalCache.store(desired, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
+            }
             if try options.history.latestRevision(connection) != revision || revision == nil {
                 result.migrationID = try options.history.record(result, startedAt: started, controller: options.controller, connection)
             }

@@ -407,6 +407,28 @@ struct EngineTests {
         }
     }
 
+    @Test func theCanonicalStateIsCachedByPayloadAndServerVersion() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let set = BlueprintSet.load(revisions[0].map { BlueprintSource(path: $0.key, text: $0.value) })
+            CanonicalCache.clearMemory()
+            let cold = Reconciler(blueprints: set, revision: "r1", options: ReconcileOptions()).plan(try db.connect())
+            #expect(!cold.cacheHit)
+            #expect(cold.result.status == .ok)
+            // plan writes nothing, so a new process (memory cleared) still has no cache...
+            CanonicalCache.clearMemory()
+            #expect(!Reconciler(blueprints: set, revision: "r1", options: ReconcileOptions()).plan(try db.connect()).cacheHit)
+            // ...until apply records it with the history.
+            #expect(Reconciler(blueprints: set, revision: "r1", options: ReconcileOptions()).apply(try db.connect()).status == .ok)
+            CanonicalCache.clearMemory()
+            let warm = Reconciler(blueprints: set, revision: "r1", options: ReconcileOptions()).plan(try db.connect())
+            #expect(warm.cacheHit)
+            #expect(warm.result.status == .noop)
+            let key = try db.connect().query("SELECT key FROM driftless.canonical_cache").rows.map { try $0.string("key") }
+            #expect(key == ["\(set.payloadHash):\(try db.connect().serverVersion)"])
+        }
+    }
+
     @Test func thePlanScriptRunsWithPsqlAsItIs() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()
