@@ -44,6 +44,7 @@ let package = Package(
             dependencies: [
                 "DriftlessCore", "Reconciler", "Postgres", "GitSource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -35,14 +35,4 @@ struct RunCommand: ParsableCommand {
     func run() throws { try notImplemented("run") }
 }
 
-struct ImportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Write blueprints that describe an existing database's schema.")
-    @OptionGroup var database: DatabaseOptions
-    @OptionGroup var logging: LoggingOptions
-    @Option(help: "Schema to import.") var schema = "public"
-    @Option(help: "Directory to write the blueprints to.") var out: String
-    @Option(help: "yaml or json.") var format = "yaml"
-    func run() throws { try notImplemented("import") }
-}
 

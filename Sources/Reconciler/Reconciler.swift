@@ -128,9 +128,8 @@ public struct Reconciler {
                 try run(applied, connection, canonical: computed.desired)
                 // Prove: the database now matches, or the plan did not converge.
                 let after = try introspect(connection)
-                let residual = Differ(desired: computed.desired, actual: after.catalog, managedSchemas: Set(managedSchemas),
-                                      existingSchemas: after.existing, previouslyManaged: Set(computed.managedObjects), prune: options.prune)
-                    .changes().filter { $0.applied }
+                let residual = try diff(computed.desired, after.catalog, existing: after.existing,
+                                        managed: Set(computed.managedObjects), source: nil, connection).filter { $0.applied }
                 guard residual.isEmpty else {
                     connection.rollbackQuietly()
                     let errors = residual.map { ResultError(code: "not_converged", message: "still to do after apply: \($0.statements.joined(separator: "; "))") }
@@ -216,9 +215,8 @@ public struct Reconciler {
         } catch let error as PostgresError where error.sqlstate == "42501" {
             try connection.query("ROLLBACK TO SAVEPOINT driftless_history")
         }
-        let changes = Differ(desired: canonical.catalog, actual: actual.catalog, managedSchemas: Set(managedSchemas),
-                             existingSchemas: actual.existing, previouslyManaged: managed, prune: options.prune,
-                             source: written).changes()
+        let changes = try diff(canonical.catalog, actual.catalog, existing: actual.existing, managed: managed,
+                               source: written, connection)
         let applied = changes.filter { $0.applied && !$0.statements.isEmpty }
         let statements = applied.flatMap(\.statements)
         let hazards = applied.flatMap(\.hazards)
@@ -251,6 +249,21 @@ public struct Reconciler {
         return Computed(
             result: outcome, cacheHit: cacheHit, cachedInDatabase: cachedInDatabase,
             changes: changes, desired: canonical.catalog, managedObjects: Array(managed), actual: actual.catalog)
+    }
+
+    /// The changes from `actual` to `desired`, with differences only in how the server prints an
+    /// expression set aside (see `Equivalence`).
+    func diff(_ desired: Catalog, _ actual: Catalog, existing: Set<String>, managed: Set<String>, source: Catalog?,
+              _ connection: Connection) throws -> [Change] {
+        func run(_ actual: Catalog) -> [Change] {
+            Differ(desired: desired, actual: actual, managedSchemas: Set(managedSchemas), existingSchemas: existing,
+                   previouslyManaged: managed, prune: options.prune, source: source).changes()
+        }
+        let changes = run(actual)
+        guard let adjusted = try Equivalence.reconcile(desired: desired, actual: actual, changes: changes, connection: connection) else {
+            return changes
+        }
+        return run(adjusted)
     }
 
     /// The live catalog, read per schema with the search_path the canonical side used.
@@ -345,6 +358,8 @@ public struct Reconciler {
         var result = result
         try connection.transaction { connection in
             guard try lock(connection) else { return }
+            // The transaction that found nothing to do was rolled back, history tables and all.
+            try options.history.ensure(connection)
             if let desired {
                 try CanonicalCache.store(desired, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
             }

@@ -1,0 +1,165 @@
+import Foundation
+import Yams
+
+/// An ordered document tree, written as YAML or JSON with keys in the order given.
+public indirect enum DocumentValue: Equatable, Sendable {
+    case string(String)
+    case bool(Bool)
+    case int(Int)
+    case list([DocumentValue])
+    case map([(String, DocumentValue)])
+
+    public static func == (lhs: DocumentValue, rhs: DocumentValue) -> Bool { lhs.json(indent: 0) == rhs.json(indent: 0) }
+
+    /// Pretty JSON, two spaces per level, keys in order.
+    public func json(indent: Int = 0) -> String {
+        let pad = String(repeating: "  ", count: indent + 1)
+        let closing = String(repeating: "  ", count: indent)
+        switch self {
+        case .string(let text):
+            var output = ""
+            JSONValue.escape(text, into: &output)
+            return output
+        case .bool(let value): return value ? "true" : "false"
+        case .int(let value): return String(value)
+        case .list(let items):
+            if items.isEmpty { return "[]" }
+            if items.allSatisfy({ if case .string = $0 { return true } else { return false } }) {
+                return "[" + items.map { $0.json() }.joined(separator: ", ") + "]"
+            }
+            return "[\n" + items.map { pad + $0.json(indent: indent + 1) }.joined(separator: ",\n") + "\n\(closing)]"
+        case .map(let pairs):
+            if pairs.isEmpty { return "{}" }
+            return "{\n" + pairs.map { pad + DocumentValue.string($0.0).json() + ": " + $0.1.json(indent: indent + 1) }.joined(separator: ",\n") + "\n\(closing)}"
+        }
+    }
+
+    var node: Node {
+        switch self {
+        case .string(let text): return Node.scalar(.init(text, Tag(.str), .any))
+        case .bool(let value): return Node.scalar(.init(value ? "true" : "false", Tag(.bool), .plain))
+        case .int(let value): return Node.scalar(.init(String(value), Tag(.int), .plain))
+        case .list(let items):
+            let flow = items.allSatisfy { if case .string = $0 { return true } else { return false } } && !items.isEmpty
+            return Node.sequence(.init(items.map(\.node), Tag(.seq), flow ? .flow : .block))
+        case .map(let pairs):
+            return Node.mapping(.init(pairs.map { (Node.scalar(.init($0.0, Tag(.str), .plain)), $0.1.node) }, Tag(.map), .block))
+        }
+    }
+
+    /// YAML text.
+    /// - Throws: Yams' emitter error (it does not happen for these trees).
+    public func yaml() throws -> String {
+        try Yams.serialize(node: node, width: -1, allowUnicode: true, sortKeys: false)
+    }
+}
+
+/// Writes blueprints that describe a live schema, so a team can adopt Driftless for the
+/// database it already has: `validate` passes them and `plan` against the same database finds
+/// nothing to do.
+public enum BlueprintWriter {
+    /// One document for the enums (when there are any) and one per table, by file name.
+    public static func documents(_ catalog: Catalog, schema: String, tenantID: String) -> [(file: String, document: DocumentValue)] {
+        var documents: [(String, DocumentValue)] = []
+        func header() -> [(String, DocumentValue)] {
+            var pairs: [(String, DocumentValue)] = [("version", .int(1)), ("tenant_id", .string(tenantID))]
+            if schema != "public" { pairs.append(("schema", .string(schema))) }
+            return pairs
+        }
+        let enums = catalog.enums.values.filter { $0.name.schema == schema }.sorted { $0.name < $1.name }
+        if !enums.isEmpty {
+            documents.append(("enums", .map(header() + [("enums", .list(enums.map {
+                .map([("name", .string($0.name.name)), ("values", .list($0.values.map(DocumentValue.string)))])
+            }))])))
+        }
+        for table in catalog.tables.values.filter({ $0.name.schema == schema }).sorted(by: { $0.name < $1.name }) {
+            documents.append((table.name.name, .map(header() + [("tables", .list([self.table(table, schema: schema)]))])))
+        }
+        return documents
+    }
+
+    static func table(_ table: Table, schema: String) -> DocumentValue {
+        var pairs: [(String, DocumentValue)] = [("name", .string(table.name.name))]
+        if let comment = table.comment { pairs.append(("comment", .string(comment))) }
+        let primaryKey = table.constraints.values.first { $0.kind == .primaryKey }
+        pairs.append(("columns", .list(table.columns.map { column in
+            var fields: [(String, DocumentValue)] = [("name", .string(column.name)), ("type", .string(column.type))]
+            let inKey = primaryKey?.columns.contains(column.name) == true
+            if column.notNull && !inKey && column.identity == nil { fields.append(("nullable", .bool(false))) }
+            if let value = column.defaultExpression { fields.append(("default", .string(value))) }
+            if let identity = column.identity { fields.append(("identity", .string(identity.rawValue))) }
+            if let comment = column.comment { fields.append(("comment", .string(comment))) }
+            return .map(fields)
+        })))
+        if let primaryKey { pairs.append(("primary_key", .list(primaryKey.columns.map(DocumentValue.string)))) }
+        let constraints = table.constraints.values.sorted { $0.name < $1.name }
+        let uniques = constraints.filter { $0.kind == .unique }
+        if !uniques.isEmpty {
+            pairs.append(("unique", .list(uniques.map { .map([("columns", .list($0.columns.map(DocumentValue.string))), ("name", .string($0.name))]) })))
+        }
+        let checks = constraints.filter { $0.kind == .check }
+        if !checks.isEmpty {
+            pairs.append(("checks", .list(checks.map { .map([("name", .string($0.name)), ("expression", .string($0.expression ?? "true"))]) })))
+        }
+        let foreignKeys = constraints.filter { $0.kind == .foreignKey }
+        if !foreignKeys.isEmpty {
+            pairs.append(("foreign_keys", .list(foreignKeys.map { fk in
+                let target = fk.referencedTable.map { $0.schema == schema ? $0.name : $0.description } ?? ""
+                var fields: [(String, DocumentValue)] = [
+                    ("name", .string(fk.name)), ("columns", .list(fk.columns.map(DocumentValue.string))),
+                    ("references", .map([("table", .string(target)), ("columns", .list((fk.referencedColumns ?? []).map(DocumentValue.string)))])),
+                ]
+                if let onDelete = fk.onDelete, onDelete != .noAction { fields.append(("on_delete", .string(onDelete.rawValue))) }
+                if let onUpdate = fk.onUpdate, onUpdate != .noAction { fields.append(("on_update", .string(onUpdate.rawValue))) }
+                return .map(fields)
+            })))
+        }
+        let columnNames = Set(table.columns.map(\.name))
+        let indexes = table.indexes.values.sorted { $0.name < $1.name }.compactMap { index -> DocumentValue? in
+            var fields: [(String, DocumentValue)] = []
+            let keys = index.keys.map { $0.hasPrefix("\"") && $0.hasSuffix("\"") ? String($0.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : $0 }
+            if keys.allSatisfy(columnNames.contains) {
+                fields.append(("columns", .list(keys.map(DocumentValue.string))))
+            } else if keys.count == 1 {
+                fields.append(("expression", .string(keys[0])))
+            } else {
+                return nil  // several keys mixing expressions: the format cannot say it
+            }
+            fields.append(("name", .string(index.name)))
+            if index.unique { fields.append(("unique", .bool(true))) }
+            if index.method != .btree { fields.append(("using", .string(index.method.rawValue))) }
+            if let predicate = index.predicate { fields.append(("where", .string(predicate))) }
+            return .map(fields)
+        }
+        if !indexes.isEmpty { pairs.append(("indexes", .list(indexes))) }
+        var rls: [(String, DocumentValue)] = [("enabled", .bool(table.rlsEnabled))]
+        if table.rlsForced { rls.append(("force", .bool(true))) }
+        // Imported policies are kept exactly as they are: no generated tenant policies on top.
+        rls.append(("tenant_policies", .bool(false)))
+        let policies = table.policies.values.sorted { $0.name < $1.name }
+        if !policies.isEmpty {
+            rls.append(("policies", .list(policies.map { policy in
+                var fields: [(String, DocumentValue)] = [
+                    ("name", .string(policy.name)), ("command", .string(policy.command.rawValue)),
+                    ("roles", .list(policy.roles.sorted().map(DocumentValue.string))),
+                ]
+                if !policy.permissive { fields.append(("permissive", .bool(false))) }
+                if let using = policy.using { fields.append(("using", .string(using))) }
+                if let withCheck = policy.withCheck { fields.append(("with_check", .string(withCheck))) }
+                return .map(fields)
+            })))
+        }
+        pairs.append(("rls", .map(rls)))
+        return .map(pairs)
+    }
+
+    /// Index keys whose expressions the blueprint format cannot hold (skipped, with a warning).
+    public static func skippedIndexes(_ catalog: Catalog, schema: String) -> [String] {
+        catalog.tables.values.filter { $0.name.schema == schema }.flatMap { table -> [String] in
+            let columns = Set(table.columns.map(\.name))
+            return table.indexes.values.filter { index in
+                index.keys.count > 1 && !index.keys.allSatisfy { columns.contains($0.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
+            }.map { "\(table.name).\($0.name)" }
+        }.sorted()
+    }
+}
