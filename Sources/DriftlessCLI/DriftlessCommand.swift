@@ -1,4 +1,5 @@
 import ArgumentParser
+import DriftlessCore
 import Foundation
 
 /// The `driftless` command line: argument parsing and output; the work lives in the libraries.
@@ -32,6 +33,15 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var source: SourceOptions
     @OptionGroup var reconcile: ReconcileArguments
     @OptionGroup var logging: LoggingOptions
+    @Option(help: "Address of the HTTP server.") var listen = "0.0.0.0:8080"
+    @Option(help: "Time between reconciliations (±10% jitter).") var interval = TimeSpan(milliseconds: 60_000)
+    @Option(name: .customLong("retry-interval"), help: "First back-off after a failure, doubled up to --interval.")
+    var retryInterval = TimeSpan(milliseconds: 10_000)
+    @Option(name: .customLong("drift-mode"), help: "correct or warn.") var driftMode = "correct"
+    @Flag(help: "Start suspended: report drift, change nothing.") var suspend = false
+    @Option(name: .customLong("shutdown-timeout"), help: "How long a running reconciliation may take to finish on SIGTERM.")
+    var shutdownTimeout = TimeSpan(milliseconds: 25_000)
+
     func run() throws { try notImplemented("run") }
 }
 
