@@ -13,6 +13,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C libraries, seen only by their wrapper modules.
@@ -38,11 +41,24 @@ let package = Package(
         // One reconciliation against a real database.
         .target(name: "Reconciler", dependencies: ["DriftlessCore", "Postgres", "GitSource"]),
 
+        // The long-running controller: loop, HTTP API, webhooks, metrics, lifecycle.
+        .target(
+            name: "Controller",
+            dependencies: [
+                "DriftlessCore", "Reconciler", "Postgres", "GitSource", "BlockingIO",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
         // The commands; the executable only calls into this.
         .target(
             name: "DriftlessCLI",
             dependencies: [
-                "DriftlessCore", "Reconciler", "Postgres", "GitSource",
+                "DriftlessCore", "Reconciler", "Postgres", "GitSource", "Controller",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,7 +76,10 @@ let package = Package(
         .testTarget(name: "DriftlessCoreTests", dependencies: ["DriftlessCore"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DriftlessCore", "Reconciler", "Postgres", "GitSource", "TestSupport", "DriftlessCLI"]
+            dependencies: [
+                "DriftlessCore", "Reconciler", "Postgres", "GitSource", "TestSupport", "DriftlessCLI", "Controller",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
         ),
     ]
 )

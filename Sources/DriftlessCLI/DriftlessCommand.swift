@@ -1,5 +1,8 @@
 import ArgumentParser
+import Controller
 import DriftlessCore
+import Logging
+import Reconciler
 import Foundation
 
 /// The `driftless` command line: argument parsing and output; the work lives in the libraries.
@@ -16,11 +19,6 @@ public struct DriftlessCommand: ParsableCommand {
     public init() {}
 }
 
-/// Says plainly that a command is not built yet and exits 1 (interface.md's error code).
-func notImplemented(_ command: String) throws -> Never {
-    FileHandle.standardError.write(Data("driftless \(command): not implemented yet (see the status section of README.md)\n".utf8))
-    throw ExitCode(1)
-}
 
 
 
@@ -42,7 +40,61 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("shutdown-timeout"), help: "How long a running reconciliation may take to finish on SIGTERM.")
     var shutdownTimeout = TimeSpan(milliseconds: 25_000)
 
-    func run() throws { try notImplemented("run") }
+    func validate() throws {
+        guard DriftMode(rawValue: driftMode) != nil else { throw ValidationError("--drift-mode is correct or warn.") }
+        guard let colon = listen.lastIndex(of: ":"), Int(listen[listen.index(after: colon)...]) != nil else {
+            throw ValidationError("--listen is host:port, like 0.0.0.0:8080.")
+        }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        var options = ReconcileOptions()
+        do {
+            options.allowed = try HazardKind.parseList(reconcile.allow ?? "")
+        } catch {
+            printError("driftless run: --allow: \(error)")
+            throw ExitCode(1)
+        }
+        options.prune = reconcile.prune
+        options.lockTimeout = reconcile.lockTimeout
+        options.statementTimeout = reconcile.statementTimeout
+        options.history = History(schema: reconcile.historySchema)
+        options.controller = "\(environment["HOSTNAME"] ?? ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
+        let colon = listen.lastIndex(of: ":")!
+        let configuration = ControllerConfiguration(
+            databaseURL: database.databaseURL ?? environment["DATABASE_URL"] ?? "", location: source.location,
+            interval: interval, retryInterval: retryInterval, driftMode: DriftMode(rawValue: driftMode)!, suspended: suspend,
+            options: options, host: String(listen[..<colon]), port: Int(listen[listen.index(after: colon)...])!,
+            apiToken: environment["DRIFTLESS_API_TOKEN"], webhookSecret: environment["DRIFTLESS_WEBHOOK_SECRET"],
+            shutdownTimeout: shutdownTimeout)
+        let level = Logger.Level(rawValue: logging.logLevel) ?? .info
+        let json = logging.logFormat == .json
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "driftless")
+        // The main thread waits here; the controller's blocking work runs on threads of its own.
+        let outcome = waitForAsync { try await runController(configuration, logger: logger) }
+        if case .failure(let error) = outcome {
+            printError("driftless run: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Runs async work from a synchronous command and waits for it on the calling (main) thread.
+func waitForAsync(_ body: @escaping @Sendable () async throws -> Void) -> Result<Void, Error> {
+    let semaphore = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var outcome: Result<Void, Error> = .success(())
+    Task {
+        do { try await body() } catch { outcome = .failure(error) }
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return outcome
 }
 
 

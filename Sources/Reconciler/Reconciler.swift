@@ -16,6 +16,17 @@ public struct ReconcileOptions: Sendable {
     public init() {}
 }
 
+/// The advisory lock key of a set of managed schemas: 64-bit FNV-1a of their sorted names.
+public enum ReconcilerLockKey {
+    public static func forSchemas(_ schemas: [String]) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "driftless:\(schemas.sorted().joined(separator: ","))".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return Int64(bitPattern: hash)
+    }
+}
+
 /// The program version, recorded in history.
 public enum DriftlessVersion {
     public static let current = "0.1.0"
@@ -38,7 +49,7 @@ public struct PlanOutcome: Sendable {
 
 /// One reconciliation against one database (reconcile.md, steps 1 to 10). Blocking: run it on
 /// a thread of its own, with a connection no other thread uses.
-public struct Reconciler {
+public struct Reconciler: Sendable {
     public var blueprints: BlueprintSet
     public var revision: String?
     public var options: ReconcileOptions
@@ -56,13 +67,7 @@ public struct Reconciler {
     var managedSchemas: [String] { Array(Set(blueprints.documents.map(\.schema))).sorted() }
 
     /// 64-bit advisory lock key derived from the managed schema set.
-    var lockKey: Int64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "driftless:\(managedSchemas.joined(separator: ","))".utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
-        return Int64(bitPattern: hash)
-    }
+    var lockKey: Int64 { ReconcilerLockKey.forSchemas(managedSchemas) }
 
     func result(_ status: ReconcileStatus, _ summary: String, started: Date, statements: [String] = [], rlsTables: [String] = [],
                 hazards: [Hazard] = [], errors: [ResultError] = []) -> ReconcileResult {

@@ -62,3 +62,10 @@ public final class GitFixture: @unchecked Sendable {
 public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await BlockingIO.run(name: "driftless-test", body)
 }
+
+/// Carries a value that is used by one thread at a time across an `await` (a connection held
+/// open by a test while it waits for something else).
+public final class Handoff<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}

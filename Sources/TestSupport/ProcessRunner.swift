@@ -90,3 +90,53 @@ public enum ProcessRunner {
         return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
+
+/// A program started in the background (a controller under test), to signal and wait for.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let pid: pid_t
+    let outPath: String
+    let errPath: String
+
+    /// Starts `executable`; output goes to files read by `output()`.
+    /// - Throws: `ProcessFailure` when it cannot start.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        let scratch = NSTemporaryDirectory() + "driftless-bg-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        outPath = scratch + "/out"
+        errPath = scratch + "/err"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = [executable] + arguments
+        let envp = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var child: pid_t = 0
+        var argvC: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        var envC: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
+        defer { (argvC + envC).forEach { free($0) } }
+        let status = posix_spawn(&child, executable, &actions, nil, &argvC, &envC)
+        guard status == 0 else {
+            throw ProcessFailure(command: argv.joined(separator: " "), output: ProcessOutput(status: 127, stdout: "", stderr: String(cString: strerror(status))))
+        }
+        pid = child
+    }
+
+    /// Sends `signal` (SIGTERM by default).
+    public func signal(_ signal: Int32 = SIGTERM) { kill(pid, signal) }
+
+    /// Waits for the exit and returns its status and output.
+    public func wait() -> ProcessOutput {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return ProcessOutput(status: code, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+
+    /// What it has printed so far.
+    public func output() -> String {
+        ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+}

@@ -17,10 +17,12 @@ struct CommandLineTests {
         }
     }
 
-    @Test func unbuiltCommandsSaySoAndExitOne() async throws {
-        let output = try await blocking { try driftless("run") }
-        #expect(output.status == 1)
-        #expect(output.stderr.contains("not implemented yet"))
+    @Test func badArgumentsAreRefusedWithAUsageError() async throws {
+        let output = try await blocking { try driftless("run", "--drift-mode", "sometimes") }
+        #expect(output.status == 64)
+        #expect(output.stderr.contains("--drift-mode is correct or warn"))
+        let duration = try await blocking { try driftless("plan", "--lock-timeout", "5 seconds") }
+        #expect(duration.status == 64)
     }
 
     @Test func validatePassesOnTheExamples() async throws {

@@ -1,0 +1,189 @@
+import DriftlessCore
+import Foundation
+import Prometheus
+
+/// A status condition of the controller (`Ready`, `Reconciling`, `Stalled`, `Drifted`).
+public struct Condition: Sendable, Codable, Equatable {
+    public var type: String
+    /// `True`, `False` or `Unknown`, as Kubernetes writes them.
+    public var status: String
+    public var reason: String
+    public var message: String
+    public var lastTransitionTime: String
+
+    enum CodingKeys: String, CodingKey {
+        case type, status, reason, message
+        case lastTransitionTime = "last_transition_time"
+    }
+}
+
+/// What `GET /v1/status` answers.
+public struct ControllerStatus: Sendable, Codable {
+    public var lastAttemptedRevision: String?
+    public var lastAppliedRevision: String?
+    public var lastResult: ReconcileResult?
+    public var nextTick: String?
+    public var suspended: Bool
+    public var driftMode: String
+    public var fetchError: String?
+    public var conditions: [Condition]
+
+    enum CodingKeys: String, CodingKey {
+        case suspended, conditions
+        case lastAttemptedRevision = "last_attempted_revision", lastAppliedRevision = "last_applied_revision"
+        case lastResult = "last_result", nextTick = "next_tick", driftMode = "drift_mode", fetchError = "fetch_error"
+    }
+}
+
+/// The controller's shared state: the loop writes it, the HTTP handlers read it.
+public actor ControllerState {
+    public private(set) var lastAttemptedRevision: String?
+    public private(set) var lastAppliedRevision: String?
+    public private(set) var lastResult: ReconcileResult?
+    public private(set) var nextTick: Date?
+    public private(set) var suspended: Bool
+    public private(set) var fetchError: String?
+    public private(set) var lastBeat = Date()
+    public private(set) var lastDatabaseContact: Date?
+    public private(set) var revisionLoaded = false
+    private var conditions: [String: Condition] = [:]
+    let driftMode: DriftMode
+    let metrics: ControllerMetrics
+
+    public init(suspended: Bool, driftMode: DriftMode, metrics: ControllerMetrics) {
+        self.suspended = suspended
+        self.driftMode = driftMode
+        self.metrics = metrics
+        let now = ISO8601DateFormatter().string(from: Date())
+        for type in ["Ready", "Reconciling", "Stalled", "Drifted"] {
+            conditions[type] = Condition(type: type, status: "Unknown", reason: "Starting", message: "no reconciliation yet", lastTransitionTime: now)
+            metrics.condition(type: type, status: "Unknown")
+        }
+    }
+
+    func setCondition(_ type: String, _ status: String, reason: String, message: String) {
+        if let existing = conditions[type], existing.status == status, existing.reason == reason, existing.message == message { return }
+        let changed = conditions[type]?.status != status
+        let time = changed || conditions[type] == nil ? ISO8601DateFormatter().string(from: Date()) : conditions[type]!.lastTransitionTime
+        conditions[type] = Condition(type: type, status: status, reason: reason, message: message, lastTransitionTime: time)
+        metrics.condition(type: type, status: status)
+    }
+
+    func beat() { lastBeat = Date() }
+
+    func startReconciling(revision: String?) {
+        lastBeat = Date()
+        lastAttemptedRevision = revision ?? lastAttemptedRevision
+        setCondition("Reconciling", "True", reason: "Progressing", message: "reconciling \(revision ?? "the last good revision")")
+    }
+
+    func fetchFailed(_ message: String) {
+        fetchError = message
+        metrics.gitFetchErrors.increment()
+    }
+
+    func fetched() { fetchError = nil; revisionLoaded = true }
+
+    func databaseAnswered() { lastDatabaseContact = Date() }
+
+    /// Records a finished reconciliation (or drift check) and updates conditions and metrics.
+    func finish(result: ReconcileResult?, drift: DriftReport?, revision: String?, duration: Duration) {
+        lastBeat = Date()
+        if let result {
+            lastResult = result
+            metrics.reconciled(result.status, duration: duration)
+            switch result.status {
+            case .ok, .noop:
+                lastAppliedRevision = revision
+                setCondition("Ready", "True", reason: result.status == .ok ? "Applied" : "UpToDate", message: result.summary)
+                setCondition("Stalled", "False", reason: "Healthy", message: "")
+            case .blocked, .failed:
+                setCondition("Ready", "False", reason: result.status == .blocked ? "Blocked" : "Failed", message: result.summary)
+                setCondition("Stalled", "True", reason: result.status == .blocked ? "NeedsHuman" : "StatementFailed", message: result.summary)
+            case .retry:
+                setCondition("Ready", "False", reason: "Retrying", message: result.summary)
+            }
+        }
+        if let drift {
+            metrics.drift(drift)
+            setCondition("Drifted", drift.inSync ? "False" : "True", reason: drift.inSync ? "InSync" : "DriftDetected", message: drift.summaryLine)
+        }
+        setCondition("Reconciling", "False", reason: "Idle", message: "")
+    }
+
+    func scheduled(_ date: Date) { nextTick = date }
+
+    func setSuspended(_ value: Bool) { suspended = value }
+
+    public var status: ControllerStatus {
+        ControllerStatus(
+            lastAttemptedRevision: lastAttemptedRevision, lastAppliedRevision: lastAppliedRevision, lastResult: lastResult,
+            nextTick: nextTick.map { ISO8601DateFormatter().string(from: $0) }, suspended: suspended,
+            driftMode: driftMode.rawValue, fetchError: fetchError,
+            conditions: ["Ready", "Reconciling", "Stalled", "Drifted"].compactMap { conditions[$0] })
+    }
+}
+
+/// `--drift-mode`: correct drift at an unchanged revision, or only report it.
+public enum DriftMode: String, Sendable, Codable { case correct, warn }
+
+/// The Prometheus metrics of interface.md.
+public final class ControllerMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let reconcileTotal: [ReconcileStatus: Counter]
+    let duration: DurationHistogram
+    let driftObjects: [String: Gauge]
+    let lastSuccess: Gauge
+    let gitFetchErrors: Counter
+    let conditionGauges: [String: Gauge]
+    let up: Gauge
+
+    public init() {
+        var totals: [ReconcileStatus: Counter] = [:]
+        for status in ReconcileStatus.allCases {
+            totals[status] = registry.makeCounter(name: "driftless_reconcile_total", labels: [("status", status.rawValue)], help: "Reconciliations by status")
+        }
+        reconcileTotal = totals
+        duration = registry.makeDurationHistogram(
+            name: "driftless_reconcile_duration_seconds",
+            buckets: [.milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)],
+            help: "Duration of reconciliations")
+        var drift: [String: Gauge] = [:]
+        for kind in ["missing", "changed", "unmanaged"] {
+            drift[kind] = registry.makeGauge(name: "driftless_drift_objects", labels: [("kind", kind)], help: "Objects that differ from the blueprints, by kind")
+        }
+        driftObjects = drift
+        lastSuccess = registry.makeGauge(name: "driftless_last_success_timestamp_seconds", help: "Unix time of the last ok or noop reconciliation")
+        gitFetchErrors = registry.makeCounter(name: "driftless_git_fetch_errors_total", help: "Failed git fetches")
+        var gauges: [String: Gauge] = [:]
+        for type in ["Ready", "Reconciling", "Stalled", "Drifted"] {
+            for status in ["True", "False", "Unknown"] {
+                gauges["\(type)/\(status)"] = registry.makeGauge(name: "driftless_condition", labels: [("type", type), ("status", status)], help: "Status conditions (1 for the current status)")
+            }
+        }
+        conditionGauges = gauges
+        up = registry.makeGauge(name: "driftless_up", help: "1 while the controller runs")
+        up.set(Int64(1))
+    }
+
+    func reconciled(_ status: ReconcileStatus, duration elapsed: Duration) {
+        reconcileTotal[status]?.increment()
+        duration.record(elapsed)
+        if status == .ok || status == .noop { lastSuccess.set(Date().timeIntervalSince1970) }
+    }
+
+    func drift(_ report: DriftReport) {
+        driftObjects["missing"]?.set(Double(report.summary.missing))
+        driftObjects["changed"]?.set(Double(report.summary.changed))
+        driftObjects["unmanaged"]?.set(Double(report.summary.unmanaged))
+    }
+
+    func condition(type: String, status: String) {
+        for candidate in ["True", "False", "Unknown"] {
+            conditionGauges["\(type)/\(candidate)"]?.set(Int64(candidate == status ? 1 : 0))
+        }
+    }
+
+    /// The Prometheus text exposition.
+    public func text() -> String { registry.emitToString() }
+}

@@ -1,0 +1,213 @@
+import BlockingIO
+import DriftlessCore
+import Foundation
+import GitSource
+import Logging
+import Postgres
+import Reconciler
+import ServiceLifecycle
+
+/// How the controller is set up (`driftless run` flags and environment).
+public struct ControllerConfiguration: Sendable {
+    public var databaseURL: String
+    public var location: BlueprintLocation
+    public var interval: TimeSpan
+    public var retryInterval: TimeSpan
+    public var driftMode: DriftMode
+    public var suspended: Bool
+    public var options: ReconcileOptions
+    public var host: String
+    public var port: Int
+    public var apiToken: String?
+    public var webhookSecret: String?
+    public var shutdownTimeout: TimeSpan
+
+    public init(
+        databaseURL: String, location: BlueprintLocation, interval: TimeSpan = TimeSpan(milliseconds: 60_000),
+        retryInterval: TimeSpan = TimeSpan(milliseconds: 10_000), driftMode: DriftMode = .correct, suspended: Bool = false,
+        options: ReconcileOptions = ReconcileOptions(), host: String = "0.0.0.0", port: Int = 8080, apiToken: String? = nil,
+        webhookSecret: String? = nil, shutdownTimeout: TimeSpan = TimeSpan(milliseconds: 25_000)
+    ) {
+        self.databaseURL = databaseURL
+        self.location = location
+        self.interval = interval
+        self.retryInterval = retryInterval
+        self.driftMode = driftMode
+        self.suspended = suspended
+        self.options = options
+        self.host = host
+        self.port = port
+        self.apiToken = apiToken
+        self.webhookSecret = webhookSecret
+        self.shutdownTimeout = shutdownTimeout
+    }
+}
+
+/// Why a tick runs: the timer, a push, an API call.
+public struct TickRequest: Sendable {
+    public var kind: String
+    public var id: String?
+    public init(kind: String, id: String? = nil) {
+        self.kind = kind
+        self.id = id
+    }
+}
+
+/// The statement running on behalf of the loop, so SIGTERM can cancel it after the timeout.
+final class RunningStatement: @unchecked Sendable {
+    private let lock = NSLock()
+    private var token: CancelToken?
+
+    func set(_ token: CancelToken?) {
+        lock.lock()
+        self.token = token
+        lock.unlock()
+    }
+
+    func cancel() {
+        lock.lock()
+        let token = self.token
+        lock.unlock()
+        token?.cancel()
+    }
+}
+
+/// The git polling loop: every interval (±10% jitter) fetch, resolve, reconcile; drift at an
+/// unchanged revision is corrected (or only reported with `--drift-mode warn`); failures back
+/// off exponentially from `--retry-interval` up to the interval.
+public final class ReconcileLoop: Service, @unchecked Sendable {
+    public let configuration: ControllerConfiguration
+    public let state: ControllerState
+    let logger: Logger
+    private let stream: AsyncStream<TickRequest>
+    private let continuation: AsyncStream<TickRequest>.Continuation
+    private let running = RunningStatement()
+    /// The last revision that loaded, reconciled again when a fetch fails.
+    private var lastGood: LoadedRevision?
+    /// The revision whose last result was blocked or failed.
+    private var stalledRevision: String?
+
+    public init(configuration: ControllerConfiguration, state: ControllerState, logger: Logger) {
+        self.configuration = configuration
+        self.state = state
+        self.logger = logger
+        (stream, continuation) = AsyncStream.makeStream(of: TickRequest.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for a tick now (API, webhook). Coalesces with one already waiting.
+    public func trigger(_ request: TickRequest) { continuation.yield(request) }
+
+    public func run() async throws {
+        var timer: Task<Void, Never>? = nil
+        var backoff: Duration? = nil
+        continuation.yield(TickRequest(kind: "interval"))
+        await withGracefulShutdownHandler {
+            for await request in stream {
+                timer?.cancel()
+                let status = await tick(request)
+                if status == .retry {
+                    let start = backoff.map { $0 * 2 } ?? .milliseconds(configuration.retryInterval.milliseconds)
+                    backoff = min(start, .milliseconds(configuration.interval.milliseconds))
+                } else {
+                    backoff = nil
+                }
+                let base = backoff ?? .milliseconds(configuration.interval.milliseconds)
+                // ±10% jitter so replicas and neighbours do not tick in step.
+                let delay = backoff == nil ? base * Double.random(in: 0.9...1.1) : base
+                await state.scheduled(Date().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18))
+                let continuation = self.continuation
+                timer = Task {
+                    try? await Task.sleep(for: delay)
+                    if !Task.isCancelled { continuation.yield(TickRequest(kind: "interval")) }
+                }
+            }
+            timer?.cancel()
+        } onGracefulShutdown: { [continuation, running, configuration, logger] in
+            // Stop taking work; the reconciliation in progress may finish within the timeout.
+            continuation.finish()
+            Task {
+                try? await Task.sleep(for: .milliseconds(configuration.shutdownTimeout.milliseconds))
+                logger.warning("shutdown timeout reached: cancelling the running statement (its transaction rolls back)")
+                running.cancel()
+            }
+        }
+    }
+
+    /// One tick: load the revision, then reconcile (or only check drift). Returns the status.
+    func tick(_ request: TickRequest) async -> ReconcileStatus? {
+        let started = ContinuousClock.now
+        await state.beat()
+        let revision: LoadedRevision
+        do {
+            revision = try await BlockingIO.run(name: "driftless-fetch") { [configuration] in try BlueprintLoader.load(configuration.location) }
+            lastGood = revision
+            await state.fetched()
+        } catch {
+            logger.error("fetch failed: \(error)")
+            await state.fetchFailed("\(error)")
+            guard let good = lastGood else {
+                await state.finish(result: nil, drift: nil, revision: nil, duration: ContinuousClock.now - started)
+                return .retry
+            }
+            revision = good
+        }
+        await state.startReconciling(revision: revision.revision)
+        let set = BlueprintSet.load(revision.sources)
+        let isNew = await revision.revision != state.lastAppliedRevision
+        var options = configuration.options
+        if let message = revision.commitMessage { options.allowed.formUnion(CommitTrailers.allowedHazards(in: message)) }
+        let commit = revision.commit ?? set.payloadHash
+        if isNew {
+            options.trigger = Trigger(kind: request.kind, id: request.id ?? commit)
+        } else {
+            options.trigger = Trigger(kind: "drift", id: "\(commit)@\(Int(Date().timeIntervalSince1970))")
+        }
+        let suspended = await state.suspended
+        // A revision that was blocked or failed needs a human: the timer only reports its drift
+        // (one history row, not one per tick) until a new revision or an explicit trigger.
+        let stalledHere = stalledRevision == revision.revision && request.kind == "interval"
+        let warnOnly = suspended || stalledHere || (!isNew && configuration.driftMode == .warn)
+        let prune = options.prune
+        let reconciler = Reconciler(blueprints: set, revision: revision.revision, options: options)
+        let running = self.running
+        let databaseURL = configuration.databaseURL
+        let outcome: (result: ReconcileResult?, drift: DriftReport?)
+        do {
+            outcome = try await BlockingIO.run(name: "driftless-reconcile") { () -> (ReconcileResult?, DriftReport?) in
+                let connection = try Connection(ConnectionString(databaseURL))
+                running.set(connection.makeCancelToken())
+                defer { running.set(nil) }
+                if !set.isValid { return (reconciler.apply(connection), nil) }
+                let before = try? reconciler.drift(connection)
+                if warnOnly { return (nil, before) }
+                // At an unchanged revision, nothing drifted means nothing to do (and nothing to record).
+                if !isNew, let before, before.items.allSatisfy({ $0.kind == .unmanaged && !prune }) {
+                    return (nil, before)
+                }
+                let result = reconciler.apply(connection)
+                let after = (result.status == .ok) ? (try? reconciler.drift(connection)) : before
+                return (result, after)
+            }
+            await state.databaseAnswered()
+        } catch {
+            logger.error("reconcile failed: \(error)")
+            let result = ReconcileResult(
+                status: .retry, summary: "cannot reach the database: \(error)", tenantID: set.documents.first?.tenantID ?? "",
+                revision: revision.revision, trigger: options.trigger, idempotencyKey: "", payloadHash: set.payloadHash,
+                errors: [ResultError(code: "connection", message: "\(error)")])
+            await state.finish(result: result, drift: nil, revision: revision.revision, duration: ContinuousClock.now - started)
+            return .retry
+        }
+        await state.finish(result: outcome.result, drift: outcome.drift, revision: revision.revision, duration: ContinuousClock.now - started)
+        if let status = outcome.result?.status {
+            stalledRevision = (status == .blocked || status == .failed) ? revision.revision : nil
+        }
+        if let result = outcome.result {
+            logger.info("reconciled", metadata: [
+                "status": "\(result.status.rawValue)", "revision": "\(revision.revision)", "trigger": "\(options.trigger.kind)",
+                "summary": "\(result.summary)",
+            ])
+        }
+        return outcome.result?.status
+    }
+}
