@@ -92,8 +92,16 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
     }
     api.post("blueprints") { request, _ -> Response in
         var request = request
-        _ = try await request.collectBody(upTo: maximumBody)
-        return problem(.notImplemented, "API blueprints (POST /v1/blueprints) are not built yet")
+        let body = Data(buffer: try await request.collectBody(upTo: maximumBody))
+        var collected: [String: String] = [:]
+        for field in request.headers { collected[field.name.canonicalName] = field.value }
+        let headers = collected
+        let answer = try await BlockingIO.run(name: "driftless-api-blueprint") {
+            APIBlueprintRequest.handle(body: body, headers: headers, configuration: configuration)
+        }
+        var response = try encoded(answer.result, status: HTTPResponse.Status(code: answer.status))
+        if let seconds = answer.retryAfter { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 
     return Application(

@@ -152,11 +152,10 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
             revision = good
         }
         await state.startReconciling(revision: revision.revision)
-        let set = BlueprintSet.load(revision.sources)
         let isNew = await revision.revision != state.lastAppliedRevision
         var options = configuration.options
         if let message = revision.commitMessage { options.allowed.formUnion(CommitTrailers.allowedHazards(in: message)) }
-        let commit = revision.commit ?? set.payloadHash
+        let commit = revision.commit ?? revision.revision
         if isNew {
             options.trigger = Trigger(kind: request.kind, id: request.id ?? commit)
         } else {
@@ -168,15 +167,19 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         let stalledHere = stalledRevision == revision.revision && request.kind == "interval"
         let warnOnly = suspended || stalledHere || (!isNew && configuration.driftMode == .warn)
         let prune = options.prune
-        let reconciler = Reconciler(blueprints: set, revision: revision.revision, options: options)
         let running = self.running
         let databaseURL = configuration.databaseURL
+        let reconcileOptions = options
         let outcome: (result: ReconcileResult?, drift: DriftReport?)
         do {
             outcome = try await BlockingIO.run(name: "driftless-reconcile") { () -> (ReconcileResult?, DriftReport?) in
                 let connection = try Connection(ConnectionString(databaseURL))
                 running.set(connection.makeCancelToken())
                 defer { running.set(nil) }
+                // API blueprints (POST /v1/blueprints) are part of the desired state, so the loop keeps them.
+                let api = try reconcileOptions.history.storedAPIBlueprints(connection)
+                let set = BlueprintSet.load(revision.sources + api)
+                let reconciler = Reconciler(blueprints: set, revision: revision.revision, options: reconcileOptions)
                 if !set.isValid { return (reconciler.apply(connection), nil) }
                 let before = try? reconciler.drift(connection)
                 if warnOnly { return (nil, before) }
@@ -192,8 +195,8 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         } catch {
             logger.error("reconcile failed: \(error)")
             let result = ReconcileResult(
-                status: .retry, summary: "cannot reach the database: \(error)", tenantID: set.documents.first?.tenantID ?? "",
-                revision: revision.revision, trigger: options.trigger, idempotencyKey: "", payloadHash: set.payloadHash,
+                status: .retry, summary: "cannot reach the database: \(error)", tenantID: "",
+                revision: revision.revision, trigger: options.trigger, idempotencyKey: "", payloadHash: "",
                 errors: [ResultError(code: "connection", message: "\(error)")])
             await state.finish(result: result, drift: nil, revision: revision.revision, duration: ContinuousClock.now - started)
             return .retry

@@ -12,13 +12,15 @@ public struct History: Sendable {
     var managedObjects: String { "\(quoteIdentifier(schema)).\"managed_objects\"" }
     var cacheTable: String { "\(quoteIdentifier(schema)).\"canonical_cache\"" }
     var cacheTableName: String { "\(quoteIdentifier(schema)).canonical_cache" }
+    var apiBlueprints: String { "\(quoteIdentifier(schema)).\"blueprints\"" }
 
     /// Creates the schema and tables when missing. RLS on, no policies, no API-role privileges.
     /// - Throws: `PostgresError`.
     public func ensure(_ connection: Connection) throws {
         let exists = try connection.query(
-            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS present",
-            ["\(quoteIdentifier(schema)).schema_migrations", "\(quoteIdentifier(schema)).managed_objects", cacheTableName]).first!
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AS present",
+            ["\(quoteIdentifier(schema)).schema_migrations", "\(quoteIdentifier(schema)).managed_objects", cacheTableName,
+             "\(quoteIdentifier(schema)).blueprints"]).first!
         if try exists.bool("present") { return }
         let statements = [
             "CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema))",
@@ -47,6 +49,8 @@ public struct History: Sendable {
             "CREATE UNIQUE INDEX IF NOT EXISTS schema_migrations_idempotency_key ON \(migrations) (idempotency_key) WHERE status IN ('ok', 'noop')",
             "CREATE TABLE IF NOT EXISTS \(managedObjects) (object text PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now())",
             "CREATE TABLE IF NOT EXISTS \(cacheTable) (key text PRIMARY KEY, catalog jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+            "CREATE TABLE IF NOT EXISTS \(apiBlueprints) (tenant_id uuid PRIMARY KEY, document jsonb NOT NULL, payload_hash text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())",
+            "ALTER TABLE \(apiBlueprints) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(migrations) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(managedObjects) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(cacheTable) ENABLE ROW LEVEL SECURITY",
@@ -55,7 +59,7 @@ public struct History: Sendable {
         // Supabase's API roles must not read the history, whatever default privileges say.
         let roles = try connection.query("SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated')").rows.map { try $0.string("rolname") }
         for role in roles {
-            try connection.query("REVOKE ALL ON \(migrations), \(managedObjects), \(cacheTable) FROM \(quoteIdentifier(role))")
+            try connection.query("REVOKE ALL ON \(migrations), \(managedObjects), \(cacheTable), \(apiBlueprints) FROM \(quoteIdentifier(role))")
             try connection.query("REVOKE ALL ON SCHEMA \(quoteIdentifier(schema)) FROM \(quoteIdentifier(role))")
         }
     }
@@ -63,6 +67,30 @@ public struct History: Sendable {
     /// Whether the history tables exist (a read-only plan does not create them).
     public func exists(_ connection: Connection) throws -> Bool {
         try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", ["\(quoteIdentifier(schema)).schema_migrations"]).first!.bool("present")
+    }
+
+    /// The blueprints stored by `POST /v1/blueprints`, as sources named `api/<tenant_id>.json`.
+    public func storedAPIBlueprints(_ connection: Connection, excluding excludedTenant: String? = nil) throws -> [BlueprintSource] {
+        guard try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", ["\(quoteIdentifier(schema)).blueprints"]).first!.bool("present") else {
+            return []
+        }
+        let excluded = excludedTenant?.lowercased()
+        var sources: [BlueprintSource] = []
+        for row in try connection.query("SELECT tenant_id::text AS tenant, document::text AS document FROM \(apiBlueprints) ORDER BY tenant_id").rows {
+            let owner = try row.string("tenant")
+            if owner == excluded { continue }
+            sources.append(BlueprintSource(path: "api/\(owner).json", text: try row.string("document")))
+        }
+        return sources
+    }
+
+    /// Stores (or replaces) one tenant's API blueprint, inside the caller's transaction.
+    public func storeAPIBlueprint(tenant: String, document: String, payloadHash: String, _ connection: Connection) throws {
+        try connection.query(
+            """
+            INSERT INTO \(apiBlueprints) (tenant_id, document, payload_hash, updated_at) VALUES ($1::uuid, $2::jsonb, $3, now())
+            ON CONFLICT (tenant_id) DO UPDATE SET document = excluded.document, payload_hash = excluded.payload_hash, updated_at = now()
+            """, [tenant, document, payloadHash])
     }
 
     /// Objects an earlier successful reconciliation managed.

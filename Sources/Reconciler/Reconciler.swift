@@ -10,6 +10,11 @@ public struct ReconcileOptions: Sendable {
     public var statementTimeout = TimeSpan(milliseconds: 300_000)
     public var history = History()
     public var trigger = Trigger(kind: "cli", id: UUID().uuidString.lowercased())
+    /// Overrides the Result's tenant_id and payload_hash (an API blueprint is its own owner and payload).
+    public var identity: (tenantID: String, payloadHash: String)?
+    /// Runs inside the transaction that commits the reconciliation (ok or noop), e.g. to store
+    /// the API blueprint that asked for it, so both commit together or not at all.
+    public var beforeCommit: (@Sendable (Connection) throws -> Void)?
     /// Host or pod name and program version, recorded in history.
     public var controller = "\(ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
 
@@ -60,9 +65,12 @@ public struct Reconciler: Sendable {
         self.options = options
     }
 
-    var tenantID: String { blueprints.documents.map(\.tenantID).sorted().first ?? "00000000-0000-0000-0000-000000000000" }
+    var tenantID: String {
+        options.identity?.tenantID ?? blueprints.documents.map(\.tenantID).sorted().first ?? "00000000-0000-0000-0000-000000000000"
+    }
+    var payloadHash: String { options.identity?.payloadHash ?? blueprints.payloadHash }
     var idempotencyKey: String {
-        ReconcileResult.idempotencyKey(tenantID: tenantID, triggerID: options.trigger.id, payloadHash: blueprints.payloadHash)
+        ReconcileResult.idempotencyKey(tenantID: tenantID, triggerID: options.trigger.id, payloadHash: payloadHash)
     }
     var managedSchemas: [String] { Array(Set(blueprints.documents.map(\.schema))).sorted() }
 
@@ -73,7 +81,7 @@ public struct Reconciler: Sendable {
                 hazards: [Hazard] = [], errors: [ResultError] = []) -> ReconcileResult {
         ReconcileResult(
             status: status, summary: summary, tenantID: tenantID, revision: revision, trigger: options.trigger,
-            idempotencyKey: idempotencyKey, payloadHash: blueprints.payloadHash, statements: statements, rlsTables: rlsTables,
+            idempotencyKey: idempotencyKey, payloadHash: payloadHash, statements: statements, rlsTables: rlsTables,
             hazards: hazards, errors: errors, durationMS: Int(Date().timeIntervalSince(started) * 1000))
     }
 
@@ -145,6 +153,7 @@ public struct Reconciler: Sendable {
                 if !computed.cachedInDatabase {
                     try CanonicalCache.store(computed.desired, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
                 }
+                try options.beforeCommit?(connection)
                 var final = computed.result
                 final.durationMS = Int(Date().timeIntervalSince(started) * 1000)
                 final.migrationID = try options.history.record(final, startedAt: started, controller: options.controller, connection)
@@ -368,6 +377,7 @@ public struct Reconciler: Sendable {
             if let desired {
                 try CanonicalCache.store(desired, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
             }
+            try options.beforeCommit?(connection)
             if try options.history.latestRevision(connection) != revision || revision == nil {
                 result.migrationID = try options.history.record(result, startedAt: started, controller: options.controller, connection)
             }

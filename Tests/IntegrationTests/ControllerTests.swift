@@ -187,6 +187,112 @@ struct ControllerTests {
         }
     }
 
+    @Test func apiBlueprintsApplyReplayConflictAndStayWithTheLoop() async throws {
+        let db = try await blocking { try PostgresCluster.shared().createDatabase() }
+        let fixture = try GitFixture()
+        try fixture.write("db/items.yaml", controllerBlueprint)
+        let first = try fixture.commit("first")
+        let metrics = ControllerMetrics()
+        let configuration = configuration(db, fixture, interval: 400)
+        let state = ControllerState(suspended: false, driftMode: .correct, metrics: metrics)
+        let loop = ReconcileLoop(configuration: configuration, state: state, logger: Logger(label: "test"))
+        let running = Task { try await loop.run() }
+        defer { running.cancel() }
+        #expect(await eventually { await state.lastAppliedRevision == "main@sha1:\(first)" })
+        let app = buildApplication(loop: loop, metrics: metrics, logger: Logger(label: "test"))
+        let tenantA = "aaaaaaaa-0000-4000-8000-00000000000a"
+        let tenantB = "bbbbbbbb-0000-4000-8000-00000000000b"
+        @Sendable func body(_ tenantID: String, table: String, extra: String = "") -> ByteBuffer {
+            ByteBuffer(string: """
+                {"version": 1, "tenant_id": "\(tenantID)", \(extra)
+                 "tables": [{"name": "\(table)", "columns": [
+                   {"name": "id", "type": "uuid", "primary_key": true, "default": "gen_random_uuid()"},
+                   {"name": "tenant_id", "type": "uuid", "nullable": false}]}]}
+                """)
+        }
+        let auth: HTTPFields = [.authorization: "Bearer t0ken"]
+        struct Answer: Decodable { var status: String; var replayed: Bool; var rls_tables: [String]; var migration_id: Int?; var errors: [ResultError] }
+
+        try await app.test(.router) { client in
+            // dry_run: planned, nothing stored or created.
+            try await client.execute(uri: "/v1/blueprints", method: .post, headers: auth, body: body(tenantA, table: "widgets", extra: #""dry_run": true,"#)) { response in
+                #expect(response.status == .ok)
+                let answer = try JSONDecoder().decode(Answer.self, from: Data(buffer: response.body))
+                #expect(answer.status == "ok")
+            }
+            let created = try await blocking { try column(db, "widgets", "id") }
+            #expect(!created)
+
+            let firstAnswer = try await client.execute(uri: "/v1/blueprints", method: .post, headers: auth,
+                                                       body: body(tenantA, table: "widgets", extra: #""trigger_id": "req-1","#)) { response in
+                #expect(response.status == .ok)
+                return try JSONDecoder().decode(Answer.self, from: Data(buffer: response.body))
+            }
+            #expect(firstAnswer.status == "ok")
+            #expect(firstAnswer.rls_tables == ["public.widgets"])
+            #expect(!firstAnswer.replayed)
+
+            // The same delivery again: the recorded result, replayed, nothing new.
+            try await client.execute(uri: "/v1/blueprints", method: .post, headers: auth,
+                                     body: body(tenantA, table: "widgets", extra: #""trigger_id": "req-1","#)) { response in
+                #expect(response.status == .ok)
+                let replay = try JSONDecoder().decode(Answer.self, from: Data(buffer: response.body))
+                #expect(replay.replayed)
+                #expect(replay.migration_id == firstAnswer.migration_id)
+            }
+
+            // Invalid: 422 with the error and where it is.
+            try await client.execute(uri: "/v1/blueprints", method: .post, headers: auth, body: body(tenantA, table: "Bad Name")) { response in
+                #expect(response.status == .unprocessableContent)
+                let answer = try JSONDecoder().decode(Answer.self, from: Data(buffer: response.body))
+                #expect(answer.status == "blocked")
+                #expect(answer.errors.contains { $0.code == "invalid_name" && $0.path == "$.tables[0].name" })
+            }
+            // A table another tenant owns, or git owns: 409.
+            try await client.execute(uri: "/v1/blueprints", method: .post, headers: auth, body: body(tenantB, table: "widgets")) { response in
+                #expect(response.status == .conflict)
+                #expect(String(buffer: response.body).contains("ownership_conflict"))
+            }
+            try await client.execute(uri: "/v1/blueprints", method: .post, headers: auth, body: body(tenantB, table: "items")) { response in
+                #expect(response.status == .conflict)
+            }
+        }
+        // The loop keeps the API table: a policy dropped by hand comes back on a later tick.
+        try await blocking { try db.connect().query("DROP POLICY widgets_tenant_select ON widgets") }
+        #expect(try await eventually {
+            try await blocking { try db.connect().query("SELECT count(*) AS n FROM pg_policies WHERE policyname = 'widgets_tenant_select'").first!.int("n") == 1 }
+        })
+        let stored = try await blocking { try db.connect().query("SELECT tenant_id::text AS t FROM driftless.blueprints").rows.map { try $0.string("t") } }
+        #expect(stored == [tenantA])
+    }
+
+    @Test func suspendStopsChangesAndResumeStartsThemAgain() async throws {
+        let db = try await blocking { try PostgresCluster.shared().createDatabase() }
+        let fixture = try GitFixture()
+        try fixture.write("db/items.yaml", controllerBlueprint)
+        let first = try fixture.commit("first")
+        let metrics = ControllerMetrics()
+        let state = ControllerState(suspended: false, driftMode: .correct, metrics: metrics)
+        let loop = ReconcileLoop(configuration: configuration(db, fixture, interval: 300), state: state, logger: Logger(label: "test"))
+        let running = Task { try await loop.run() }
+        defer { running.cancel() }
+        #expect(await eventually { await state.lastAppliedRevision == "main@sha1:\(first)" })
+        let app = buildApplication(loop: loop, metrics: metrics, logger: Logger(label: "test"))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/suspend", method: .post, headers: [.authorization: "Bearer t0ken"]) { #expect($0.status == .ok) }
+        }
+        _ = try await blocking { try db.connect().query("ALTER TABLE items DISABLE ROW LEVEL SECURITY") }
+        // Drift is reported, not corrected, while suspended.
+        #expect(await eventually { await state.status.conditions.first { $0.type == "Drifted" }?.status == "True" })
+        #expect(try await blocking { try !db.connect().query("SELECT relrowsecurity FROM pg_class WHERE relname = 'items'").first!.bool("relrowsecurity") })
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/resume", method: .post, headers: [.authorization: "Bearer t0ken"]) { #expect($0.status == .ok) }
+        }
+        #expect(try await eventually {
+            try await blocking { try db.connect().query("SELECT relrowsecurity FROM pg_class WHERE relname = 'items'").first!.bool("relrowsecurity") }
+        })
+    }
+
     @Test func withoutAConfiguredTokenTheAPIIsClosed() async throws {
         let db = try await blocking { try PostgresCluster.shared().createDatabase() }
         let fixture = try GitFixture()
