@@ -165,10 +165,11 @@ public struct TestDatabase: Sendable {
     /// The superuser connection string (postgres has every right here).
     public var url: String { cluster.url(database: name) }
 
-    /// Connects as `user` (default the superuser `postgres`).
+    /// Connects as `user` (default the superuser `postgres`), named `driftless-test` so tests can
+    /// tell their own sessions from the ones of a `driftless` process under test.
     /// - Throws: `PostgresError.connectionFailed`.
-    public func connect(user: String = "postgres") throws -> Connection {
-        try Connection(ConnectionString(cluster.url(database: name, user: user)))
+    public func connect(user: String = "postgres", applicationName: String = "driftless-test") throws -> Connection {
+        try Connection(ConnectionString(cluster.url(database: name, user: user)), applicationName: applicationName)
     }
 
     /// Runs `body` as a Supabase API role with JWT `claims`, in a transaction that is rolled

@@ -26,7 +26,8 @@ struct PostgresTests {
 
     @Test func applicationNameIsDriftless() async throws {
         try await blocking {
-            let connection = try PostgresCluster.shared().createDatabase().connect()
+            let db = try PostgresCluster.shared().createDatabase()
+            let connection = try Connection(ConnectionString(db.url))
             let row = try #require(try connection.query("SELECT current_setting('application_name') AS name").first)
             #expect(try row.string("name") == "driftless")
         }

@@ -1,0 +1,255 @@
+import Controller
+import DriftlessCore
+import Foundation
+import Logging
+import Postgres
+import Reconciler
+import Testing
+import TestSupport
+
+@Suite("Reliability: faults, locks, concurrency and hostile input")
+struct ReliabilityTests {
+    static let base = document("""
+        tables:
+          - name: items
+            columns:
+              - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
+              - {name: tenant_id, type: uuid, nullable: false}
+              - {name: title, type: text}
+        """)
+    static let next = document("""
+        tables:
+          - name: items
+            columns:
+              - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
+              - {name: tenant_id, type: uuid, nullable: false}
+              - {name: title, type: text}
+              - {name: note, type: text}
+            indexes:
+              - {columns: [title]}
+          - name: more
+            columns:
+              - {name: id, type: bigint, primary_key: true, identity: always}
+        """)
+
+    func apply(_ db: TestDatabase, _ text: String, lockTimeout: Int = 5000, statementTimeout: Int = 300_000) throws -> ReconcileResult {
+        var options = ReconcileOptions()
+        options.lockTimeout = TimeSpan(milliseconds: lockTimeout)
+        options.statementTimeout = TimeSpan(milliseconds: statementTimeout)
+        let set = BlueprintSet.load([BlueprintSource(path: "a.yaml", text: text)])
+        return Reconciler(blueprints: set, revision: UUID().uuidString, options: options).apply(try db.connect())
+    }
+
+    @Test func aHeldLockMakesApplyAnswerRetryWithoutBlockingTrafficLongerThanTheLockTimeout() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try apply(db, Self.base).status == .ok)
+            // A long transaction that read the table holds ACCESS SHARE; ALTER TABLE needs ACCESS EXCLUSIVE.
+            let holder = try db.connect()
+            try holder.query("BEGIN")
+            try holder.query("SELECT count(*) FROM items")
+            let catalogBefore = try liveCatalog(db)
+            // Application traffic that queues behind the waiting ALTER.
+            let traffic = Handoff(try db.connect())
+            let finished = NSCondition()
+            nonisolated(unsafe) var trafficDone = false
+            nonisolated(unsafe) var applied: ReconcileResult?
+            let applier = Thread {
+                applied = try? apply(db, Self.next, lockTimeout: 700)
+            }
+            applier.start()
+            // Wait until the apply is queued on the lock, then send a query behind it.
+            for _ in 0..<200 {
+                let waiting = try db.connect().query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'driftless%' AND wait_event_type = 'Lock'").first!.int("n")
+                if waiting > 0 { break }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            let reader = Thread {
+                _ = try? traffic.value.query("SELECT count(*) FROM items")
+                finished.lock()
+                trafficDone = true
+                finished.signal()
+                finished.unlock()
+            }
+            reader.start()
+            // The holder keeps its lock: only the apply giving up at its lock timeout lets traffic through.
+            finished.lock()
+            let released = finished.wait(until: Date().addingTimeInterval(30)) || trafficDone
+            finished.unlock()
+            #expect(released, "application traffic stayed blocked behind the apply")
+            while applied == nil { Thread.sleep(forTimeInterval: 0.02) }
+            #expect(applied?.status == .retry)
+            #expect(applied?.errors.first?.sqlstate == "55P03")
+            #expect(try liveCatalog(db) == catalogBefore, "a half-applied plan")
+            try holder.query("ROLLBACK")
+            #expect(try apply(db, Self.next).status == .ok)
+        }
+    }
+
+    @Test func anExceededStatementTimeoutAnswersRetryAndLeavesNothingHalfDone() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try apply(db, Self.base).status == .ok)
+            try db.connect().query("INSERT INTO items (tenant_id, title) SELECT gen_random_uuid(), md5(i::text) FROM generate_series(1, 300000) i")
+            let catalogBefore = try liveCatalog(db)
+            let result = try apply(db, Self.next, statementTimeout: 150)
+            #expect(result.status == .retry)
+            #expect(result.errors.first?.sqlstate == "57014")
+            #expect(try liveCatalog(db) == catalogBefore)
+            #expect(try apply(db, Self.next).status == .ok)
+        }
+    }
+
+    @Test func killMinus9DuringApplyLeavesAllOrNothingAndTheNextApplyConverges() async throws {
+        let db = try await blocking { try PostgresCluster.shared().createDatabase() }
+        let directory = NSTemporaryDirectory() + "driftless-kill-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.base.write(toFile: directory + "/a.yaml", atomically: true, encoding: .utf8)
+        #expect(try await blocking { try apply(db, Self.base).status } == .ok)
+        try Self.next.write(toFile: directory + "/a.yaml", atomically: true, encoding: .utf8)
+        // Hold the table so the apply stops half way through its transaction (after creating `more`).
+        let holder = try await blocking { () -> Handoff<Connection> in
+            let holder = try db.connect()
+            try holder.query("BEGIN")
+            try holder.query("SELECT count(*) FROM items")
+            return Handoff(holder)
+        }
+        let process = try BackgroundProcess(RepositoryPaths.driftlessExecutable, ["apply", "--blueprints", directory, "--database-url", db.url, "--lock-timeout", "1h"])
+        let waiting = try await eventually {
+            try await blocking {
+                try db.connect().query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'driftless' AND wait_event_type = 'Lock'").first!.int("n") > 0
+            }
+        }
+        #expect(waiting, "\(process.output())")
+        process.signal(SIGKILL)
+        let killed = try await blocking { process.wait() }
+        #expect(killed.status == 128 + SIGKILL)
+        try await blocking { try holder.value.query("ROLLBACK") }
+        // The orphaned backend notices its client is gone and rolls back.
+        #expect(try await eventually {
+            try await blocking { try db.connect().query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'driftless'").first!.int("n") == 0 }
+        })
+        let tables = try await blocking { try liveCatalog(db).tables.keys.map(\.name).sorted() }
+        #expect(tables == ["items"], "half-applied: \(tables)")
+        #expect(try await blocking { try apply(db, Self.next).status } == .ok)
+        #expect(try await blocking { try apply(db, Self.next).status } == .noop)
+    }
+
+    @Test func fiveControllersApplyEachRevisionExactlyOnce() async throws {
+        let db = try await blocking { try PostgresCluster.shared().createDatabase() }
+        let fixture = try GitFixture()
+        try fixture.write("db/items.yaml", controllerBlueprint)
+        let first = try fixture.commit("first")
+        var loops: [(ControllerState, Task<Void, Error>)] = []
+        for index in 0..<5 {
+            let state = ControllerState(suspended: false, driftMode: .correct, metrics: ControllerMetrics())
+            let configuration = ControllerConfiguration(
+                databaseURL: db.url,
+                location: .git(repository: fixture.fileURL, ref: "main", path: "db",
+                               cacheDirectory: NSTemporaryDirectory() + "driftless-five-\(index)-\(UUID().uuidString.prefix(6))", credentials: .init()),
+                interval: TimeSpan(milliseconds: 300), retryInterval: TimeSpan(milliseconds: 100))
+            let loop = ReconcileLoop(configuration: configuration, state: state, logger: Logger(label: "five"))
+            loops.append((state, Task { try await loop.run() }))
+        }
+        defer { loops.forEach { $0.1.cancel() } }
+        // Every controller has the first revision before the second is pushed.
+        for (state, _) in loops {
+            #expect(await eventually { await state.lastAppliedRevision == "main@sha1:\(first)" })
+        }
+        try fixture.write("db/items.yaml", controllerBlueprint + "\n      - {name: title, type: text}\n")
+        let second = try fixture.commit("second")
+        for (state, _) in loops {
+            #expect(await eventually { await state.lastAppliedRevision == "main@sha1:\(second)" })
+        }
+        let rows = try await blocking {
+            try db.connect().query("SELECT revision, count(*) AS n FROM driftless.schema_migrations WHERE status = 'ok' GROUP BY revision").rows
+                .map { (try $0.string("revision"), try $0.int("n")) }
+        }
+        #expect(Set(rows.map(\.0)) == ["main@sha1:\(first)", "main@sha1:\(second)"])
+        #expect(rows.allSatisfy { $0.1 == 1 }, "\(rows)")
+        let all = try await blocking {
+            try db.connect().query("SELECT id, revision, status, trigger_kind, summary FROM driftless.schema_migrations ORDER BY id").rows
+                .map { "\(try $0.string("id")) \(try $0.string("revision").suffix(8)) \(try $0.string("status")) \(try $0.string("trigger_kind")) \(try $0.string("summary"))" }
+        }
+        #expect(rows.count == 2, "\(all.joined(separator: " | "))")
+    }
+
+    @Test func aPostgresRestartDuringTheLoopRecoversWithoutDuplicateRows() async throws {
+        // A cluster of its own: restarting the shared one would disturb other tests.
+        let cluster = try await blocking { try PostgresCluster.start() }
+        defer { cluster.stop() }
+        let db = try await blocking { try cluster.createDatabase() }
+        let fixture = try GitFixture()
+        try fixture.write("db/items.yaml", controllerBlueprint)
+        let first = try fixture.commit("first")
+        let state = ControllerState(suspended: false, driftMode: .correct, metrics: ControllerMetrics())
+        let configuration = ControllerConfiguration(
+            databaseURL: db.url,
+            location: .git(repository: fixture.fileURL, ref: "main", path: "db",
+                           cacheDirectory: NSTemporaryDirectory() + "driftless-restart-\(UUID().uuidString.prefix(6))", credentials: .init()),
+            interval: TimeSpan(milliseconds: 300), retryInterval: TimeSpan(milliseconds: 100))
+        let loop = ReconcileLoop(configuration: configuration, state: state, logger: Logger(label: "restart"))
+        let running = Task { try await loop.run() }
+        defer { running.cancel() }
+        #expect(await eventually { await state.lastAppliedRevision == "main@sha1:\(first)" })
+        // A fast restart, as an operator or a failover does: every session is terminated.
+        try await blocking { try cluster.restart(mode: "fast") }
+        // A tick meets the restart (retry) or not; either way the loop recovers and corrects drift.
+        try await blocking { try db.connect().query("ALTER TABLE items DISABLE ROW LEVEL SECURITY") }
+        #expect(try await eventually {
+            try await blocking { try db.connect().query("SELECT relrowsecurity FROM pg_class WHERE relname = 'items'").first!.bool("relrowsecurity") }
+        })
+        let okRows = try await blocking {
+            try db.connect().query("SELECT count(*) AS n FROM driftless.schema_migrations WHERE status = 'ok' AND trigger_kind <> 'drift'").first!.int("n")
+        }
+        #expect(okRows == 1)
+    }
+
+    @Test func secretsNeverAppearInAnyOutput() async throws {
+        let password = "Pw-\(UUID().uuidString.prefix(8))-secret"
+        let token = "ghp_\(UUID().uuidString.replacingOccurrences(of: "-", with: ""))"
+        let cluster = try await blocking { try PostgresCluster.shared() }
+        let directory = RepositoryPaths.root + "/examples/saas/blueprints"
+        var outputs: [String] = []
+        for arguments in [
+            ["plan", "--blueprints", directory, "--database-url", "postgresql://postgres:\(password)@127.0.0.1:\(cluster.port)/no_such_db"],
+            ["apply", "--blueprints", directory, "--database-url", "postgresql://postgres:\(password)@127.0.0.1:1/postgres", "--format", "json"],
+            ["drift", "--blueprints", directory, "--database-url", "host=127.0.0.1 port=1 password=\(password)"],
+            ["validate", "--repo", "https://x-access-token:\(token)@127.0.0.1:1/acme/db.git", "--git-cache", NSTemporaryDirectory() + "driftless-secret-cache"],
+            ["history", "--database-url", "postgresql://postgres:\(password)@127.0.0.1:1/postgres"],
+        ] {
+            var variables = ProcessInfo.processInfo.environment
+            variables["DRIFTLESS_GIT_TOKEN"] = token
+            variables["PGPASSWORD"] = password
+            let environment = variables
+            let output = try await blocking { try ProcessRunner.run(RepositoryPaths.driftlessExecutable, arguments, environment: environment, check: false) }
+            #expect(output.status != 0, "\(arguments[0]) should have failed")
+            outputs.append(output.stdout + output.stderr)
+        }
+        for output in outputs {
+            #expect(!output.contains(password), "password leaked: \(output)")
+            #expect(!output.contains(token), "token leaked: \(output)")
+            #expect(!output.isEmpty)
+        }
+    }
+
+    @Test func hugeBlueprintSetsAreReadAndValidated() throws {
+        // 5,000 tables in one 10 MB-class file: read and validated completely (figures in docs/reliability.md).
+        var text = "version: 1\ntenant_id: \(tenant)\ntables:\n"
+        for index in 0..<5000 {
+            text += "  - name: t\(index)\n    comment: \(String(repeating: "x", count: 1200))\n    columns:\n"
+            text += "      - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}\n"
+            text += "      - {name: tenant_id, type: uuid, nullable: false}\n"
+            text += "      - {name: body, type: text, check: length(body) < 1000}\n"
+        }
+        #expect(text.utf8.count > 5_000_000)
+        let started = Date()
+        let set = BlueprintSet.load([BlueprintSource(path: "huge.yaml", text: text)])
+        #expect(set.isValid, "\(set.errors.prefix(3))")
+        #expect(set.documents.first?.tables.count == 5000)
+        let catalog = DesiredCatalog.build(set)
+        #expect(catalog.tables.count == 5000)
+        print("reliability: \(text.utf8.count) bytes, 5000 tables validated and built in \(Int(Date().timeIntervalSince(started) * 1000)) ms")
+    }
+}
