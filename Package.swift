@@ -66,6 +66,9 @@ let package = Package(
         ),
         .executableTarget(name: "driftless", dependencies: ["DriftlessCLI"]),
 
+        // The blueprint decoder under libFuzzer (scripts/fuzz); built plainly, it replays inputs.
+        .executableTarget(name: "BlueprintFuzzer", dependencies: ["DriftlessCore"]),
+
         // Starts throwaway PostgreSQL clusters with a Supabase emulation, builds git repositories.
         .target(
             name: "TestSupport",

@@ -253,3 +253,17 @@ struct ReliabilityTests {
         print("reliability: \(text.utf8.count) bytes, 5000 tables validated and built in \(Int(Date().timeIntervalSince(started) * 1000)) ms")
     }
 }
+
+@Suite("Fuzzing regressions")
+struct FuzzRegressionTests {
+    /// Every input the fuzzer ever crashed on (and the seed corpus) goes through the same function
+    /// again, in the plain build of the fuzz target.
+    @Test func everyRegressionInputReplaysWithoutACrash() async throws {
+        let inputs = RepositoryPaths.files(under: "Tests/Fixtures/fuzz-regressions") + RepositoryPaths.files(under: "Tests/Fixtures/schema-invalid")
+        #expect(!inputs.isEmpty)
+        let replay = (RepositoryPaths.driftlessExecutable as NSString).deletingLastPathComponent + "/BlueprintFuzzer"
+        let output = try await blocking { try ProcessRunner.run(replay, inputs, check: false) }
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("replayed \(inputs.count) input(s) without a crash"))
+    }
+}
