@@ -49,17 +49,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
-        var options = ReconcileOptions()
-        do {
-            options.allowed = try HazardKind.parseList(reconcile.allow ?? "")
-        } catch {
-            printError("driftless run: --allow: \(error)")
-            throw ExitCode(1)
-        }
-        options.prune = reconcile.prune
-        options.lockTimeout = reconcile.lockTimeout
-        options.statementTimeout = reconcile.statementTimeout
-        options.history = History(schema: reconcile.historySchema)
+        var options = try reconcile.reconcileOptions(command: "run")
         options.controller = "\(environment["HOSTNAME"] ?? ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
         let colon = listen.lastIndex(of: ":")!
         let configuration = ControllerConfiguration(

@@ -21,6 +21,10 @@ struct EngineContext {
             throw ExitCode(1)
         }
         blueprints = BlueprintSet.load(revision.sources)
+        var options = try reconcile?.reconcileOptions(command: "") ?? ReconcileOptions()
+        if let historySchema { options.history = History(schema: historySchema) }
+        if let message = revision.commitMessage { options.allowed.formUnion(CommitTrailers.allowedHazards(in: message)) }
+        self.options = options
         let url = database.databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
         do {
             connection = try Connection(ConnectionString(url))
@@ -28,23 +32,6 @@ struct EngineContext {
             printError("driftless: cannot connect to the database: \(error)")
             throw ExitCode(1)
         }
-        var options = ReconcileOptions()
-        if let reconcile {
-            do {
-                options.allowed = try HazardKind.parseList(reconcile.allow ?? "")
-            } catch {
-                printError("driftless: --allow: \(error)")
-                throw ExitCode(1)
-            }
-            options.prune = reconcile.prune
-            options.lockTimeout = reconcile.lockTimeout
-            options.statementTimeout = reconcile.statementTimeout
-            options.history = History(schema: reconcile.historySchema)
-            options.trigger = Trigger(kind: "cli", id: reconcile.triggerID ?? UUID().uuidString.lowercased())
-        }
-        if let historySchema { options.history = History(schema: historySchema) }
-        if let message = revision.commitMessage { options.allowed.formUnion(CommitTrailers.allowedHazards(in: message)) }
-        self.options = options
     }
 
     var reconciler: Reconciler { Reconciler(blueprints: blueprints, revision: revision.revision, options: options) }

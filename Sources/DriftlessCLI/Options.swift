@@ -1,5 +1,7 @@
 import ArgumentParser
 import DriftlessCore
+import Foundation
+import Reconciler
 
 extension TimeSpan: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
@@ -57,6 +59,24 @@ struct ReconcileArguments: ParsableArguments {
 
     @Option(name: .customLong("trigger-id"), help: "Trigger id for the idempotency key (default: a fresh UUID).")
     var triggerID: String?
+
+    /// The reconciliation options these flags describe.
+    /// - Throws: `ExitCode(1)` after printing the error, for an unknown hazard in `--allow`.
+    func reconcileOptions(command: String) throws -> ReconcileOptions {
+        var options = ReconcileOptions()
+        do {
+            options.allowed = try HazardKind.parseList(allow ?? "")
+        } catch {
+            printError("driftless\(command.isEmpty ? "" : " " + command): --allow: \(error)")
+            throw ExitCode(1)
+        }
+        options.prune = prune
+        options.lockTimeout = lockTimeout
+        options.statementTimeout = statementTimeout
+        options.history = History(schema: historySchema)
+        options.trigger = Trigger(kind: "cli", id: triggerID ?? UUID().uuidString.lowercased())
+        return options
+    }
 }
 
 /// Logging options shared by every command.

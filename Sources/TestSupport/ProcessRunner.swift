@@ -38,15 +38,29 @@ public enum ProcessRunner {
         let outPath = scratch + "/out"
         let errPath = scratch + "/err"
 
+        // A bare name is looked up on PATH, as a shell would.
+        let executable = executable.contains("/") ? executable : (which(executable) ?? executable)
+        let pid = try spawn(executable, arguments, environment: environment, stdout: outPath, stderr: errPath)
+        let exitCode = waitForExit(pid)
+        let output = ProcessOutput(
+            status: exitCode,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        if check && output.status != 0 {
+            throw ProcessFailure(command: ([executable] + arguments).joined(separator: " "), output: output)
+        }
+        return output
+    }
+
+    /// Starts `executable` with stdin from /dev/null and stdout/stderr into the given files.
+    /// - Throws: `ProcessFailure` when it cannot start.
+    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?, stdout: String, stderr: String) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-
-        // A bare name is looked up on PATH, as a shell would.
-        let executable = executable.contains("/") ? executable : (which(executable) ?? executable)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let argv = [executable] + arguments
         let envp = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
@@ -60,17 +74,14 @@ public enum ProcessRunner {
                 command: argv.joined(separator: " "),
                 output: ProcessOutput(status: 127, stdout: "", stderr: String(cString: strerror(spawned))))
         }
+        return pid
+    }
+
+    /// Waits for `pid` and returns its exit status (128 + signal when killed).
+    static func waitForExit(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let output = ProcessOutput(
-            status: exitCode,
-            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
-        if check && output.status != 0 {
-            throw ProcessFailure(command: argv.joined(separator: " "), output: output)
-        }
-        return output
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     /// The full path of `name` on PATH, if any.
@@ -104,23 +115,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         outPath = scratch + "/out"
         errPath = scratch + "/err"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = [executable] + arguments
-        let envp = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-        var child: pid_t = 0
-        var argvC: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        var envC: [UnsafeMutablePointer<CChar>?] = envp.map { strdup($0) } + [nil]
-        defer { (argvC + envC).forEach { free($0) } }
-        let status = posix_spawn(&child, executable, &actions, nil, &argvC, &envC)
-        guard status == 0 else {
-            throw ProcessFailure(command: argv.joined(separator: " "), output: ProcessOutput(status: 127, stdout: "", stderr: String(cString: strerror(status))))
-        }
-        pid = child
+        pid = try ProcessRunner.spawn(executable, arguments, environment: environment, stdout: outPath, stderr: errPath)
     }
 
     /// Sends `signal` (SIGTERM by default).
@@ -128,10 +123,7 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Waits for the exit and returns its status and output.
     public func wait() -> ProcessOutput {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return ProcessOutput(status: code, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+        ProcessOutput(status: ProcessRunner.waitForExit(pid), stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                              stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 
