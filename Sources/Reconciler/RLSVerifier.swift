@@ -106,8 +106,8 @@ public struct RLSVerifier {
             defer { _ = try? connection.query("SELECT set_config('request.jwt.claims', '', true)") }
             return try body()
         }
-        try withClaims(tenantA) { try factory.insert(name, tenant: tenantA) }
-        try withClaims(tenantB) { try factory.insert(name, tenant: tenantB) }
+        _ = try withClaims(tenantA) { try factory.insert(name, tenant: tenantA) }
+        _ = try withClaims(tenantB) { try factory.insert(name, tenant: tenantB) }
         let candidateForB = try withClaims(tenantB) { try factory.prepare(name, tenant: tenantB) }
 
         let column = quoteIdentifier(tenantColumn.name)

@@ -133,12 +133,12 @@ public struct Reconciler: Sendable {
                 // New enum labels cannot be used in the transaction that adds them: commit them first.
                 let additions = applied.filter { $0.phase == .enumValues && $0.hazards.isEmpty }
                 if !additions.isEmpty && !enumsAdded && applied.count > additions.count {
-                    try run(additions, connection, canonical: computed.desired)
+                    try run(additions, connection)
                     try connection.query("COMMIT")
                     enumsAdded = true
                     continue
                 }
-                try run(applied, connection, canonical: computed.desired)
+                try run(applied, connection)
                 // Prove: the database now matches, or the plan did not converge.
                 let after = try introspect(connection)
                 let residual = try diff(computed.desired, after.catalog, existing: after.existing,
@@ -303,7 +303,7 @@ public struct Reconciler: Sendable {
         var change: Change
     }
 
-    func run(_ changes: [Change], _ connection: Connection, canonical: Catalog) throws {
+    func run(_ changes: [Change], _ connection: Connection) throws {
         for change in changes {
             for statement in change.statements {
                 do {
