@@ -53,24 +53,41 @@ public struct TickRequest: Sendable {
     }
 }
 
-/// The statement running on behalf of the loop, so SIGTERM can cancel it after the timeout.
+/// The reconciliation running on behalf of the loop, so SIGTERM can cancel it after the timeout.
+///
+/// Shutdown can begin at any moment of a tick: before the connection exists (a new
+/// reconciliation is then not started at all) or between two statements (a cancel request sent
+/// to an idle connection is lost, so the shutdown task repeats it while one is registered).
 final class RunningStatement: @unchecked Sendable {
     private let lock = NSLock()
     private var token: CancelToken?
+    private var stopping = false
 
-    func set(_ token: CancelToken?) {
-        lock.lock()
-        self.token = token
-        lock.unlock()
+    /// Registers the connection about to be used. False once shutdown has begun: the caller
+    /// must not start a reconciliation then.
+    func start(_ token: CancelToken?) -> Bool {
+        lock.withLock {
+            guard !stopping else { return false }
+            self.token = token
+            return true
+        }
     }
 
-    func cancel() {
-        lock.lock()
-        let token = self.token
-        lock.unlock()
-        token?.cancel()
+    func finish() { lock.withLock { token = nil } }
+
+    func beginShutdown() { lock.withLock { stopping = true } }
+
+    /// Asks the server to cancel the statement of the registered connection, if there is one.
+    /// - Returns: whether a connection was registered (and so whether to ask again later).
+    func cancel() -> Bool {
+        guard let token = lock.withLock({ self.token }) else { return false }
+        token.cancel()
+        return true
     }
 }
+
+/// Thrown inside a tick when shutdown began before the reconciliation started.
+struct ShutdownBegan: Error {}
 
 /// The git polling loop: every interval (±10% jitter) fetch, resolve, reconcile; drift at an
 /// unchanged revision is corrected (or only reported with `--drift-mode warn`); failures back
@@ -125,10 +142,14 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         } onGracefulShutdown: { [continuation, running, configuration, logger] in
             // Stop taking work; the reconciliation in progress may finish within the timeout.
             continuation.finish()
+            running.beginShutdown()
             Task {
                 try? await Task.sleep(for: .milliseconds(configuration.shutdownTimeout.milliseconds))
+                guard running.cancel() else { return }
                 logger.warning("shutdown timeout reached: cancelling the running statement (its transaction rolls back)")
-                running.cancel()
+                // Again while the reconciliation is still registered: a cancel that reaches the
+                // connection between two statements cancels nothing.
+                while running.cancel() { try? await Task.sleep(for: .milliseconds(200)) }
             }
         }
     }
@@ -174,8 +195,8 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         do {
             outcome = try await BlockingIO.run(name: "driftless-reconcile") { () -> (ReconcileResult?, DriftReport?) in
                 let connection = try Connection(ConnectionString(databaseURL))
-                running.set(connection.makeCancelToken())
-                defer { running.set(nil) }
+                guard running.start(connection.makeCancelToken()) else { throw ShutdownBegan() }
+                defer { running.finish() }
                 // API blueprints (POST /v1/blueprints) are part of the desired state, so the loop keeps them.
                 let api = try reconcileOptions.history.storedAPIBlueprints(connection)
                 let set = BlueprintSet.load(revision.sources + api)
@@ -192,6 +213,10 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
                 return (result, after)
             }
             await state.databaseAnswered()
+        } catch is ShutdownBegan {
+            logger.info("shutting down: the reconciliation of \(revision.revision) was not started")
+            await state.finish(result: nil, drift: nil, revision: revision.revision, duration: ContinuousClock.now - started)
+            return nil
         } catch {
             logger.error("reconcile failed: \(error)")
             let result = ReconcileResult(

@@ -172,6 +172,18 @@ public struct TestDatabase: Sendable {
         try Connection(ConnectionString(cluster.url(database: name, user: user)), applicationName: applicationName)
     }
 
+    /// How many sessions of this database (never another test's: the cluster is shared by tests
+    /// running in parallel) have an application name matching the SQL LIKE `pattern`, only those
+    /// waiting on a lock when `waitingOnLock` is set.
+    /// - Throws: `PostgresError` when the query fails.
+    public func sessions(applicationName pattern: String = "driftless", waitingOnLock: Bool = false) throws -> Int {
+        try connect().query("""
+            SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name LIKE $1
+              AND (NOT $2::bool OR wait_event_type = 'Lock')
+            """, [pattern, waitingOnLock ? "true" : "false"]).first!.int("n")
+    }
+
     /// Runs `body` as a Supabase API role with JWT `claims`, in a transaction that is rolled
     /// back afterwards (unless `commit` is true), exactly as PostgREST would set it up.
     /// - Throws: what `body` throws, or a `PostgresError` from setting the role.

@@ -127,6 +127,25 @@ public final class BackgroundProcess: @unchecked Sendable {
                              stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 
+    /// Waits at most `seconds` for the exit. A process still running then is killed (so a test
+    /// never hangs) and nil is returned.
+    public func wait(upTo seconds: Double) -> ProcessOutput? {
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while Date() < deadline {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                return ProcessOutput(status: code, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                                     stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(pid, SIGKILL)
+        _ = ProcessRunner.waitForExit(pid)
+        return nil
+    }
+
     /// What it has printed so far.
     public func output() -> String {
         ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "") + ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")

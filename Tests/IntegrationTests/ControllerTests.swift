@@ -366,7 +366,7 @@ struct ControllerTests {
         // Wait until the apply is waiting on the lock.
         let waiting = try await eventually {
             try await blocking {
-                try db.connect().query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'driftless' AND wait_event_type = 'Lock'").first!.int("n") > 0
+                try db.sessions(waitingOnLock: true) > 0
             }
         }
         #expect(waiting, "\(process.output())")
@@ -375,6 +375,38 @@ struct ControllerTests {
         #expect(exited.status == 0, "\(exited.stdout)\(exited.stderr)")
         try await blocking { try holder.value.query("ROLLBACK") }
         // Nothing of the interrupted apply is there: no RLS, no policy.
+        let policies = try await blocking { try db.connect().query("SELECT count(*) AS n FROM pg_policies WHERE tablename = 'items'").first!.int("n") }
+        #expect(policies == 0)
+    }
+
+    /// SIGTERM can arrive at any moment of a tick: while fetching, while connecting, between two
+    /// statements, while waiting on a lock. Each time the controller stops within the shutdown
+    /// timeout (the bound below is a hang detector, not a speed target) and leaves nothing half done.
+    @Test(arguments: [0, 40, 120, 400], ["0ms", "30ms", "1s"])
+    func sigtermAtAnyMomentOfATickExitsZeroSoon(delayMilliseconds: Int, shutdownTimeout: String) async throws {
+        let db = try await blocking { try PostgresCluster.shared().createDatabase() }
+        let fixture = try GitFixture()
+        try fixture.write("db/items.yaml", controllerBlueprint)
+        try fixture.commit("first")
+        let holder = try await blocking { () -> Handoff<Connection> in
+            try db.connect().query("CREATE TABLE items (id uuid PRIMARY KEY, tenant_id uuid NOT NULL)")
+            let holder = try db.connect()
+            try holder.query("BEGIN")
+            try holder.query("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+            return Handoff(holder)
+        }
+        let process = try BackgroundProcess(RepositoryPaths.driftlessExecutable, [
+            "run", "--repo", fixture.fileURL, "--ref", "main", "--path", "db", "--database-url", db.url,
+            "--listen", "127.0.0.1:0", "--interval", "1h", "--lock-timeout", "1h", "--statement-timeout", "1h",
+            "--shutdown-timeout", shutdownTimeout, "--git-cache", NSTemporaryDirectory() + "driftless-sigterm-\(UUID().uuidString.prefix(6))",
+        ])
+        // The signal handlers are installed once the HTTP server says it listens.
+        #expect(await eventually { process.output().contains("listening") }, "\(process.output())")
+        try await Task.sleep(for: .milliseconds(delayMilliseconds))
+        process.signal(SIGTERM)
+        let exited = try await blocking { process.wait(upTo: 60) }
+        #expect(exited?.status == 0, "\(exited.map { $0.stdout + $0.stderr } ?? "still running 60 s after SIGTERM")")
+        try await blocking { try holder.value.query("ROLLBACK") }
         let policies = try await blocking { try db.connect().query("SELECT count(*) AS n FROM pg_policies WHERE tablename = 'items'").first!.int("n") }
         #expect(policies == 0)
     }

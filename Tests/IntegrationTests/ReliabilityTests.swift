@@ -60,7 +60,7 @@ struct ReliabilityTests {
             applier.start()
             // Wait until the apply is queued on the lock, then send a query behind it.
             for _ in 0..<200 {
-                let waiting = try db.connect().query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'driftless%' AND wait_event_type = 'Lock'").first!.int("n")
+                let waiting = try db.sessions(applicationName: "driftless%", waitingOnLock: true)
                 if waiting > 0 { break }
                 Thread.sleep(forTimeInterval: 0.02)
             }
@@ -118,7 +118,7 @@ struct ReliabilityTests {
         let process = try BackgroundProcess(RepositoryPaths.driftlessExecutable, ["apply", "--blueprints", directory, "--database-url", db.url, "--lock-timeout", "1h"])
         let waiting = try await eventually {
             try await blocking {
-                try db.connect().query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'driftless' AND wait_event_type = 'Lock'").first!.int("n") > 0
+                try db.sessions(waitingOnLock: true) > 0
             }
         }
         #expect(waiting, "\(process.output())")
@@ -128,7 +128,7 @@ struct ReliabilityTests {
         try await blocking { try holder.value.query("ROLLBACK") }
         // The orphaned backend notices its client is gone and rolls back.
         #expect(try await eventually {
-            try await blocking { try db.connect().query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'driftless'").first!.int("n") == 0 }
+            try await blocking { try db.sessions() == 0 }
         })
         let tables = try await blocking { try liveCatalog(db).tables.keys.map(\.name).sorted() }
         #expect(tables == ["items"], "half-applied: \(tables)")
