@@ -15,8 +15,24 @@ public struct History: Sendable {
     var apiBlueprints: String { "\(quoteIdentifier(schema)).\"blueprints\"" }
 
     /// Creates the schema and tables when missing. RLS on, no policies, no API-role privileges.
+    /// Must run inside a transaction. Safe when several processes run it at once: `CREATE ...
+    /// IF NOT EXISTS` racing another transaction's creation waits for it and then fails with a
+    /// unique violation on the catalog, so that attempt is rolled back to a savepoint and redone.
     /// - Throws: `PostgresError`.
     public func ensure(_ connection: Connection) throws {
+        for attempt in 1... {
+            try connection.query("SAVEPOINT driftless_ensure")
+            do {
+                try create(connection)
+                try connection.query("RELEASE SAVEPOINT driftless_ensure")
+                return
+            } catch let error as PostgresError where attempt < 5 && ["23505", "42P06", "42P07", "42710"].contains(error.sqlstate ?? "") {
+                try connection.query("ROLLBACK TO SAVEPOINT driftless_ensure")
+            }
+        }
+    }
+
+    private func create(_ connection: Connection) throws {
         let exists = try connection.query(
             "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AS present",
             ["\(quoteIdentifier(schema)).schema_migrations", "\(quoteIdentifier(schema)).managed_objects", cacheTableName,

@@ -136,6 +136,34 @@ struct ReliabilityTests {
         #expect(try await blocking { try apply(db, Self.next).status } == .noop)
     }
 
+    /// The first reconciliations against a new database race to create the history tables
+    /// (an apply holding the lock, and failure rows written without it). None may fail for it.
+    @Test func concurrentFirstRunsAllCreateTheHistoryTablesWithoutError() async throws {
+        let db = try await blocking { try PostgresCluster.shared().createDatabase() }
+        let results = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    try await blocking { () -> String? in
+                        let connection = try db.connect()
+                        do {
+                            try connection.transaction { connection in
+                                try History().ensure(connection)
+                                // Hold the new catalog rows a while, as an apply does.
+                                try connection.query("SELECT pg_sleep(0.3)")
+                            }
+                            return nil
+                        } catch {
+                            return "\(error)"
+                        }
+                    }
+                }
+            }
+            return try await group.reduce(into: [String]()) { if let error = $1 { $0.append(error) } }
+        }
+        #expect(results.isEmpty, "\(results)")
+        #expect(try await blocking { try History().exists(db.connect()) })
+    }
+
     @Test func fiveControllersApplyEachRevisionExactlyOnce() async throws {
         let db = try await blocking { try PostgresCluster.shared().createDatabase() }
         let fixture = try GitFixture()
