@@ -194,7 +194,9 @@ struct DriftCommand: ParsableCommand {
     }
 
     func run() throws {
-        let context = try EngineContext(database: database, source: source, reconcile: nil, historySchema: historySchema)
+        var context = try EngineContext(database: database, source: source, reconcile: nil, historySchema: historySchema)
+        // The audit command compares in full, never trusting the steady-state check.
+        context.options.fullCheck = true
         let report: DriftReport
         do {
             report = try context.reconciler.drift(context.connection)

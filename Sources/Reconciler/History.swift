@@ -13,6 +13,8 @@ public struct History: Sendable {
     var cacheTable: String { "\(quoteIdentifier(schema)).\"canonical_cache\"" }
     var cacheTableName: String { "\(quoteIdentifier(schema)).canonical_cache" }
     var apiBlueprints: String { "\(quoteIdentifier(schema)).\"blueprints\"" }
+    var convergedTable: String { "\(quoteIdentifier(schema)).\"converged\"" }
+    var convergedTableName: String { "\(quoteIdentifier(schema)).converged" }
 
     /// Creates the schema and tables when missing. RLS on, no policies, no API-role privileges.
     /// Must run inside a transaction. Safe when several processes run it at once: `CREATE ...
@@ -34,9 +36,9 @@ public struct History: Sendable {
 
     private func create(_ connection: Connection) throws {
         let exists = try connection.query(
-            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AS present",
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AND to_regclass($5) IS NOT NULL AS present",
             ["\(quoteIdentifier(schema)).schema_migrations", "\(quoteIdentifier(schema)).managed_objects", cacheTableName,
-             "\(quoteIdentifier(schema)).blueprints"]).first!
+             "\(quoteIdentifier(schema)).blueprints", convergedTableName]).first!
         if try exists.bool("present") { return }
         let statements = [
             "CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema))",
@@ -66,7 +68,9 @@ public struct History: Sendable {
             "CREATE TABLE IF NOT EXISTS \(managedObjects) (object text PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now())",
             "CREATE TABLE IF NOT EXISTS \(cacheTable) (key text PRIMARY KEY, catalog jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
             "CREATE TABLE IF NOT EXISTS \(apiBlueprints) (tenant_id uuid PRIMARY KEY, document jsonb NOT NULL, payload_hash text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())",
+            "CREATE TABLE IF NOT EXISTS \(convergedTable) (key text PRIMARY KEY, fingerprint text NOT NULL, outcome jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())",
             "ALTER TABLE \(apiBlueprints) ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE \(convergedTable) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(migrations) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(managedObjects) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(cacheTable) ENABLE ROW LEVEL SECURITY",
@@ -75,7 +79,7 @@ public struct History: Sendable {
         // Supabase's API roles must not read the history, whatever default privileges say.
         let roles = try connection.query("SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated')").rows.map { try $0.string("rolname") }
         for role in roles {
-            try connection.query("REVOKE ALL ON \(migrations), \(managedObjects), \(cacheTable), \(apiBlueprints) FROM \(quoteIdentifier(role))")
+            try connection.query("REVOKE ALL ON \(migrations), \(managedObjects), \(cacheTable), \(apiBlueprints), \(convergedTable) FROM \(quoteIdentifier(role))")
             try connection.query("REVOKE ALL ON SCHEMA \(quoteIdentifier(schema)) FROM \(quoteIdentifier(role))")
         }
     }

@@ -15,6 +15,8 @@ public struct ReconcileOptions: Sendable {
     /// Runs inside the transaction that commits the reconciliation (ok or noop), e.g. to store
     /// the API blueprint that asked for it, so both commit together or not at all.
     public var beforeCommit: (@Sendable (Connection) throws -> Void)?
+    /// Compare in full even when the steady-state check (`SteadyState`) says nothing changed.
+    public var fullCheck = false
     /// Host or pod name and program version, recorded in history.
     public var controller = "\(ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
 
@@ -50,6 +52,8 @@ public struct PlanOutcome: Sendable {
     public var changes: [Change]
     /// Whether the canonical desired state came from the cache (no scratch copies were built).
     public var cacheHit = false
+    /// Whether the steady-state check answered (nothing was introspected or compared).
+    public var steadyState = false
 }
 
 /// One reconciliation against one database (reconcile.md, steps 1 to 10). Blocking: run it on
@@ -94,7 +98,8 @@ public struct Reconciler: Sendable {
             // Not READ ONLY: the scratch copies in pg_temp are CREATE statements. Rolled back below.
             try connection.query("BEGIN")
             let computed = try compute(connection, started: started)
-            return PlanOutcome(result: computed.result, changes: computed.changes, cacheHit: computed.cacheHit)
+            return PlanOutcome(result: computed.result, changes: computed.changes, cacheHit: computed.cacheHit,
+                               steadyState: computed.steady != nil)
         } catch {
             return PlanOutcome(result: failure(error, started: started), changes: [])
         }
@@ -125,7 +130,8 @@ public struct Reconciler: Sendable {
                 guard computed.result.status == .ok else {
                     connection.rollbackQuietly()
                     if computed.result.status == .noop {
-                        return try recordNoop(computed.result, desired: computed.cachedInDatabase ? nil : computed.desired, started: started, connection)
+                        return try recordNoop(computed.result, desired: computed.cachedInDatabase ? nil : computed.desired,
+                                              converged: computed.converged, started: started, connection)
                     }
                     return recordAfterRollback(computed.result, started: started, connection)
                 }
@@ -140,6 +146,7 @@ public struct Reconciler: Sendable {
                 }
                 try run(applied, connection)
                 // Prove: the database now matches, or the plan did not converge.
+                let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
                 let after = try introspect(connection)
                 let residual = try diff(computed.desired, after.catalog, existing: after.existing,
                                         managed: Set(computed.managedObjects), source: nil, connection).filter { $0.applied }
@@ -150,6 +157,14 @@ public struct Reconciler: Sendable {
                         started: started, statements: computed.result.statements, errors: errors), started: started, connection)
                 }
                 try options.history.recordManaged(managedObjectNames(computed.desired), connection)
+                // Nothing left, not even an unmanaged object, and nobody changed the catalogs
+                // while they were read: the next reconciliation of these blueprints may skip it all.
+                if computed.changes.allSatisfy(\.applied),
+                   try SteadyState.fingerprint(connection, schemas: managedSchemas) == fingerprint {
+                    try SteadyState.store(key: steadyKey(connection), fingerprint: fingerprint,
+                                          outcome: convergedOutcome(computed.result.warnings, desired: computed.desired, actual: after.catalog),
+                                          history: options.history, connection)
+                }
                 if !computed.cachedInDatabase {
                     try CanonicalCache.store(computed.desired, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
                 }
@@ -178,6 +193,11 @@ public struct Reconciler: Sendable {
         var desired: Catalog
         var managedObjects: [String]
         var actual = Catalog()
+        /// Set when the steady-state check answered: what the converged reconciliation reported.
+        var steady: SteadyState.Outcome?
+        /// Set when nothing at all is to be done and the catalogs did not change while they
+        /// were read: the fingerprint to record with the outcome.
+        var converged: (fingerprint: String, outcome: SteadyState.Outcome)?
     }
 
     /// The drift report: steps 1 to 6 in a transaction that is always rolled back. Works for a
@@ -190,7 +210,13 @@ public struct Reconciler: Sendable {
         let computed = try compute(connection, started: Date())
         if computed.result.status == .blocked && computed.changes.isEmpty { throw DriftError(result: computed.result) }
         var report = DriftReport.build(changes: computed.changes, desired: computed.desired, actual: computed.actual, revision: revision)
-        report.warnings = RLSLint.run(computed.actual)
+        if let steady = computed.steady {
+            report.rlsGaps = steady.rlsGaps
+            report.inSync = steady.rlsGaps.isEmpty
+            report.warnings = steady.liveWarnings
+        } else {
+            report.warnings = RLSLint.run(computed.actual)
+        }
         return report
     }
 
@@ -198,6 +224,14 @@ public struct Reconciler: Sendable {
     func compute(_ connection: Connection, started: Date) throws -> Computed {
         try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
                              [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
+        let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
+        if !options.fullCheck,
+           let steady = try SteadyState.lookup(key: steadyKey(connection), fingerprint: fingerprint, history: options.history, connection) {
+            var outcome = result(.noop, "nothing to do", started: started)
+            outcome.warnings = steady.warnings
+            return Computed(result: outcome, cacheHit: true, cachedInDatabase: true, changes: [], desired: Catalog(),
+                            managedObjects: [], steady: steady)
+        }
         let actual = try introspect(connection)
         let written = DesiredCatalog.build(blueprints)
         let canonical: (catalog: Catalog, rejections: [Canonicalizer.Rejection])
@@ -260,9 +294,25 @@ public struct Reconciler: Sendable {
         var outcome = result(status, summary, started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors)
         outcome.warnings = blueprints.warnings.map { Lint(code: $0.code, object: "\($0.file ?? ""):\($0.line ?? 0) \($0.path ?? "")", message: $0.message) }
             + RLSLint.run(canonical.catalog)
+        var converged: (String, SteadyState.Outcome)?
+        if changes.isEmpty, try SteadyState.fingerprint(connection, schemas: managedSchemas) == fingerprint {
+            converged = (fingerprint, convergedOutcome(outcome.warnings, desired: canonical.catalog, actual: actual.catalog))
+        }
         return Computed(
             result: outcome, cacheHit: cacheHit, cachedInDatabase: cachedInDatabase,
-            changes: changes, desired: canonical.catalog, managedObjects: Array(managed), actual: actual.catalog)
+            changes: changes, desired: canonical.catalog, managedObjects: Array(managed), actual: actual.catalog,
+            converged: converged)
+    }
+
+    func steadyKey(_ connection: Connection) -> String {
+        SteadyState.key(payloadHash: blueprints.payloadHash, schemas: managedSchemas, serverVersion: connection.serverVersion)
+    }
+
+    /// What a converged reconciliation reports, for the steady-state check to replay.
+    func convergedOutcome(_ warnings: [Lint], desired: Catalog, actual: Catalog) -> SteadyState.Outcome {
+        SteadyState.Outcome(
+            warnings: warnings, liveWarnings: RLSLint.run(actual),
+            rlsGaps: DriftReport.build(changes: [], desired: desired, actual: actual, revision: nil).rlsGaps)
     }
 
     /// The changes from `actual` to `desired`, with differences only in how the server prints an
@@ -368,7 +418,8 @@ public struct Reconciler: Sendable {
     }
 
     /// A noop is recorded only when its revision differs from the latest recorded row.
-    func recordNoop(_ result: ReconcileResult, desired: Catalog?, started: Date, _ connection: Connection) throws -> ReconcileResult {
+    func recordNoop(_ result: ReconcileResult, desired: Catalog?, converged: (fingerprint: String, outcome: SteadyState.Outcome)?,
+                    started: Date, _ connection: Connection) throws -> ReconcileResult {
         var result = result
         try connection.transaction { connection in
             guard try lock(connection) else { return }
@@ -376,6 +427,10 @@ public struct Reconciler: Sendable {
             try options.history.ensure(connection)
             if let desired {
                 try CanonicalCache.store(desired, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
+            }
+            if let converged {
+                try SteadyState.store(key: steadyKey(connection), fingerprint: converged.fingerprint, outcome: converged.outcome,
+                                      history: options.history, connection)
             }
             try options.beforeCommit?(connection)
             if try options.history.latestRevision(connection) != revision || revision == nil {

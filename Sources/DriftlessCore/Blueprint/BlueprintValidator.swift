@@ -336,14 +336,15 @@ private struct Context {
         }
     }
 
+    static let typeCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ (),[].\"")
+
     mutating func type(_ type: String, _ blueprint: Blueprint, _ path: String) {
         let trimmed = type.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
             error("bad_type", "the type is empty", blueprint, path)
             return
         }
-        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ (),[].\"")
-        if trimmed.unicodeScalars.contains(where: { !allowed.contains($0) }) || SQLFragment.problem(in: trimmed) != nil {
+        if trimmed.unicodeScalars.contains(where: { !Self.typeCharacters.contains($0) }) || SQLFragment.problem(in: trimmed) != nil {
             error("bad_type", "'\(type)' is not a type expression (letters, digits, '_', spaces, (n,m) and [] only)", blueprint, path)
             return
         }

@@ -73,7 +73,9 @@ enum SourceParser {
         try checkNesting(text)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // `.basic` skips Yams' regex tag resolution (`kind(of:)` below does it by hand); an
+            // explicit encoding saves reading the environment for every document.
+            root = try Yams.compose(yaml: text, .basic, .default, .utf8)
         } catch let error as YamlError {
             throw clamp(failure(from: error), to: text)
         }

@@ -44,6 +44,12 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
 
     static func escape(_ text: String, into output: inout String) {
         output += "\""
+        // Most names and expressions need no escaping: append them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output += text
+            output += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": output += "\\\""

@@ -1,0 +1,132 @@
+import DriftlessCore
+import Foundation
+import Postgres
+import Reconciler
+import Testing
+import TestSupport
+
+/// The steady-state check answers "nothing to do" without introspecting only while the live
+/// catalogs are exactly as a converged reconciliation left them. Every kind of hand-made change
+/// must defeat it.
+@Suite("Steady-state check against a real database")
+struct SteadyStateTests {
+    static let files = DriftTests.files
+
+    func plan(_ db: TestDatabase, fullCheck: Bool = false) throws -> PlanOutcome {
+        let set = BlueprintSet.load(Self.files.map { BlueprintSource(path: $0.key, text: $0.value) })
+        var options = ReconcileOptions()
+        options.fullCheck = fullCheck
+        return Reconciler(blueprints: set, revision: "r1", options: options).plan(try db.connect())
+    }
+
+    @Test func aConvergedApplyLetsTheNextPlanSkipTheComparisonWithTheSameAnswer() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            let steady = try plan(db)
+            let full = try plan(db, fullCheck: true)
+            #expect(steady.steadyState)
+            #expect(!full.steadyState)
+            #expect(steady.result.status == .noop && full.result.status == .noop)
+            #expect(steady.result.warnings == full.result.warnings)
+            #expect(steady.result.summary == full.result.summary)
+        }
+    }
+
+    @Test func aNoopApplyRecordsTheConvergedStateToo() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            try db.connect().query("DELETE FROM driftless.converged")
+            #expect(try !plan(db).steadyState)
+            #expect(try reconcile(db, Self.files).result.status == .noop)
+            #expect(try plan(db).steadyState)
+        }
+    }
+
+    @Test(arguments: [
+        "ALTER TABLE notes ALTER COLUMN score SET NOT NULL",
+        "ALTER TABLE notes RENAME COLUMN score TO points",
+        "ALTER TABLE notes ADD COLUMN extra text",
+        "ALTER TABLE notes DROP COLUMN score",
+        "ALTER TABLE notes ALTER COLUMN score TYPE bigint",
+        "ALTER TABLE notes ALTER COLUMN title SET DEFAULT 'changed'",
+        "ALTER TABLE notes ALTER COLUMN title DROP DEFAULT",
+        "ALTER TABLE notes DISABLE ROW LEVEL SECURITY",
+        "ALTER TABLE notes FORCE ROW LEVEL SECURITY",
+        "ALTER POLICY notes_service ON notes USING (false)",
+        "ALTER POLICY notes_service ON notes TO anon",
+        "DROP POLICY notes_tenant_select ON notes",
+        "CREATE POLICY hand_made ON notes FOR SELECT USING (true)",
+        "DROP INDEX notes_title_idx",
+        "ALTER INDEX notes_title_idx RENAME TO renamed_idx",
+        "CREATE INDEX hand_made_idx ON notes (score)",
+        "ALTER TABLE notes ADD CONSTRAINT score_positive CHECK (score > 0)",
+        "ALTER TABLE notes RENAME CONSTRAINT notes_pkey TO renamed_pkey",
+        "ALTER TYPE mood ADD VALUE 'meh'",
+        "ALTER TYPE mood RENAME VALUE 'sad' TO 'blue'",
+        "CREATE TABLE stray (id int)",
+        "ALTER TABLE notes RENAME TO notes_renamed",
+    ])
+    func everyHandMadeChangeDefeatsTheCheck(statement: String) async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            #expect(try plan(db).steadyState)
+            try db.connect().query(statement)
+            let after = try plan(db)
+            #expect(!after.steadyState)
+            #expect(!after.changes.isEmpty, "\(statement): \(after.result.summary)")
+            #expect(after.result.status != .noop || after.changes.allSatisfy { $0.kind == .unmanaged })
+        }
+    }
+
+    /// Grants and comments a blueprint does not declare are left as they are (blueprint.md), so
+    /// changing them by hand is nothing to do; the check must still not answer from its record.
+    @Test(arguments: [
+        "REVOKE SELECT ON notes FROM authenticated",
+        "GRANT SELECT ON notes TO anon",
+        "COMMENT ON TABLE notes IS 'hand-made'",
+        "COMMENT ON COLUMN notes.title IS 'hand-made'",
+    ])
+    func undeclaredGrantsAndCommentsAreComparedInFullAndLeftAlone(statement: String) async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            #expect(try plan(db).steadyState)
+            try db.connect().query(statement)
+            let after = try plan(db)
+            #expect(!after.steadyState)
+            #expect(after.result.status == .noop && after.changes.isEmpty)
+        }
+    }
+
+    /// Undoing a change by hand leaves new row versions behind: the full comparison then finds
+    /// nothing to do, and the next apply records the new converged state.
+    @Test func aChangeMadeAndUndoneIsComparedInFullOnceThenRecordedAgain() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            try db.connect().query("ALTER TABLE notes ALTER COLUMN title SET DEFAULT 'for a moment'")
+            try db.connect().query("ALTER TABLE notes ALTER COLUMN title SET DEFAULT 'untitled'")
+            let after = try plan(db)
+            #expect(!after.steadyState)
+            #expect(after.result.status == .noop)
+            #expect(try reconcile(db, Self.files).result.status == .noop)
+            #expect(try plan(db).steadyState)
+        }
+    }
+
+    @Test func otherBlueprintsNeverHitAnotherSetsConvergedState() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            var files = Self.files
+            files["more.yaml"] = document("tables:\n  - name: more\n    columns:\n      - {name: id, type: bigint, primary_key: true}\n")
+            let set = BlueprintSet.load(files.map { BlueprintSource(path: $0.key, text: $0.value) })
+            let outcome = Reconciler(blueprints: set, revision: "r2", options: ReconcileOptions()).plan(try db.connect())
+            #expect(!outcome.steadyState)
+            #expect(outcome.result.status == .ok)
+        }
+    }
+}
