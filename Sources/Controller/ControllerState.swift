@@ -89,6 +89,7 @@ public actor ControllerState {
     /// Records a finished reconciliation (or drift check) and updates conditions and metrics.
     func finish(result: ReconcileResult?, drift: DriftReport?, revision: String?, duration: Duration) {
         lastBeat = Date()
+        metrics.ticked(duration: duration)
         if let result {
             lastResult = result
             metrics.reconciled(result.status, duration: duration)
@@ -132,6 +133,7 @@ public final class ControllerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let reconcileTotal: [ReconcileStatus: Counter]
     let duration: DurationHistogram
+    let tickDuration: DurationHistogram
     let driftObjects: [String: Gauge]
     let lastSuccess: Gauge
     let gitFetchErrors: Counter
@@ -148,6 +150,10 @@ public final class ControllerMetrics: Sendable {
             name: "driftless_reconcile_duration_seconds",
             buckets: [.milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)],
             help: "Duration of reconciliations")
+        tickDuration = registry.makeDurationHistogram(
+            name: "driftless_tick_duration_seconds",
+            buckets: [.milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)],
+            help: "Duration of loop ticks (fetch, load, drift check, reconciliation when needed)")
         var drift: [String: Gauge] = [:]
         for kind in ["missing", "changed", "unmanaged"] {
             drift[kind] = registry.makeGauge(name: "driftless_drift_objects", labels: [("kind", kind)], help: "Objects that differ from the blueprints, by kind")
@@ -165,6 +171,8 @@ public final class ControllerMetrics: Sendable {
         up = registry.makeGauge(name: "driftless_up", help: "1 while the controller runs")
         up.set(Int64(1))
     }
+
+    func ticked(duration elapsed: Duration) { tickDuration.record(elapsed) }
 
     func reconciled(_ status: ReconcileStatus, duration elapsed: Duration) {
         reconcileTotal[status]?.increment()

@@ -86,6 +86,30 @@ final class RunningStatement: @unchecked Sendable {
     }
 }
 
+/// The loop's database connection, kept between ticks so a tick with nothing to do pays
+/// neither a new backend nor its cold catalog caches. Dropped after any error, and whenever it
+/// is no longer healthy or was left inside a transaction; the next tick connects again.
+final class KeptConnection: @unchecked Sendable {
+    private let lock = NSLock()
+    private var connection: Connection?
+
+    /// The kept connection if it is still usable, else a new one.
+    /// - Throws: `PostgresError.connectionFailed`.
+    func take(_ url: String) throws -> Connection {
+        if let kept = lock.withLock({ () -> Connection? in defer { connection = nil }; return connection }),
+           kept.isHealthy, !kept.inTransaction {
+            return kept
+        }
+        return try Connection(ConnectionString(url))
+    }
+
+    /// Keeps `connection` for the next tick.
+    func give(back connection: Connection) {
+        guard connection.isHealthy, !connection.inTransaction else { return }
+        lock.withLock { self.connection = connection }
+    }
+}
+
 /// Thrown inside a tick when shutdown began before the reconciliation started.
 struct ShutdownBegan: Error {}
 
@@ -103,6 +127,13 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
     private var lastGood: LoadedRevision?
     /// The revision whose last result was blocked or failed.
     private var stalledRevision: String?
+    private let parsed = ParsedBlueprints()
+    private let kept = KeptConnection()
+    /// When the loop last compared in full instead of trusting the steady-state check.
+    private var lastFullCheck: ContinuousClock.Instant?
+    /// At least this often the loop compares in full (what the steady-state check cannot see,
+    /// such as a renamed function a policy calls, is then found).
+    static let fullCheckInterval = Duration.seconds(3600)
 
     public init(configuration: ControllerConfiguration, state: ControllerState, logger: Logger) {
         self.configuration = configuration
@@ -160,7 +191,9 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         await state.beat()
         let revision: LoadedRevision
         do {
-            revision = try await BlockingIO.run(name: "driftless-fetch") { [configuration] in try BlueprintLoader.load(configuration.location) }
+            revision = try await BlockingIO.run(name: "driftless-fetch") { [configuration, lastGood] in
+                try BlueprintLoader.load(configuration.location, reusing: lastGood)
+            }
             lastGood = revision
             await state.fetched()
         } catch {
@@ -187,32 +220,48 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         // (one history row, not one per tick) until a new revision or an explicit trigger.
         let stalledHere = stalledRevision == revision.revision && request.kind == "interval"
         let warnOnly = suspended || stalledHere || (!isNew && configuration.driftMode == .warn)
+        let fullCheck = lastFullCheck.map { ContinuousClock.now - $0 >= Self.fullCheckInterval } ?? true
+        options.fullCheck = fullCheck
         let prune = options.prune
+        let parsed = self.parsed
+        let kept = self.kept
         let running = self.running
         let databaseURL = configuration.databaseURL
         let reconcileOptions = options
         let outcome: (result: ReconcileResult?, drift: DriftReport?)
         do {
             outcome = try await BlockingIO.run(name: "driftless-reconcile") { () -> (ReconcileResult?, DriftReport?) in
-                let connection = try Connection(ConnectionString(databaseURL))
+                let connection = try kept.take(databaseURL)
                 guard running.start(connection.makeCancelToken()) else { throw ShutdownBegan() }
                 defer { running.finish() }
+                var healthy = false
+                defer { if healthy { kept.give(back: connection) } }
                 // API blueprints (POST /v1/blueprints) are part of the desired state, so the loop keeps them.
                 let api = try reconcileOptions.history.storedAPIBlueprints(connection)
-                let set = BlueprintSet.load(revision.sources + api)
+                let set = parsed.set(for: revision.sources + api)
                 let reconciler = Reconciler(blueprints: set, revision: revision.revision, options: reconcileOptions)
-                if !set.isValid { return (reconciler.apply(connection), nil) }
+                if !set.isValid {
+                    let result = reconciler.apply(connection)
+                    healthy = result.status != .retry
+                    return (result, nil)
+                }
                 let before = try? reconciler.drift(connection)
-                if warnOnly { return (nil, before) }
+                if warnOnly {
+                    healthy = before != nil
+                    return (nil, before)
+                }
                 // At an unchanged revision, nothing drifted means nothing to do (and nothing to record).
                 if !isNew, let before, before.items.allSatisfy({ $0.kind == .unmanaged && !prune }) {
+                    healthy = true
                     return (nil, before)
                 }
                 let result = reconciler.apply(connection)
                 let after = (result.status == .ok) ? (try? reconciler.drift(connection)) : before
+                healthy = result.status != .retry && after != nil
                 return (result, after)
             }
             await state.databaseAnswered()
+            if fullCheck && outcome.drift != nil { lastFullCheck = ContinuousClock.now }
         } catch is ShutdownBegan {
             logger.info("shutting down: the reconciliation of \(revision.revision) was not started")
             await state.finish(result: nil, drift: nil, revision: revision.revision, duration: ContinuousClock.now - started)

@@ -29,9 +29,10 @@ public struct BlueprintLoadError: Error, CustomStringConvertible, Sendable {
 
 /// Reads blueprint files from a directory or a commit. Blocking: call it off the cooperative pool.
 public enum BlueprintLoader {
-    /// Reads every blueprint file under the location.
+    /// Reads every blueprint file under the location. A git revision that resolves to the commit
+    /// `previous` was read from is not read again: `previous` is returned.
     /// - Throws: `BlueprintLoadError` for a missing directory, `GitError` for git failures.
-    public static func load(_ location: BlueprintLocation) throws -> LoadedRevision {
+    public static func load(_ location: BlueprintLocation, reusing previous: LoadedRevision? = nil) throws -> LoadedRevision {
         switch location {
         case .directory(let directory):
             return LoadedRevision(sources: try readDirectory(directory), revision: "dir:\(directory)", commit: nil, commitMessage: nil)
@@ -43,6 +44,9 @@ public enum BlueprintLoader {
                 repo = try GitRepository.open(at: repository)
             }
             let commit = try repo.resolve(ref)
+            if let previous, previous.commit == commit.hex, previous.revision == "\(ref ?? "HEAD")@sha1:\(commit.hex)" {
+                return previous
+            }
             let files = try repo.files(at: commit, under: path ?? "")
             let prefix = (path ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             let sources = files.map {

@@ -97,13 +97,14 @@ public enum Canonicalizer {
 
     /// Takes the server's text for every compared field; keeps what the scratch copy cannot say
     /// (RLS flags, grants, comments, foreign keys, origins).
-    static func merge(_ scratch: Catalog, from tempSchema: String, into desired: inout Catalog, schema: String) {
-        for (name, _) in desired.enums where name.schema == schema {
+    static func merge(_ scratch: Catalog, from tempSchema: String, into desired: inout Catalog, schema: String,
+                      only tables: Set<QualifiedName>? = nil) {
+        for (name, _) in desired.enums where name.schema == schema && tables == nil {
             if let canonical = scratch.enums[QualifiedName(schema: tempSchema, name: name.name)] {
                 desired.enums[name]?.values = canonical.values
             }
         }
-        for (name, table) in desired.tables where name.schema == schema {
+        for (name, table) in desired.tables where name.schema == schema && tables?.contains(name) ?? true {
             guard let canonical = scratch.tables[QualifiedName(schema: tempSchema, name: name.name)] else { continue }
             var merged = table
             for index in merged.columns.indices {

@@ -113,6 +113,12 @@ public struct Reconciler: Sendable {
             return recordAfterRollback(result, started: started, connection)
         }
         var enumsAdded = false
+        // Tables the database does not have yet are created as written and read back afterwards
+        // instead of being built twice (scratch copy, then for real). Should the server refuse
+        // one of their statements, everything is canonicalized once more, which reports every
+        // objection with its blueprint location, as `plan` does.
+        var canonicalizeNewTables = false
+        var takenAsWritten: Set<QualifiedName> = []
         while true {
             do {
                 try connection.query("BEGIN")
@@ -126,7 +132,8 @@ public struct Reconciler: Sendable {
                     connection.rollbackQuietly()
                     return recorded
                 }
-                let computed = try compute(connection, started: started)
+                var computed = try compute(connection, started: started, canonicalizeNewTables: canonicalizeNewTables)
+                takenAsWritten = computed.written
                 guard computed.result.status == .ok else {
                     connection.rollbackQuietly()
                     if computed.result.status == .noop {
@@ -148,6 +155,12 @@ public struct Reconciler: Sendable {
                 // Prove: the database now matches, or the plan did not converge.
                 let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
                 let after = try introspect(connection)
+                if !computed.written.isEmpty {
+                    // The new tables as the server prints them: the canonical form a scratch copy would have given.
+                    for schema in Set(computed.written.map(\.schema)) {
+                        Canonicalizer.merge(after.catalog, from: schema, into: &computed.desired, schema: schema, only: computed.written)
+                    }
+                }
                 let residual = try diff(computed.desired, after.catalog, existing: after.existing,
                                         managed: Set(computed.managedObjects), source: nil, connection).filter { $0.applied }
                 guard residual.isEmpty else {
@@ -176,6 +189,11 @@ public struct Reconciler: Sendable {
                 return final
             } catch let failure as StatementFailure {
                 connection.rollbackQuietly()
+                if !canonicalizeNewTables, let table = failure.change.table, takenAsWritten.contains(table) {
+                    canonicalizeNewTables = true
+                    enumsAdded = false
+                    continue
+                }
                 return recordAfterRollback(self.failure(failure.error, started: started, statement: failure.change), started: started, connection)
             } catch {
                 connection.rollbackQuietly()
@@ -195,6 +213,8 @@ public struct Reconciler: Sendable {
         var actual = Catalog()
         /// Set when the steady-state check answered: what the converged reconciliation reported.
         var steady: SteadyState.Outcome?
+        /// Tables taken as written, not canonicalized (they do not exist yet; apply reads them back).
+        var written: Set<QualifiedName> = []
         /// Set when nothing at all is to be done and the catalogs did not change while they
         /// were read: the fingerprint to record with the outcome.
         var converged: (fingerprint: String, outcome: SteadyState.Outcome)?
@@ -221,7 +241,7 @@ public struct Reconciler: Sendable {
     }
 
     /// Steps 3 to 7 inside an open transaction: lock settings, introspect, canonicalize, diff, gate.
-    func compute(_ connection: Connection, started: Date) throws -> Computed {
+    func compute(_ connection: Connection, started: Date, canonicalizeNewTables: Bool = true) throws -> Computed {
         try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
                              [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
         let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
@@ -237,12 +257,25 @@ public struct Reconciler: Sendable {
         let canonical: (catalog: Catalog, rejections: [Canonicalizer.Rejection])
         var cacheHit = false
         var cachedInDatabase = false
+        var skipped: Set<QualifiedName> = []
         if let cached = try CanonicalCache.lookup(payloadHash: blueprints.payloadHash, connection: connection, history: options.history) {
             canonical = (cached.catalog, [])
             cacheHit = true
             cachedInDatabase = cached.source == .database
-        } else {
+        } else if canonicalizeNewTables {
             canonical = try Canonicalizer.canonicalize(written, connection: connection)
+        } else {
+            // Only what is compared: tables that exist (or are renamed from one that does), and every enum.
+            let compared = written.tables.filter { name, table in
+                actual.catalog.tables[name] != nil
+                    || table.renamedFrom.map { actual.catalog.tables[QualifiedName(schema: name.schema, name: $0)] != nil } ?? false
+            }
+            skipped = Set(written.tables.keys).subtracting(compared.keys)
+            let part = try Canonicalizer.canonicalize(Catalog(enums: written.enums, tables: compared), connection: connection)
+            var catalog = written
+            catalog.enums = part.catalog.enums
+            catalog.tables.merge(part.catalog.tables) { $1 }
+            canonical = (catalog, part.rejections)
         }
         if !canonical.rejections.isEmpty {
             let errors = canonical.rejections.map { rejection -> ResultError in
@@ -301,7 +334,7 @@ public struct Reconciler: Sendable {
         return Computed(
             result: outcome, cacheHit: cacheHit, cachedInDatabase: cachedInDatabase,
             changes: changes, desired: canonical.catalog, managedObjects: Array(managed), actual: actual.catalog,
-            converged: converged)
+            written: skipped, converged: converged)
     }
 
     func steadyKey(_ connection: Connection) -> String {

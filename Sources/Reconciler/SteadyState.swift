@@ -12,7 +12,8 @@ import Postgres
 /// which a few thousand rows per hundred tables make cheap (about 40 ms at 1,000 tables from a
 /// fresh backend). What it cannot see: changes outside those catalogs that alter how the server
 /// prints an expression (renaming a function a policy calls, renaming a type of an unmanaged
-/// schema). `drift` from the command line always compares in full, and the controller compares
+/// schema). Roles count only where a policy or a grant of a managed table names them (so other
+/// roles coming and going elsewhere in the cluster do not defeat the check). `drift` from the command line always compares in full, and the controller compares
 /// in full at least once an hour (`ReconcileOptions.fullCheck`).
 enum SteadyState {
     /// What a converged reconciliation reported, replayed when the check matches.
@@ -49,7 +50,9 @@ enum SteadyState {
              WHERE e.enumtypid IN (SELECT t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns))),
           (SELECT count(*) || ':' || coalesce(sum(d.xmin::text::bigint), 0)
              FROM rel JOIN pg_description d ON d.objoid = rel.oid AND d.classoid = 'pg_class'::regclass),
-          (SELECT md5(string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid)) FROM pg_roles r)
+          (SELECT md5(string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid)) FROM pg_roles r
+             WHERE r.oid IN (SELECT unnest(p.polroles) FROM rel JOIN pg_policy p ON p.polrelid = rel.oid)
+                OR r.oid IN (SELECT (aclexplode(c.relacl)).grantee FROM rel JOIN pg_class c ON c.oid = rel.oid))
         )) AS fingerprint
         """
 

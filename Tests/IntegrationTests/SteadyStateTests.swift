@@ -117,6 +117,20 @@ struct SteadyStateTests {
         }
     }
 
+    /// Other databases of the cluster and roles no managed object names are none of its business.
+    @Test func changesElsewhereInTheClusterDoNotDefeatTheCheck() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let other = try PostgresCluster.shared().createDatabase()
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            let role = "unrelated_\(UUID().uuidString.prefix(8).lowercased())"
+            try db.connect().query("CREATE ROLE \(role)")
+            try other.connect().query("CREATE TABLE elsewhere (id int)")
+            #expect(try plan(db).steadyState)
+            try db.connect().query("DROP ROLE \(role)")
+        }
+    }
+
     @Test func otherBlueprintsNeverHitAnotherSetsConvergedState() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""One controller, nothing to do: per-tick wall time, process CPU, queries, peak RSS.
+
+    tick.py DRIFTLESS BLUEPRINT_DIR DATABASE_URL SERVER_LOG [TICKS]
+
+Commits the blueprints to a scratch git repository, starts `driftless run` polling it every
+second, waits until it has reconciled, then watches TICKS further ticks with nothing to do.
+Queries are counted from the server log (`log_statement = all` for this database only).
+"""
+import os, re, shutil, subprocess, sys, tempfile, time, urllib.request
+
+driftless, blueprints, url, server_log = sys.argv[1:5]
+ticks = int(sys.argv[5]) if len(sys.argv) > 5 else 20
+work = tempfile.mkdtemp(prefix="driftless-tick.")
+repo = os.path.join(work, "repo")
+shutil.copytree(blueprints, os.path.join(repo, "db"))
+git = ["git", "-C", repo, "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True)
+subprocess.run(git + ["add", "."], check=True)
+subprocess.run(git + ["commit", "-q", "-m", "blueprints"], check=True)
+subprocess.run(["psql", "-q", "-X", url, "-c", "ALTER DATABASE " + url.rsplit("/", 1)[1] + " SET log_statement = 'all'"], check=True)
+
+port = 20000 + os.getpid() % 20000
+proc = subprocess.Popen([driftless, "run", "--repo", "file://" + repo, "--ref", "main", "--path", "db",
+                         "--database-url", url, "--listen", f"127.0.0.1:{port}", "--interval", "1s",
+                         "--git-cache", os.path.join(work, "cache")],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+def metrics():
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    values = {}
+    for line in text.splitlines():
+        m = re.match(r'^(driftless_tick_duration_seconds_(?:sum|count)|driftless_reconcile_total\{status="(?:ok|noop)"\}) (\S+)$', line)
+        if m:
+            values[m.group(1)] = float(m.group(2))
+    return values
+
+def cpu_seconds():
+    fields = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+def queries():
+    with open(server_log, errors="replace") as log:
+        return sum(1 for line in log if "statement: " in line or "execute <unnamed>: " in line)
+
+try:
+    deadline = time.time() + 600
+    while True:
+        try:
+            m = metrics()
+            if m.get('driftless_reconcile_total{status="ok"}', 0) + m.get('driftless_reconcile_total{status="noop"}', 0) >= 1 \
+               and m.get("driftless_tick_duration_seconds_count", 0) >= 3:
+                break
+        except OSError:
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            sys.exit("the controller did not converge")
+        time.sleep(0.5)
+    start, cpu0, q0 = metrics(), cpu_seconds(), queries()
+    while metrics()["driftless_tick_duration_seconds_count"] < start["driftless_tick_duration_seconds_count"] + ticks:
+        time.sleep(0.2)
+    end, cpu1, q1 = metrics(), cpu_seconds(), queries()
+    n = end["driftless_tick_duration_seconds_count"] - start["driftless_tick_duration_seconds_count"]
+    wall = (end["driftless_tick_duration_seconds_sum"] - start["driftless_tick_duration_seconds_sum"]) / n
+    rss = int(re.search(r"VmHWM:\s+(\d+)", open(f"/proc/{proc.pid}/status").read()).group(1)) // 1024
+    # CPU over the window includes the idle second between ticks (HTTP scrapes, timers).
+    print(f"{wall * 1000:.1f} {(cpu1 - cpu0) / n * 1000:.1f} {(q1 - q0) / n:.1f} {rss} {int(n)}")
+finally:
+    proc.terminate()
+    proc.wait()
+    subprocess.run(["psql", "-q", "-X", url, "-c", "ALTER DATABASE " + url.rsplit("/", 1)[1] + " RESET log_statement"])
+    shutil.rmtree(work, ignore_errors=True)
