@@ -34,7 +34,7 @@ enum SteadyState {
     static let query = """
         WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = ANY($1::text[])),
         rel AS MATERIALIZED (
-          SELECT c.oid FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM ns) AND c.relkind IN ('r', 'p'))
+          SELECT c.oid, c.relacl FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM ns) AND c.relkind IN ('r', 'p'))
         SELECT md5(concat_ws('|',
           (SELECT count(*) || ':' || coalesce(sum(n.xmin::text::bigint), 0) || ':' || coalesce(string_agg(n.nspname, ',' ORDER BY n.nspname), '')
              FROM pg_namespace n WHERE n.oid IN (SELECT oid FROM ns)),
@@ -51,8 +51,8 @@ enum SteadyState {
           (SELECT count(*) || ':' || coalesce(sum(d.xmin::text::bigint), 0)
              FROM rel JOIN pg_description d ON d.objoid = rel.oid AND d.classoid = 'pg_class'::regclass),
           (SELECT md5(string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid)) FROM pg_roles r
-             WHERE r.oid IN (SELECT unnest(p.polroles) FROM rel JOIN pg_policy p ON p.polrelid = rel.oid)
-                OR r.oid IN (SELECT (aclexplode(c.relacl)).grantee FROM rel JOIN pg_class c ON c.oid = rel.oid))
+             WHERE r.oid IN (SELECT unnest(polroles) FROM (SELECT DISTINCT p.polroles FROM rel JOIN pg_policy p ON p.polrelid = rel.oid) x
+                             UNION SELECT (aclexplode(relacl)).grantee FROM (SELECT DISTINCT relacl FROM rel WHERE relacl IS NOT NULL) y))
         )) AS fingerprint
         """
 

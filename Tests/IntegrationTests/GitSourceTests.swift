@@ -93,6 +93,16 @@ struct GitSourceTests {
             try clone.fetch()
             #expect(try clone.resolve("main").hex == first)
 
+            // A branch deleted on the remote is gone from the cache after the next fetch
+            // (pruned), rather than answered from its stale copy.
+            try fixture.git("branch", "-q", "release", first)
+            try clone.fetch()
+            #expect(try clone.resolve("release").hex == first)
+            try fixture.git("branch", "-q", "-D", "release")
+            try clone.fetch()
+            let deleted = try #require(throws: GitError.self) { try clone.resolve("release") }
+            #expect(deleted.message.contains("release"), "\(deleted)")
+
             // A corrupt cache is rebuilt rather than trusted.
             try "garbage".write(toFile: clone.path + "/HEAD", atomically: true, encoding: .utf8)
             let rebuilt = try GitRepository.cached(url: fixture.fileURL, cacheDirectory: cache)
