@@ -344,46 +344,10 @@ struct ControllerTests {
         }
     }
 
-    @Test func sigtermDuringALongApplyExitsZeroAndLeavesAllOrNothing() async throws {
-        let db = try await blocking { try PostgresCluster.shared().createDatabase() }
-        let fixture = try GitFixture()
-        try fixture.write("db/items.yaml", controllerBlueprint)
-        try fixture.commit("first")
-        // Another session holds a lock on a table the apply must alter, so the apply waits.
-        let holder = try await blocking { () -> Handoff<Connection> in
-            let admin = try db.connect()
-            try admin.query("CREATE TABLE items (id uuid PRIMARY KEY, tenant_id uuid NOT NULL)")
-            let holder = try db.connect()
-            try holder.query("BEGIN")
-            try holder.query("LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
-            return Handoff(holder)
-        }
-        let process = try BackgroundProcess(RepositoryPaths.driftlessExecutable, [
-            "run", "--repo", fixture.fileURL, "--ref", "main", "--path", "db", "--database-url", db.url,
-            "--listen", "127.0.0.1:0", "--interval", "1h", "--lock-timeout", "1h", "--shutdown-timeout", "1s",
-            "--git-cache", NSTemporaryDirectory() + "driftless-sigterm-\(UUID().uuidString.prefix(6))",
-        ])
-        // Wait until the apply is waiting on the lock.
-        let waiting = try await eventually {
-            try await blocking {
-                try db.sessions(waitingOnLock: true) > 0
-            }
-        }
-        #expect(waiting, "\(process.output())")
-        process.signal(SIGTERM)
-        let exited = try await blocking { process.wait() }
-        #expect(exited.status == 0, "\(exited.stdout)\(exited.stderr)")
-        try await blocking { try holder.value.query("ROLLBACK") }
-        // Nothing of the interrupted apply is there: no RLS, no policy.
-        let policies = try await blocking { try db.connect().query("SELECT count(*) AS n FROM pg_policies WHERE tablename = 'items'").first!.int("n") }
-        #expect(policies == 0)
-    }
-
-    /// SIGTERM can arrive at any moment of a tick: while fetching, while connecting, between two
-    /// statements, while waiting on a lock. Each time the controller stops within the shutdown
-    /// timeout (the bound below is a hang detector, not a speed target) and leaves nothing half done.
-    @Test(arguments: [0, 40, 120, 400], ["0ms", "30ms", "1s"])
-    func sigtermAtAnyMomentOfATickExitsZeroSoon(delayMilliseconds: Int, shutdownTimeout: String) async throws {
+    /// A database whose `items` table another session holds ACCESS EXCLUSIVE, so an apply that
+    /// must alter it waits; and `driftless run` started against it with `flags`. Keep the
+    /// fixture alive as long as the process runs (it deletes its repository when released).
+    func controllerBlockedOnALock(_ flags: [String]) async throws -> (TestDatabase, Handoff<Connection>, BackgroundProcess, GitFixture) {
         let db = try await blocking { try PostgresCluster.shared().createDatabase() }
         let fixture = try GitFixture()
         try fixture.write("db/items.yaml", controllerBlueprint)
@@ -397,17 +361,46 @@ struct ControllerTests {
         }
         let process = try BackgroundProcess(RepositoryPaths.driftlessExecutable, [
             "run", "--repo", fixture.fileURL, "--ref", "main", "--path", "db", "--database-url", db.url,
-            "--listen", "127.0.0.1:0", "--interval", "1h", "--lock-timeout", "1h", "--statement-timeout", "1h",
-            "--shutdown-timeout", shutdownTimeout, "--git-cache", NSTemporaryDirectory() + "driftless-sigterm-\(UUID().uuidString.prefix(6))",
-        ])
+            "--listen", "127.0.0.1:0", "--interval", "1h", "--lock-timeout", "1h",
+            "--git-cache", NSTemporaryDirectory() + "driftless-sigterm-\(UUID().uuidString.prefix(6))",
+        ] + flags)
+        return (db, holder, process, fixture)
+    }
+
+    /// After the holder lets go: nothing of the interrupted apply is there (no policy).
+    func expectNothingApplied(_ db: TestDatabase, _ holder: Handoff<Connection>) async throws {
+        try await blocking { try holder.value.query("ROLLBACK") }
+        let policies = try await blocking { try db.connect().query("SELECT count(*) AS n FROM pg_policies WHERE tablename = 'items'").first!.int("n") }
+        #expect(policies == 0)
+    }
+
+    @Test func sigtermDuringALongApplyExitsZeroAndLeavesAllOrNothing() async throws {
+        let (db, holder, process, fixture) = try await controllerBlockedOnALock(["--shutdown-timeout", "1s"])
+        defer { withExtendedLifetime(fixture) {} }
+        // Wait until the apply is waiting on the lock.
+        let waiting = try await eventually {
+            try await blocking { try db.sessions(waitingOnLock: true) > 0 }
+        }
+        #expect(waiting, "\(process.output())")
+        process.signal(SIGTERM)
+        let exited = try await blocking { process.wait() }
+        #expect(exited.status == 0, "\(exited.stdout)\(exited.stderr)")
+        try await expectNothingApplied(db, holder)
+    }
+
+    /// SIGTERM can arrive at any moment of a tick: while fetching, while connecting, between two
+    /// statements, while waiting on a lock. Each time the controller stops within the shutdown
+    /// timeout (the bound below is a hang detector, not a speed target) and leaves nothing half done.
+    @Test(arguments: [0, 40, 120, 400], ["0ms", "30ms", "1s"])
+    func sigtermAtAnyMomentOfATickExitsZeroSoon(delayMilliseconds: Int, shutdownTimeout: String) async throws {
+        let (db, holder, process, fixture) = try await controllerBlockedOnALock(["--statement-timeout", "1h", "--shutdown-timeout", shutdownTimeout])
+        defer { withExtendedLifetime(fixture) {} }
         // The signal handlers are installed once the HTTP server says it listens.
         #expect(await eventually { process.output().contains("listening") }, "\(process.output())")
         try await Task.sleep(for: .milliseconds(delayMilliseconds))
         process.signal(SIGTERM)
         let exited = try await blocking { process.wait(upTo: 60) }
         #expect(exited?.status == 0, "\(exited.map { $0.stdout + $0.stderr } ?? "still running 60 s after SIGTERM")")
-        try await blocking { try holder.value.query("ROLLBACK") }
-        let policies = try await blocking { try db.connect().query("SELECT count(*) AS n FROM pg_policies WHERE tablename = 'items'").first!.int("n") }
-        #expect(policies == 0)
+        try await expectNothingApplied(db, holder)
     }
 }

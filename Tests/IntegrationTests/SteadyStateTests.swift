@@ -19,6 +19,16 @@ struct SteadyStateTests {
         return Reconciler(blueprints: set, revision: "r1", options: options).plan(try db.connect())
     }
 
+    /// Applies the blueprints to a new database, checks the next plan is answered by the
+    /// steady-state check, runs `statement` by hand and plans again.
+    func planAfterConverging(then statement: String) throws -> PlanOutcome {
+        let db = try PostgresCluster.shared().createDatabase()
+        #expect(try reconcile(db, Self.files).result.status == .ok)
+        #expect(try plan(db).steadyState)
+        try db.connect().query(statement)
+        return try plan(db)
+    }
+
     @Test func aConvergedApplyLetsTheNextPlanSkipTheComparisonWithTheSameAnswer() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()
@@ -70,11 +80,7 @@ struct SteadyStateTests {
     ])
     func everyHandMadeChangeDefeatsTheCheck(statement: String) async throws {
         try await blocking {
-            let db = try PostgresCluster.shared().createDatabase()
-            #expect(try reconcile(db, Self.files).result.status == .ok)
-            #expect(try plan(db).steadyState)
-            try db.connect().query(statement)
-            let after = try plan(db)
+            let after = try planAfterConverging(then: statement)
             #expect(!after.steadyState)
             #expect(!after.changes.isEmpty, "\(statement): \(after.result.summary)")
             #expect(after.result.status != .noop || after.changes.allSatisfy { $0.kind == .unmanaged })
@@ -91,11 +97,7 @@ struct SteadyStateTests {
     ])
     func undeclaredGrantsAndCommentsAreComparedInFullAndLeftAlone(statement: String) async throws {
         try await blocking {
-            let db = try PostgresCluster.shared().createDatabase()
-            #expect(try reconcile(db, Self.files).result.status == .ok)
-            #expect(try plan(db).steadyState)
-            try db.connect().query(statement)
-            let after = try plan(db)
+            let after = try planAfterConverging(then: statement)
             #expect(!after.steadyState)
             #expect(after.result.status == .noop && after.changes.isEmpty)
         }
