@@ -1,4 +1,3 @@
-import Crypto
 import DriftlessCore
 import Foundation
 
@@ -6,19 +5,14 @@ import Foundation
 /// same: a tick at an unchanged revision does not decode a thousand files again.
 final class ParsedBlueprints: @unchecked Sendable {
     private let lock = NSLock()
-    private var last: (key: SHA256.Digest, set: BlueprintSet)?
+    private var last: BlueprintSet?
 
     /// The set of `sources`, decoded only when they differ from the last call's.
     func set(for sources: [BlueprintSource]) -> BlueprintSet {
-        var hasher = SHA256()
-        for source in sources.sorted(by: { $0.path < $1.path }) {
-            hasher.update(data: Data("\(source.path)\u{0}\(source.displayPath)\u{0}\(source.contents.count)\u{0}".utf8))
-            hasher.update(data: source.contents)
-        }
-        let key = hasher.finalize()
-        if let hit = lock.withLock({ last }), hit.key == key { return hit.set }
+        let digest = BlueprintSet.sourcesDigest(sources)
+        if let hit = lock.withLock({ last }), hit.sourcesDigest == digest { return hit }
         let set = BlueprintSet.load(sources)
-        lock.withLock { last = (key, set) }
+        lock.withLock { last = set }
         return set
     }
 }

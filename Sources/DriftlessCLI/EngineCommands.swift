@@ -13,14 +13,16 @@ struct EngineContext {
 
     /// - Throws: `ExitCode(1)` after printing a clear error.
     /// `reconcile` is nil for commands without reconcile options (drift): defaults apply.
-    init(database: DatabaseOptions, source: SourceOptions, reconcile: ReconcileArguments?, historySchema: String? = nil) throws {
+    /// `decode: false` leaves `blueprints` empty until `decoded()` (for `plan`'s steady-state check).
+    init(database: DatabaseOptions, source: SourceOptions, reconcile: ReconcileArguments?, historySchema: String? = nil,
+         decode: Bool = true) throws {
         do {
             revision = try BlueprintLoader.load(source.location)
         } catch {
             printError("driftless: cannot read blueprints: \(error)")
             throw ExitCode(1)
         }
-        blueprints = BlueprintSet.load(revision.sources)
+        blueprints = decode ? BlueprintSet.load(revision.sources) : .unread
         var options = try reconcile?.reconcileOptions(command: "") ?? ReconcileOptions()
         if let historySchema { options.history = History(schema: historySchema) }
         if let message = revision.commitMessage { options.allowed.formUnion(CommitTrailers.allowedHazards(in: message)) }
@@ -35,6 +37,13 @@ struct EngineContext {
     }
 
     var reconciler: Reconciler { Reconciler(blueprints: blueprints, revision: revision.revision, options: options) }
+
+    /// This context with its blueprints decoded and validated.
+    func decoded() -> EngineContext {
+        var context = self
+        context.blueprints = BlueprintSet.load(revision.sources)
+        return context
+    }
 }
 
 struct PlanCommand: ParsableCommand {
@@ -48,8 +57,11 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "human, json, sql or markdown.") var format: OutputFormat = .human
 
     func run() throws {
-        let context = try EngineContext(database: database, source: source, reconcile: reconcile)
-        let outcome = context.reconciler.plan(context.connection)
+        let context = try EngineContext(database: database, source: source, reconcile: reconcile, decode: false)
+        // Files already seen converged against unchanged catalogs: answered before decoding them.
+        let outcome = Reconciler.steadyPlan(sources: context.revision.sources, revision: context.revision.revision,
+                                            options: context.options, context.connection)
+            ?? context.decoded().reconciler.plan(context.connection)
         switch format {
         case .json: print(try jsonText(outcome.result))
         case .sql: print(PlanText.sql(outcome))

@@ -13,8 +13,8 @@ public struct History: Sendable {
     var cacheTable: String { "\(quoteIdentifier(schema)).\"canonical_cache\"" }
     var cacheTableName: String { "\(quoteIdentifier(schema)).canonical_cache" }
     var apiBlueprints: String { "\(quoteIdentifier(schema)).\"blueprints\"" }
-    var convergedTable: String { "\(quoteIdentifier(schema)).\"converged\"" }
-    var convergedTableName: String { "\(quoteIdentifier(schema)).converged" }
+    var convergedTable: String { "\(quoteIdentifier(schema)).\"steady_state\"" }
+    var convergedTableName: String { "\(quoteIdentifier(schema)).steady_state" }
 
     /// Creates the schema and tables when missing. RLS on, no policies, no API-role privileges.
     /// Must run inside a transaction. Safe when several processes run it at once: `CREATE ...

@@ -246,7 +246,8 @@ public struct Reconciler: Sendable {
                              [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
         let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
         if !options.fullCheck,
-           let steady = try SteadyState.lookup(key: steadyKey(connection), fingerprint: fingerprint, history: options.history, connection) {
+           let steady = try SteadyState.match(key: steadyKey(connection), schemas: managedSchemas, fingerprint: fingerprint,
+                                              history: options.history, connection) {
             var outcome = result(.noop, "nothing to do", started: started)
             outcome.warnings = steady.warnings
             return Computed(result: outcome, cacheHit: true, cachedInDatabase: true, changes: [], desired: Catalog(),
@@ -338,12 +339,22 @@ public struct Reconciler: Sendable {
     }
 
     func steadyKey(_ connection: Connection) -> String {
-        SteadyState.key(payloadHash: blueprints.payloadHash, schemas: managedSchemas, serverVersion: connection.serverVersion)
+        SteadyState.key(sourcesDigest: blueprints.sourcesDigest, serverVersion: connection.serverVersion)
+    }
+
+    /// `plan` of `sources` answered by the steady-state check before they are decoded, or nil
+    /// (then load them and `plan` in full). Changes nothing.
+    public static func steadyPlan(sources: [BlueprintSource], revision: String?, options: ReconcileOptions,
+                                  _ connection: Connection) -> PlanOutcome? {
+        SteadyState.plan(sources: sources, revision: revision, options: options, connection)
+            .map { PlanOutcome(result: $0, changes: [], cacheHit: true, steadyState: true) }
     }
 
     /// What a converged reconciliation reports, for the steady-state check to replay.
     func convergedOutcome(_ warnings: [Lint], desired: Catalog, actual: Catalog) -> SteadyState.Outcome {
         SteadyState.Outcome(
+            tenantID: blueprints.documents.map(\.tenantID).sorted().first ?? "00000000-0000-0000-0000-000000000000",
+            payloadHash: blueprints.payloadHash, schemas: managedSchemas,
             warnings: warnings, liveWarnings: RLSLint.run(actual),
             rlsGaps: DriftReport.build(changes: [], desired: desired, actual: actual, revision: nil).rlsGaps)
     }

@@ -18,6 +18,12 @@ import Postgres
 enum SteadyState {
     /// What a converged reconciliation reported, replayed when the check matches.
     struct Outcome: Codable, Sendable {
+        /// The set's own `tenant_id` and `payload_hash` for the Result (recorded so a plan can
+        /// answer before decoding the files).
+        var tenantID: String
+        var payloadHash: String
+        /// The managed schemas the fingerprint covers, sorted.
+        var schemas: [String]
         /// The Result's warnings (blueprint warnings and RLS lints of the desired state).
         var warnings: [Lint]
         /// RLS lints of the live managed tables (the drift report's warnings).
@@ -25,10 +31,11 @@ enum SteadyState {
         var rlsGaps: [DriftReport.RLSGap]
     }
 
-    /// Blueprints, managed schemas, server and program version: what the outcome depends on
-    /// besides the live catalogs.
-    static func key(payloadHash: String, schemas: [String], serverVersion: Int) -> String {
-        "driftless \(DriftlessVersion.current) server \(serverVersion) schemas \(schemas.sorted().joined(separator: ",")) payload \(payloadHash)"
+    /// The blueprint files as bytes, the server and the program version: what the outcome
+    /// depends on besides the live catalogs (the managed schemas follow from the files and are
+    /// recorded with the row).
+    static func key(sourcesDigest: String, serverVersion: Int) -> String {
+        "driftless \(DriftlessVersion.current) server \(serverVersion) sources \(sourcesDigest)"
     }
 
     static let query = """
@@ -62,23 +69,38 @@ enum SteadyState {
         try connection.query(query, ["{" + schemas.map { "\"\($0)\"" }.joined(separator: ",") + "}"]).first!.string("fingerprint")
     }
 
-    /// The outcome recorded for `key` when the live fingerprint is still `fingerprint`. Nil when
-    /// there is none, it differs, or this role may not read the history schema.
+    /// A recorded converged state.
+    struct Record {
+        var fingerprint: String
+        var outcome: Outcome
+    }
+
+    /// The converged state recorded for `key`. Nil when there is none or this role may not read
+    /// the history schema.
     /// - Throws: `PostgresError` other than a missing or unreadable table.
-    static func lookup(key: String, fingerprint: String, history: History, _ connection: Connection) throws -> Outcome? {
+    static func lookup(key: String, history: History, _ connection: Connection) throws -> Record? {
         try connection.query("SAVEPOINT driftless_steady")
         do {
             guard try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [history.convergedTableName]).first!.bool("present") else {
                 try connection.query("RELEASE SAVEPOINT driftless_steady")
                 return nil
             }
-            let row = try connection.query("SELECT outcome FROM \(history.convergedTable) WHERE key = $1 AND fingerprint = $2", [key, fingerprint]).first
+            let row = try connection.query("SELECT fingerprint, outcome FROM \(history.convergedTable) WHERE key = $1", [key]).first
             try connection.query("RELEASE SAVEPOINT driftless_steady")
-            return try row?.json("outcome", as: Outcome.self)
+            guard let row else { return nil }
+            return Record(fingerprint: try row.string("fingerprint"), outcome: try row.json("outcome", as: Outcome.self))
         } catch let error as PostgresError where error.sqlstate == "42501" {
             try connection.query("ROLLBACK TO SAVEPOINT driftless_steady")
             return nil
         }
+    }
+
+    /// The recorded outcome for `key` when the live catalogs of `schemas` still have the
+    /// recorded fingerprint `fingerprint` (computed by the caller for those schemas).
+    static func match(key: String, schemas: [String], fingerprint: String, history: History, _ connection: Connection) throws -> Outcome? {
+        guard let record = try lookup(key: key, history: history, connection),
+              record.outcome.schemas == schemas.sorted(), record.fingerprint == fingerprint else { return nil }
+        return record.outcome
     }
 
     /// Records that `key` converged at `fingerprint`, inside the caller's transaction (which
@@ -90,5 +112,38 @@ enum SteadyState {
             INSERT INTO \(history.convergedTable) (key, fingerprint, outcome) VALUES ($1, $2, $3::jsonb)
             ON CONFLICT (key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, outcome = EXCLUDED.outcome, recorded_at = now()
             """, [key, fingerprint, json])
+        // One row per converged set of files: keep the most recent ones only.
+        try connection.query("""
+            DELETE FROM \(history.convergedTable) WHERE key NOT IN
+              (SELECT key FROM \(history.convergedTable) ORDER BY recorded_at DESC, key LIMIT \(keptRecords))
+            """)
+    }
+
+    /// How many converged states are kept (older revisions, other directories).
+    static let keptRecords = 50
+
+    /// `plan` before decoding a single file: when these exact files converged on this server
+    /// and the catalogs are as they were left, the answer is the recorded `noop`. Rolled back;
+    /// changes nothing. Nil when the check cannot answer (then decode and plan in full).
+    static func plan(sources: [BlueprintSource], revision: String?, options: ReconcileOptions, _ connection: Connection) -> ReconcileResult? {
+        guard !options.fullCheck else { return nil }
+        let started = Date()
+        defer { connection.rollbackQuietly() }
+        do {
+            try connection.query("BEGIN")
+            let key = key(sourcesDigest: BlueprintSet.sourcesDigest(sources), serverVersion: connection.serverVersion)
+            guard let record = try lookup(key: key, history: options.history, connection),
+                  try fingerprint(connection, schemas: record.outcome.schemas) == record.fingerprint else { return nil }
+            let tenantID = options.identity?.tenantID ?? record.outcome.tenantID
+            let payloadHash = options.identity?.payloadHash ?? record.outcome.payloadHash
+            var result = ReconcileResult(
+                status: .noop, summary: "nothing to do", tenantID: tenantID, revision: revision, trigger: options.trigger,
+                idempotencyKey: ReconcileResult.idempotencyKey(tenantID: tenantID, triggerID: options.trigger.id, payloadHash: payloadHash),
+                payloadHash: payloadHash, durationMS: Int(Date().timeIntervalSince(started) * 1000))
+            result.warnings = record.outcome.warnings
+            return result
+        } catch {
+            return nil
+        }
     }
 }

@@ -43,11 +43,34 @@ struct SteadyStateTests {
         }
     }
 
+    /// `plan` from the command line asks before decoding the files, with the same answer.
+    @Test func theUndecodedFilesAreAnsweredAsTheDecodedSetWouldBe() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let sources = Self.files.map { BlueprintSource(path: $0.key, text: $0.value) }
+            #expect(Reconciler.steadyPlan(sources: sources, revision: "r1", options: ReconcileOptions(), try db.connect()) == nil)
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            let fast = try #require(Reconciler.steadyPlan(sources: sources, revision: "r1", options: ReconcileOptions(), try db.connect()))
+            let full = try plan(db, fullCheck: true)
+            #expect(fast.steadyState && fast.changes.isEmpty)
+            #expect(fast.result.status == full.result.status)
+            #expect(fast.result.tenantID == full.result.tenantID)
+            #expect(fast.result.payloadHash == full.result.payloadHash)
+            #expect(fast.result.warnings == full.result.warnings)
+            // One more byte in a file is another set: no answer from the record.
+            let edited = sources.map { BlueprintSource(path: $0.path, text: String(decoding: $0.contents, as: UTF8.self) + "\n") }
+            #expect(Reconciler.steadyPlan(sources: edited, revision: "r1", options: ReconcileOptions(), try db.connect()) == nil)
+            // A hand-made change: no answer either.
+            try db.connect().query("ALTER TABLE notes ALTER COLUMN score SET NOT NULL")
+            #expect(Reconciler.steadyPlan(sources: sources, revision: "r1", options: ReconcileOptions(), try db.connect()) == nil)
+        }
+    }
+
     @Test func aNoopApplyRecordsTheConvergedStateToo() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()
             #expect(try reconcile(db, Self.files).result.status == .ok)
-            try db.connect().query("DELETE FROM driftless.converged")
+            try db.connect().query("DELETE FROM driftless.steady_state")
             #expect(try !plan(db).steadyState)
             #expect(try reconcile(db, Self.files).result.status == .noop)
             #expect(try plan(db).steadyState)

@@ -29,6 +29,8 @@ public struct BlueprintSet: Sendable {
     public var fileCount: Int
     /// SHA-256 (hex) of the canonical JSON of all documents, in path order.
     public var payloadHash: String
+    /// SHA-256 (hex) of the files as bytes, before decoding (`sourcesDigest(_:)`).
+    public var sourcesDigest = ""
 
     public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
     public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
@@ -42,6 +44,21 @@ public struct BlueprintSet: Sendable {
             return false
         }
         return last.hasSuffix(".json") || last.hasSuffix(".yaml") || last.hasSuffix(".yml")
+    }
+
+    /// No files read yet (a placeholder until a set is decoded).
+    public static let unread = BlueprintSet(documents: [], diagnostics: [], fileCount: 0, payloadHash: "")
+
+    /// SHA-256 (hex) of the blueprint files among `sources` as bytes (path, display path and
+    /// contents, in path order): equal digests decode to equal sets, with equal diagnostics.
+    /// Cheap next to decoding, so a caller can recognise a set it has seen before.
+    public static func sourcesDigest(_ sources: [BlueprintSource]) -> String {
+        var hasher = SHA256()
+        for file in sources.filter({ isBlueprintPath($0.path) }).sorted(by: { $0.path < $1.path }) {
+            hasher.update(data: Data("\(file.path)\u{0}\(file.displayPath)\u{0}\(file.contents.count)\u{0}".utf8))
+            hasher.update(data: file.contents)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// Decodes and validates `sources` (files that are not blueprint paths are ignored).
@@ -68,6 +85,6 @@ public struct BlueprintSet: Sendable {
         let digest = SHA256.hash(data: Data(JSONValue.array(payloads).canonical.utf8))
         return BlueprintSet(
             documents: documents, diagnostics: diagnostics, fileCount: files.count,
-            payloadHash: digest.map { String(format: "%02x", $0) }.joined())
+            payloadHash: digest.map { String(format: "%02x", $0) }.joined(), sourcesDigest: sourcesDigest(sources))
     }
 }
