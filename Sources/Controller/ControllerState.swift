@@ -129,6 +129,11 @@ public actor ControllerState {
 public enum DriftMode: String, Sendable, Codable { case correct, warn }
 
 /// The Prometheus metrics of interface.md.
+/// A metric's full name (the names of interface.md are already complete) and its help text.
+private func metric(_ name: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+}
+
 public final class ControllerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     let reconcileTotal: [ReconcileStatus: Counter]
@@ -143,32 +148,30 @@ public final class ControllerMetrics: Sendable {
     public init() {
         var totals: [ReconcileStatus: Counter] = [:]
         for status in ReconcileStatus.allCases {
-            totals[status] = registry.makeCounter(name: "driftless_reconcile_total", labels: [("status", status.rawValue)], help: "Reconciliations by status")
+            totals[status] = registry.makeCounter(descriptor: metric("driftless_reconcile_total", "Reconciliations by status"), labels: [("status", status.rawValue)])
         }
         reconcileTotal = totals
         duration = registry.makeDurationHistogram(
-            name: "driftless_reconcile_duration_seconds",
-            buckets: [.milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)],
-            help: "Duration of reconciliations")
+            descriptor: metric("driftless_reconcile_duration_seconds", "Duration of reconciliations"),
+            buckets: [.milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)])
         tickDuration = registry.makeDurationHistogram(
-            name: "driftless_tick_duration_seconds",
-            buckets: [.milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)],
-            help: "Duration of loop ticks (fetch, load, drift check, reconciliation when needed)")
+            descriptor: metric("driftless_tick_duration_seconds", "Duration of loop ticks (fetch, load, drift check, reconciliation when needed)"),
+            buckets: [.milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)])
         var drift: [String: Gauge] = [:]
         for kind in ["missing", "changed", "unmanaged"] {
-            drift[kind] = registry.makeGauge(name: "driftless_drift_objects", labels: [("kind", kind)], help: "Objects that differ from the blueprints, by kind")
+            drift[kind] = registry.makeGauge(descriptor: metric("driftless_drift_objects", "Objects that differ from the blueprints, by kind"), labels: [("kind", kind)])
         }
         driftObjects = drift
-        lastSuccess = registry.makeGauge(name: "driftless_last_success_timestamp_seconds", help: "Unix time of the last ok or noop reconciliation")
-        gitFetchErrors = registry.makeCounter(name: "driftless_git_fetch_errors_total", help: "Failed git fetches")
+        lastSuccess = registry.makeGauge(descriptor: metric("driftless_last_success_timestamp_seconds", "Unix time of the last ok or noop reconciliation"))
+        gitFetchErrors = registry.makeCounter(descriptor: metric("driftless_git_fetch_errors_total", "Failed git fetches"))
         var gauges: [String: Gauge] = [:]
         for type in ["Ready", "Reconciling", "Stalled", "Drifted"] {
             for status in ["True", "False", "Unknown"] {
-                gauges["\(type)/\(status)"] = registry.makeGauge(name: "driftless_condition", labels: [("type", type), ("status", status)], help: "Status conditions (1 for the current status)")
+                gauges["\(type)/\(status)"] = registry.makeGauge(descriptor: metric("driftless_condition", "Status conditions (1 for the current status)"), labels: [("type", type), ("status", status)])
             }
         }
         conditionGauges = gauges
-        up = registry.makeGauge(name: "driftless_up", help: "1 while the controller runs")
+        up = registry.makeGauge(descriptor: metric("driftless_up", "1 while the controller runs"))
         up.set(Int64(1))
     }
 

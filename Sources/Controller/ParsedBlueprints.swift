@@ -1,18 +1,27 @@
 import DriftlessCore
 import Foundation
+import Reconciler
 
-/// The last parsed and validated blueprint set, reused while the sources are byte for byte the
-/// same: a tick at an unchanged revision does not decode a thousand files again.
+/// The last parsed and validated blueprint set, reused while the sources are the same: a tick
+/// at an unchanged revision does not decode a thousand files again. A git revision is the same
+/// when its commit is (the files of a commit cannot change); other sources are compared byte for
+/// byte through `BlueprintSet.sourcesDigest`.
 final class ParsedBlueprints: @unchecked Sendable {
     private let lock = NSLock()
-    private var last: BlueprintSet?
+    private var last: (commit: String?, apiDigest: String, set: BlueprintSet)?
 
-    /// The set of `sources`, decoded only when they differ from the last call's.
-    func set(for sources: [BlueprintSource]) -> BlueprintSet {
-        let digest = BlueprintSet.sourcesDigest(sources)
-        if let hit = lock.withLock({ last }), hit.sourcesDigest == digest { return hit }
-        let set = BlueprintSet.load(sources)
-        lock.withLock { last = set }
+    /// The set of `revision`'s files plus the API blueprints `api`, decoded only when they
+    /// differ from the last call's.
+    func set(for revision: LoadedRevision, api: [BlueprintSource]) -> BlueprintSet {
+        let apiDigest = BlueprintSet.sourcesDigest(api)
+        if let hit = lock.withLock({ last }), hit.apiDigest == apiDigest {
+            if let commit = revision.commit, hit.commit == commit { return hit.set }
+            if revision.commit == nil, hit.commit == nil, hit.set.sourcesDigest == BlueprintSet.sourcesDigest(revision.sources + api) {
+                return hit.set
+            }
+        }
+        let set = BlueprintSet.load(revision.sources + api)
+        lock.withLock { last = (revision.commit, apiDigest, set) }
         return set
     }
 }

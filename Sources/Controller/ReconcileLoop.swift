@@ -238,7 +238,7 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
                 defer { if healthy { kept.give(back: connection) } }
                 // API blueprints (POST /v1/blueprints) are part of the desired state, so the loop keeps them.
                 let api = try reconcileOptions.history.storedAPIBlueprints(connection)
-                let set = parsed.set(for: revision.sources + api)
+                let set = parsed.set(for: revision, api: api)
                 let reconciler = Reconciler(blueprints: set, revision: revision.revision, options: reconcileOptions)
                 if !set.isValid {
                     let result = reconciler.apply(connection)
