@@ -24,23 +24,11 @@ public enum CanonicalCache {
         let hit = memory[key]
         lock.unlock()
         if let hit { return (hit, .memory) }
-        try connection.query("SAVEPOINT driftless_cache")
-        do {
-            guard try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [history.cacheTableName]).first!.bool("present") else {
-                try connection.query("RELEASE SAVEPOINT driftless_cache")
-                return nil
-            }
-            let row = try connection.query("SELECT catalog FROM \(history.cacheTable) WHERE key = $1", [key]).first
-            try connection.query("RELEASE SAVEPOINT driftless_cache")
-            guard let row else { return nil }
-            let catalog = try row.json("catalog", as: Catalog.self)
-            remember(catalog, key: key)
-            return (catalog, .database)
-        } catch let error as PostgresError where error.sqlstate == "42501" {
-            // A role that may only read may not see the history schema: no cache for it.
-            try connection.query("ROLLBACK TO SAVEPOINT driftless_cache")
-            return nil
-        }
+        guard let row = try history.optionalRow(
+            from: history.cacheTableName, "SELECT catalog FROM \(history.cacheTable) WHERE key = $1", [key], connection) else { return nil }
+        let catalog = try row.json("catalog", as: Catalog.self)
+        remember(catalog, key: key)
+        return (catalog, .database)
     }
 
     /// Stores `catalog` in memory and, inside the caller's transaction, in the history schema.

@@ -84,6 +84,27 @@ public struct History: Sendable {
         }
     }
 
+    /// The row `sql` (with `parameters`) reads from the history table `tableName`, or nil when
+    /// there is none, the table does not exist yet, or this role may not read the history schema
+    /// (a role that may only read). Runs in a savepoint, so a refusal leaves the caller's
+    /// transaction usable.
+    /// - Throws: `PostgresError` for other failures.
+    func optionalRow(from tableName: String, _ sql: String, _ parameters: [String?], _ connection: Connection) throws -> Row? {
+        try connection.query("SAVEPOINT driftless_optional")
+        do {
+            guard try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [tableName]).first!.bool("present") else {
+                try connection.query("RELEASE SAVEPOINT driftless_optional")
+                return nil
+            }
+            let row = try connection.query(sql, parameters).first
+            try connection.query("RELEASE SAVEPOINT driftless_optional")
+            return row
+        } catch let error as PostgresError where error.sqlstate == "42501" {
+            try connection.query("ROLLBACK TO SAVEPOINT driftless_optional")
+            return nil
+        }
+    }
+
     /// Whether the history tables exist (a read-only plan does not create them).
     public func exists(_ connection: Connection) throws -> Bool {
         try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", ["\(quoteIdentifier(schema)).schema_migrations"]).first!.bool("present")

@@ -79,20 +79,10 @@ enum SteadyState {
     /// the history schema.
     /// - Throws: `PostgresError` other than a missing or unreadable table.
     static func lookup(key: String, history: History, _ connection: Connection) throws -> Record? {
-        try connection.query("SAVEPOINT driftless_steady")
-        do {
-            guard try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [history.convergedTableName]).first!.bool("present") else {
-                try connection.query("RELEASE SAVEPOINT driftless_steady")
-                return nil
-            }
-            let row = try connection.query("SELECT fingerprint, outcome FROM \(history.convergedTable) WHERE key = $1", [key]).first
-            try connection.query("RELEASE SAVEPOINT driftless_steady")
-            guard let row else { return nil }
-            return Record(fingerprint: try row.string("fingerprint"), outcome: try row.json("outcome", as: Outcome.self))
-        } catch let error as PostgresError where error.sqlstate == "42501" {
-            try connection.query("ROLLBACK TO SAVEPOINT driftless_steady")
-            return nil
-        }
+        guard let row = try history.optionalRow(
+            from: history.convergedTableName, "SELECT fingerprint, outcome FROM \(history.convergedTable) WHERE key = $1", [key],
+            connection) else { return nil }
+        return Record(fingerprint: try row.string("fingerprint"), outcome: try row.json("outcome", as: Outcome.self))
     }
 
     /// The recorded outcome for `key` when the live catalogs of `schemas` still have the

@@ -59,6 +59,7 @@ public final class GitFixture: @unchecked Sendable {
 
 /// Runs blocking test code (libpq, libgit2, processes) on its own thread, off the cooperative pool.
 /// - Throws: what `body` throws.
+@discardableResult
 public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await BlockingIO.run(name: "driftless-test", body)
 }

@@ -119,7 +119,7 @@ struct ControllerTests {
         #expect(await state.lastAppliedRevision == "main@sha1:\(first)")
         #expect(await state.status.fetchError?.isEmpty == false)
         #expect(!metrics.text().contains("driftless_git_fetch_errors_total 0"))
-        try await blocking { try db.connect().query("ALTER TABLE items DISABLE ROW LEVEL SECURITY") }
+        _ = try await blocking { try db.connect().query("ALTER TABLE items DISABLE ROW LEVEL SECURITY") }
         // Drift is still corrected at the last good revision.
         #expect(try await eventually {
             try await blocking { try db.connect().query("SELECT relrowsecurity FROM pg_class WHERE relname = 'items'").first!.bool("relrowsecurity") }

@@ -5,6 +5,17 @@ import TestSupport
 
 @Suite("Postgres wrapper against a real server")
 struct PostgresTests {
+    /// Text arrays sent as one parameter arrive element for element, whatever they contain.
+    @Test func textArraysRoundTripThroughTheServer() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let values = ["a", "b \"c\"", "back\\slash", "", "NULL", "{x,y}", "ünïcode", "two\nlines", "DROP TABLE x; --"]
+            let rows = try db.connect().query("SELECT v FROM unnest($1::text[]) WITH ORDINALITY u(v, n) ORDER BY n", [PostgresArray.text(values)])
+            #expect(try rows.rows.map { try $0.string("v") } == values)
+            #expect(PostgresArray.parseText(try db.connect().query("SELECT $1::text[]::text AS a", [PostgresArray.text(values)]).first!.string("a")) == values)
+        }
+    }
+
     @Test func queriesReturnTypedRows() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()
