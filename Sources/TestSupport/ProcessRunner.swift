@@ -107,6 +107,15 @@ public final class BackgroundProcess: @unchecked Sendable {
     public let pid: pid_t
     let outPath: String
     let errPath: String
+    private let lock = NSLock()
+    private var reaped = false
+
+    /// A test that fails before it stops its process must not leave it running.
+    deinit {
+        guard !lock.withLock({ reaped }) else { return }
+        kill(pid, SIGKILL)
+        _ = ProcessRunner.waitForExit(pid)
+    }
 
     /// Starts `executable`; output goes to files read by `output()`.
     /// - Throws: `ProcessFailure` when it cannot start.
@@ -123,7 +132,8 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Waits for the exit and returns its status and output.
     public func wait() -> ProcessOutput {
-        ProcessOutput(status: ProcessRunner.waitForExit(pid), stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+        defer { lock.withLock { reaped = true } }
+        return ProcessOutput(status: ProcessRunner.waitForExit(pid), stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                              stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 
@@ -135,6 +145,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         while Date() < deadline {
             let reaped = waitpid(pid, &status, WNOHANG)
             if reaped == pid {
+                lock.withLock { self.reaped = true }
                 let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
                 return ProcessOutput(status: code, stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
@@ -143,6 +154,7 @@ public final class BackgroundProcess: @unchecked Sendable {
         }
         kill(pid, SIGKILL)
         _ = ProcessRunner.waitForExit(pid)
+        lock.withLock { self.reaped = true }
         return nil
     }
 
