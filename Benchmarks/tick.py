@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""One controller, nothing to do: per-tick wall time, process CPU, queries, peak RSS.
+"""One controller, nothing to do: per-tick wall time, process CPU, database time, queries, peak RSS.
 
     tick.py DRIFTLESS BLUEPRINT_DIR DATABASE_URL SERVER_LOG [TICKS]
 
 Commits the blueprints to a scratch git repository, starts `driftless run` polling it every
 second, waits until it has reconciled, then watches TICKS further ticks with nothing to do.
-Queries are counted from the server log (`log_statement = all` for this database only).
+Queries and database time are read from the server log (`log_min_duration_statement = 0` for
+this database only: every parse, bind and execute with its duration on the server).
 """
 import os, re, shutil, subprocess, sys, tempfile, time, urllib.request
 
@@ -18,7 +19,7 @@ git = ["git", "-C", repo, "-c", "user.name=bench", "-c", "user.email=bench@examp
 subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True)
 subprocess.run(git + ["add", "."], check=True)
 subprocess.run(git + ["commit", "-q", "-m", "blueprints"], check=True)
-subprocess.run(["psql", "-q", "-X", url, "-c", "ALTER DATABASE " + url.rsplit("/", 1)[1] + " SET log_statement = 'all'"], check=True)
+subprocess.run(["psql", "-q", "-X", url, "-c", "ALTER DATABASE " + url.rsplit("/", 1)[1] + " SET log_min_duration_statement = 0"], check=True)
 
 port = 20000 + os.getpid() % 20000
 proc = subprocess.Popen([driftless, "run", "--repo", "file://" + repo, "--ref", "main", "--path", "db",
@@ -39,9 +40,16 @@ def cpu_seconds():
     fields = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-def queries():
+def server_log_totals():
+    """Statements run and milliseconds spent on them (parse, bind, execute), so far."""
+    count, ms = 0, 0.0
     with open(server_log, errors="replace") as log:
-        return sum(1 for line in log if "statement: " in line or "execute <unnamed>: " in line)
+        for line in log:
+            m = re.search(r"duration: ([0-9.]+) ms  (statement|parse|bind|execute)", line)
+            if m:
+                ms += float(m.group(1))
+                count += m.group(2) in ("statement", "execute")
+    return count, ms
 
 try:
     deadline = time.time() + 600
@@ -56,19 +64,19 @@ try:
         if time.time() > deadline or proc.poll() is not None:
             sys.exit("the controller did not converge")
         time.sleep(0.5)
-    start, cpu0, q0 = metrics(), cpu_seconds(), queries()
+    start, cpu0, (q0, db0) = metrics(), cpu_seconds(), server_log_totals()
     # Scrape rarely: every /metrics request costs the controller CPU too.
     time.sleep(ticks * 0.95)
     while metrics()["driftless_tick_duration_seconds_count"] < start["driftless_tick_duration_seconds_count"] + ticks:
         time.sleep(1)
-    end, cpu1, q1 = metrics(), cpu_seconds(), queries()
+    end, cpu1, (q1, db1) = metrics(), cpu_seconds(), server_log_totals()
     n = end["driftless_tick_duration_seconds_count"] - start["driftless_tick_duration_seconds_count"]
     wall = (end["driftless_tick_duration_seconds_sum"] - start["driftless_tick_duration_seconds_sum"]) / n
     rss = int(re.search(r"VmHWM:\s+(\d+)", open(f"/proc/{proc.pid}/status").read()).group(1)) // 1024
     # CPU over the window includes the idle second between ticks (HTTP scrapes, timers).
-    print(f"{wall * 1000:.1f} {(cpu1 - cpu0) / n * 1000:.1f} {(q1 - q0) / n:.1f} {rss} {int(n)}")
+    print(f"{wall * 1000:.1f} {(cpu1 - cpu0) / n * 1000:.1f} {(db1 - db0) / n:.1f} {(q1 - q0) / n:.1f} {rss} {int(n)}")
 finally:
     proc.terminate()
     proc.wait()
-    subprocess.run(["psql", "-q", "-X", url, "-c", "ALTER DATABASE " + url.rsplit("/", 1)[1] + " RESET log_statement"])
+    subprocess.run(["psql", "-q", "-X", url, "-c", "ALTER DATABASE " + url.rsplit("/", 1)[1] + " RESET log_min_duration_statement"])
     shutil.rmtree(work, ignore_errors=True)

@@ -63,6 +63,63 @@ public final class Connection {
         return try consume(result, statement: sql)
     }
 
+    /// Runs `statements`, each exactly one statement without parameters, one after another in
+    /// a single round trip (libpq's pipeline mode), stopping at the first that fails: the ones
+    /// after it are not run. Each keeps its own statement timeout. Inside a transaction block a
+    /// failure leaves the transaction aborted, as `query` would.
+    ///
+    /// Keep the list short (a hundred statements or so): the server's answers wait in the
+    /// socket buffer until every statement has been sent.
+    /// - Throws: `PipelineError` naming the statement that failed, or `PostgresError` when the
+    ///   connection broke or libpq refused pipeline mode.
+    public func pipeline(_ statements: [String]) throws {
+        guard !statements.isEmpty else { return }
+        if let index = statements.firstIndex(where: { $0.utf8.contains(0) }) {
+            throw PipelineError(index: index, error: PostgresError(
+                code: .invalidArgument, message: "a statement contains a NUL byte", statement: statements[index]))
+        }
+        guard PQenterPipelineMode(handle) == 1 else {
+            throw PostgresError(code: .statementFailed, message: "libpq refused pipeline mode: " + Connection.trimmed(PQerrorMessage(handle)))
+        }
+        var sent = 0
+        for statement in statements {
+            guard PQsendQueryParams(handle, statement, 0, nil, nil, nil, nil, 0) == 1 else { break }
+            sent += 1
+        }
+        // A statement that could not be sent (the connection broke): read what was, then report.
+        let synced = PQpipelineSync(handle) == 1
+        var failure: PipelineError?
+        var index = 0
+        var sawSync = false
+        while synced, !sawSync, index <= sent {
+            guard let result = PQgetResult(handle) else {
+                // The end of one statement's results.
+                if PQstatus(handle) != CONNECTION_OK { break }
+                index += 1
+                continue
+            }
+            switch PQresultStatus(result) {
+            case PGRES_PIPELINE_SYNC:
+                sawSync = true
+            case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_PIPELINE_ABORTED:
+                break
+            default:
+                if failure == nil, index < statements.count {
+                    failure = PipelineError(index: index, error: error(from: result, statement: statements[index]))
+                }
+            }
+            PQclear(result)
+        }
+        if let failure { _ = PQexitPipelineMode(handle); throw failure }
+        guard sawSync, sent == statements.count, PQexitPipelineMode(handle) == 1 else {
+            let lost = PQstatus(handle) != CONNECTION_OK
+            let message = connectionString.redact(Connection.trimmed(PQerrorMessage(handle)))
+            throw PipelineError(index: min(index, statements.count - 1), error: PostgresError(
+                code: lost ? .connectionLost : .statementFailed, sqlstate: lost ? "08006" : nil,
+                message: message.isEmpty ? "the pipeline ended early" : message, statement: statements[min(index, statements.count - 1)]))
+        }
+    }
+
     /// Runs a script of several statements with the simple protocol. Trusted input only.
     /// - Throws: `PostgresError` for the first statement that fails.
     public func simpleQuery(_ script: String) throws {
@@ -104,7 +161,7 @@ public final class Connection {
 
     /// Quotes an identifier for SQL text the way the server does (`"order"`, `"a""b"`).
     public static func quoteIdentifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        "\"" + (name.contains("\"") ? name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") : name) + "\""
     }
 
     private func consume(_ result: OpaquePointer?, statement: String) throws -> QueryResult {
@@ -171,6 +228,13 @@ public final class Connection {
         guard let message else { return "" }
         return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
     }
+}
+
+/// A statement of `Connection.pipeline` failed: the one at `index`; those after it were not run.
+public struct PipelineError: Error, CustomStringConvertible, Sendable {
+    public var index: Int
+    public var error: PostgresError
+    public var description: String { "statement \(index + 1) of the pipeline: \(error)" }
 }
 
 /// Cancels the running statement of a connection; safe to use from any thread.

@@ -70,7 +70,7 @@ public struct Reconciler: Sendable {
     }
 
     var tenantID: String {
-        options.identity?.tenantID ?? blueprints.documents.map(\.tenantID).sorted().first ?? "00000000-0000-0000-0000-000000000000"
+        options.identity?.tenantID ?? blueprints.tenantID
     }
     var payloadHash: String { options.identity?.payloadHash ?? blueprints.payloadHash }
     var idempotencyKey: String {
@@ -83,9 +83,18 @@ public struct Reconciler: Sendable {
 
     func result(_ status: ReconcileStatus, _ summary: String, started: Date, statements: [String] = [], rlsTables: [String] = [],
                 hazards: [Hazard] = [], errors: [ResultError] = []) -> ReconcileResult {
+        Reconciler.result(status, summary, owner: (tenantID, payloadHash), revision: revision, trigger: options.trigger,
+                          started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors)
+    }
+
+    /// The Result of a reconciliation of the blueprints `owner` names (tenant_id, payload_hash).
+    static func result(_ status: ReconcileStatus, _ summary: String, owner: (tenantID: String, payloadHash: String),
+                       revision: String?, trigger: Trigger, started: Date, statements: [String] = [], rlsTables: [String] = [],
+                       hazards: [Hazard] = [], errors: [ResultError] = []) -> ReconcileResult {
         ReconcileResult(
-            status: status, summary: summary, tenantID: tenantID, revision: revision, trigger: options.trigger,
-            idempotencyKey: idempotencyKey, payloadHash: payloadHash, statements: statements, rlsTables: rlsTables,
+            status: status, summary: summary, tenantID: owner.tenantID, revision: revision, trigger: trigger,
+            idempotencyKey: ReconcileResult.idempotencyKey(tenantID: owner.tenantID, triggerID: trigger.id, payloadHash: owner.payloadHash),
+            payloadHash: owner.payloadHash, statements: statements, rlsTables: rlsTables,
             hazards: hazards, errors: errors, durationMS: Int(Date().timeIntervalSince(started) * 1000))
     }
 
@@ -132,7 +141,7 @@ public struct Reconciler: Sendable {
                     connection.rollbackQuietly()
                     return recorded
                 }
-                var computed = try compute(connection, started: started, canonicalizeNewTables: canonicalizeNewTables)
+                var computed = try compute(connection, started: started, canonicalizeNewTables: canonicalizeNewTables, recording: true)
                 takenAsWritten = computed.written
                 guard computed.result.status == .ok else {
                     connection.rollbackQuietly()
@@ -241,17 +250,26 @@ public struct Reconciler: Sendable {
     }
 
     /// Steps 3 to 7 inside an open transaction: lock settings, introspect, canonicalize, diff, gate.
-    func compute(_ connection: Connection, started: Date, canonicalizeNewTables: Bool = true) throws -> Computed {
+    /// `recording`: the caller records a converged state (`Computed.converged`), as `apply` does.
+    func compute(_ connection: Connection, started: Date, canonicalizeNewTables: Bool = true, recording: Bool = false) throws -> Computed {
         try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
                              [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
-        let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
-        if !options.fullCheck,
-           let steady = try SteadyState.match(key: steadyKey(connection), schemas: managedSchemas, fingerprint: fingerprint,
-                                              history: options.history, connection) {
-            var outcome = result(.noop, "nothing to do", started: started)
-            outcome.warnings = steady.warnings
-            return Computed(result: outcome, cacheHit: true, cachedInDatabase: true, changes: [], desired: Catalog(),
-                            managedObjects: [], steady: steady)
+        // The catalogs' fingerprint before they are read: to compare with a recorded converged
+        // state, and (apply) to record one should nothing change while they are read.
+        var fingerprint: String?
+        if !options.fullCheck, let record = try SteadyState.lookup(key: steadyKey(connection), history: options.history, connection),
+           record.outcome.schemas == managedSchemas {
+            let now = try SteadyState.fingerprint(connection, schemas: managedSchemas)
+            if now == record.fingerprint {
+                var outcome = result(.noop, "nothing to do", started: started)
+                outcome.warnings = record.outcome.warnings
+                return Computed(result: outcome, cacheHit: true, cachedInDatabase: true, changes: [], desired: Catalog(),
+                                managedObjects: [], steady: record.outcome)
+            }
+            fingerprint = now
+        }
+        if recording && fingerprint == nil {
+            fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
         }
         let actual = try introspect(connection)
         let written = DesiredCatalog.build(blueprints)
@@ -329,7 +347,7 @@ public struct Reconciler: Sendable {
         outcome.warnings = blueprints.warnings.map { Lint(code: $0.code, object: "\($0.file ?? ""):\($0.line ?? 0) \($0.path ?? "")", message: $0.message) }
             + RLSLint.run(canonical.catalog)
         var converged: (String, SteadyState.Outcome)?
-        if changes.isEmpty, try SteadyState.fingerprint(connection, schemas: managedSchemas) == fingerprint {
+        if recording, changes.isEmpty, let fingerprint, try SteadyState.fingerprint(connection, schemas: managedSchemas) == fingerprint {
             converged = (fingerprint, convergedOutcome(outcome.warnings, desired: canonical.catalog, actual: actual.catalog))
         }
         return Computed(
@@ -353,7 +371,7 @@ public struct Reconciler: Sendable {
     /// What a converged reconciliation reports, for the steady-state check to replay.
     func convergedOutcome(_ warnings: [Lint], desired: Catalog, actual: Catalog) -> SteadyState.Outcome {
         SteadyState.Outcome(
-            tenantID: blueprints.documents.map(\.tenantID).sorted().first ?? "00000000-0000-0000-0000-000000000000",
+            tenantID: blueprints.tenantID,
             payloadHash: blueprints.payloadHash, schemas: managedSchemas,
             warnings: warnings, liveWarnings: RLSLint.run(actual),
             rlsGaps: DriftReport.build(changes: [], desired: desired, actual: actual, revision: nil).rlsGaps)
@@ -397,14 +415,19 @@ public struct Reconciler: Sendable {
         var change: Change
     }
 
+    /// How many statements go to the server in one round trip.
+    static let pipelineDepth = 100
+
+    /// Runs the changes' statements in order, a pipeline of them per round trip; the first
+    /// that fails stops the rest and names its change.
     func run(_ changes: [Change], _ connection: Connection) throws {
-        for change in changes {
-            for statement in change.statements {
-                do {
-                    try connection.query(statement)
-                } catch let error as PostgresError {
-                    throw StatementFailure(error: error, change: change)
-                }
+        let statements = changes.flatMap { change in change.statements.map { (sql: $0, change: change) } }
+        for start in stride(from: 0, to: statements.count, by: Reconciler.pipelineDepth) {
+            let batch = statements[start..<min(start + Reconciler.pipelineDepth, statements.count)]
+            do {
+                try connection.pipeline(batch.map(\.sql))
+            } catch let failure as PipelineError {
+                throw StatementFailure(error: failure.error, change: batch[batch.startIndex + failure.index].change)
             }
         }
     }

@@ -38,24 +38,32 @@ enum SteadyState {
         "driftless \(DriftlessVersion.current) server \(serverVersion) sources \(sourcesDigest)"
     }
 
+    /// Count and sum of the row versions (`xmin`) of a catalog's rows, in one aggregate over
+    /// `alias`. `xid` has no cast to a number except through text, which costs more than the
+    /// scan; `age()` is an integer: age('3') - age(xmin) is xmin - 3 (the first normal xid) in
+    /// every transaction. Frozen rows (age() says 2147483647) read as frozen, not as a number.
+    static func versions(_ alias: String) -> String {
+        "coalesce(sum(age('3'::xid)::bigint - age(\(alias).xmin)) FILTER (WHERE age(\(alias).xmin) < 2147483647), 0)"
+    }
+
     static let query = """
         WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = ANY($1::text[])),
         rel AS MATERIALIZED (
           SELECT c.oid, c.relacl FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM ns) AND c.relkind IN ('r', 'p'))
         SELECT md5(concat_ws('|',
-          (SELECT count(*) || ':' || coalesce(sum(n.xmin::text::bigint), 0) || ':' || coalesce(string_agg(n.nspname, ',' ORDER BY n.nspname), '')
+          (SELECT count(*) || ':' || \(versions("n")) || ':' || coalesce(string_agg(n.nspname, ',' ORDER BY n.nspname), '')
              FROM pg_namespace n WHERE n.oid IN (SELECT oid FROM ns)),
-          (SELECT count(*) || ':' || coalesce(sum(c.xmin::text::bigint), 0) || ':' || coalesce(sum(c.oid::bigint), 0)
+          (SELECT count(*) || ':' || \(versions("c")) || ':' || coalesce(sum(c.oid::bigint), 0)
              FROM pg_class c WHERE c.relnamespace IN (SELECT oid FROM ns)),
-          (SELECT count(*) || ':' || coalesce(sum(a.xmin::text::bigint), 0) FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0),
-          (SELECT count(*) || ':' || coalesce(sum(d.xmin::text::bigint), 0) FROM rel JOIN pg_attrdef d ON d.adrelid = rel.oid),
-          (SELECT count(*) || ':' || coalesce(sum(x.xmin::text::bigint), 0) FROM pg_constraint x WHERE x.connamespace IN (SELECT oid FROM ns)),
-          (SELECT count(*) || ':' || coalesce(sum(i.xmin::text::bigint), 0) FROM rel JOIN pg_index i ON i.indrelid = rel.oid),
-          (SELECT count(*) || ':' || coalesce(sum(p.xmin::text::bigint), 0) FROM rel JOIN pg_policy p ON p.polrelid = rel.oid),
-          (SELECT count(*) || ':' || coalesce(sum(t.xmin::text::bigint), 0) FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns) AND t.typtype = 'e'),
-          (SELECT count(*) || ':' || coalesce(sum(e.xmin::text::bigint), 0) FROM pg_enum e
+          (SELECT count(*) || ':' || \(versions("a")) FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0),
+          (SELECT count(*) || ':' || \(versions("d")) FROM rel JOIN pg_attrdef d ON d.adrelid = rel.oid),
+          (SELECT count(*) || ':' || \(versions("x")) FROM pg_constraint x WHERE x.connamespace IN (SELECT oid FROM ns)),
+          (SELECT count(*) || ':' || \(versions("i")) FROM rel JOIN pg_index i ON i.indrelid = rel.oid),
+          (SELECT count(*) || ':' || \(versions("p")) FROM rel JOIN pg_policy p ON p.polrelid = rel.oid),
+          (SELECT count(*) || ':' || \(versions("t")) FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns) AND t.typtype = 'e'),
+          (SELECT count(*) || ':' || \(versions("e")) FROM pg_enum e
              WHERE e.enumtypid IN (SELECT t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns))),
-          (SELECT count(*) || ':' || coalesce(sum(d.xmin::text::bigint), 0)
+          (SELECT count(*) || ':' || \(versions("d"))
              FROM rel JOIN pg_description d ON d.objoid = rel.oid AND d.classoid = 'pg_class'::regclass),
           (SELECT md5(string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid)) FROM pg_roles r
              WHERE r.oid IN (SELECT unnest(polroles) FROM (SELECT DISTINCT p.polroles FROM rel JOIN pg_policy p ON p.polrelid = rel.oid) x
@@ -83,14 +91,6 @@ enum SteadyState {
             from: history.convergedTableName, "SELECT fingerprint, outcome FROM \(history.convergedTable) WHERE key = $1", [key],
             connection) else { return nil }
         return Record(fingerprint: try row.string("fingerprint"), outcome: try row.json("outcome", as: Outcome.self))
-    }
-
-    /// The recorded outcome for `key` when the live catalogs of `schemas` still have the
-    /// recorded fingerprint `fingerprint` (computed by the caller for those schemas).
-    static func match(key: String, schemas: [String], fingerprint: String, history: History, _ connection: Connection) throws -> Outcome? {
-        guard let record = try lookup(key: key, history: history, connection),
-              record.outcome.schemas == schemas.sorted(), record.fingerprint == fingerprint else { return nil }
-        return record.outcome
     }
 
     /// Records that `key` converged at `fingerprint`, inside the caller's transaction (which
@@ -124,12 +124,8 @@ enum SteadyState {
             let key = key(sourcesDigest: BlueprintSet.sourcesDigest(sources), serverVersion: connection.serverVersion)
             guard let record = try lookup(key: key, history: options.history, connection),
                   try fingerprint(connection, schemas: record.outcome.schemas) == record.fingerprint else { return nil }
-            let tenantID = options.identity?.tenantID ?? record.outcome.tenantID
-            let payloadHash = options.identity?.payloadHash ?? record.outcome.payloadHash
-            var result = ReconcileResult(
-                status: .noop, summary: "nothing to do", tenantID: tenantID, revision: revision, trigger: options.trigger,
-                idempotencyKey: ReconcileResult.idempotencyKey(tenantID: tenantID, triggerID: options.trigger.id, payloadHash: payloadHash),
-                payloadHash: payloadHash, durationMS: Int(Date().timeIntervalSince(started) * 1000))
+            let owner = options.identity ?? (record.outcome.tenantID, record.outcome.payloadHash)
+            var result = Reconciler.result(.noop, "nothing to do", owner: owner, revision: revision, trigger: options.trigger, started: started)
             result.warnings = record.outcome.warnings
             return result
         } catch {

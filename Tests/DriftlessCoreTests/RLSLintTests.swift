@@ -42,6 +42,29 @@ struct RLSLintTests {
         #expect(codes(table([wrapped, restrictive])) == [])
     }
 
+    @Test("auth calls are found in any case and spacing, wrapped or not", arguments: [
+        ("(owner = AUTH.UID())", true),
+        ("(owner = (SELECT\n\t auth.uid()))", false),
+        ("((select auth.uid()) = owner) or (auth.uid() = creator)", true),
+        ("(owner = ( SELECT auth.uid() AS uid)) AND (( SELECT auth.role() AS role) = 'x'::text)", false),
+        ("(tenant = Current_Setting('app.tenant'::text))", true),
+        ("auth.uid() = owner", true),
+        ("(owner = auth.uid_of(x))", false),
+    ])
+    func authCalls(_ expression: String, _ unwrapped: Bool) {
+        let policy = Policy(name: "p", command: .select, roles: ["authenticated"], using: expression)
+        #expect(codes(table([policy])).contains("auth_rls_initplan") == unwrapped)
+    }
+
+    @Test("always-true expressions", arguments: [
+        ("true", true), (" ( (TRUE) ) ", true), ("(1 = 1)", true), ("\t(true)\t", true),
+        ("(true AND (id > 0))", false), ("(id = 1)", false), ("(true) or (false)", false),
+    ])
+    func alwaysTrue(_ expression: String, _ lints: Bool) {
+        let policy = Policy(name: "p", command: .select, roles: ["authenticated"], using: expression)
+        #expect(codes(table([policy])).contains("rls_policy_always_true") == lints)
+    }
+
     @Test func differentRolesOrCommandsAreNotMultiple() {
         let a = Policy(name: "a", command: .select, roles: ["authenticated"], using: "(id > 0)")
         let b = Policy(name: "b", command: .select, roles: ["anon"], using: "(id > 0)")

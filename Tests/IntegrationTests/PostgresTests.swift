@@ -143,4 +143,85 @@ struct PostgresTests {
             #expect(error.sqlstate == "57014")
         }
     }
+
+    /// A pipeline runs its statements in order and reports the first that fails by position;
+    /// nothing after it runs, and the connection is usable once the transaction is rolled back.
+    @Test func pipelinesRunInOrderAndNameTheStatementThatFailed() async throws {
+        try await blocking {
+            let connection = try PostgresCluster.shared().createDatabase().connect()
+            try connection.transaction { connection in
+                try connection.pipeline((0..<250).map { "CREATE TABLE t\($0) (id int PRIMARY KEY)" })
+            }
+            let tables = try #require(try connection.query("SELECT count(*) AS n FROM pg_tables WHERE tablename ~ '^t[0-9]+$'").first)
+            #expect(try tables.int("n") == 250)
+
+            try connection.query("BEGIN")
+            let failure = try #require(throws: PipelineError.self) {
+                try connection.pipeline([
+                    "CREATE TABLE a (id int)", "INSERT INTO a VALUES (1)", "INSERT INTO a VALUES ('x')",
+                    "CREATE TABLE b (id int)", "SELECT * FROM no_such_table",
+                ])
+            }
+            #expect(failure.index == 2)
+            #expect(failure.error.sqlstate == "22P02")
+            #expect(failure.error.statement == "INSERT INTO a VALUES ('x')")
+            connection.rollbackQuietly()
+            let left = try #require(try connection.query("SELECT to_regclass('a') IS NULL AND to_regclass('b') IS NULL AS gone").first)
+            #expect(try left.bool("gone"))
+            // Back in ordinary mode: a parameterised query works.
+            #expect(try connection.query("SELECT $1::int AS n", ["7"]).first!.int("n") == 7)
+        }
+    }
+
+    /// Outside a transaction block the statements of one pipeline commit or fail together.
+    @Test func aPipelineOutsideATransactionIsOneImplicitTransaction() async throws {
+        try await blocking {
+            let connection = try PostgresCluster.shared().createDatabase().connect()
+            #expect(throws: PipelineError.self) {
+                try connection.pipeline(["CREATE TABLE kept (id int)", "CREATE TABLE kept (id int)"])
+            }
+            let row = try #require(try connection.query("SELECT to_regclass('kept') IS NULL AS gone").first)
+            #expect(try row.bool("gone"))
+            #expect(!connection.inTransaction)
+        }
+    }
+
+    @Test func cancelStopsTheStatementAPipelineIsRunning() async throws {
+        try await blocking {
+            let connection = try PostgresCluster.shared().createDatabase().connect()
+            let token = try #require(connection.makeCancelToken())
+            let canceller = Thread {
+                Thread.sleep(forTimeInterval: 0.3)
+                token.cancel()
+            }
+            canceller.start()
+            try connection.query("BEGIN")
+            let failure = try #require(throws: PipelineError.self) {
+                try connection.pipeline(["CREATE TABLE c (id int)", "SELECT pg_sleep(30)", "CREATE TABLE d (id int)"])
+            }
+            #expect(failure.index == 1)
+            #expect(failure.error.sqlstate == "57014")
+            connection.rollbackQuietly()
+        }
+    }
+
+    /// A server that goes away mid-pipeline is a connection error, not a hang.
+    @Test func aConnectionKilledMidPipelineIsAConnectionError() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let connection = try db.connect()
+            let pid = try connection.query("SELECT pg_backend_pid() AS pid").first!.int("pid")
+            let killer = Thread {
+                Thread.sleep(forTimeInterval: 0.3)
+                _ = try? db.connect().query("SELECT pg_terminate_backend($1::int)", [String(pid)])
+            }
+            killer.start()
+            let failure = try #require(throws: PipelineError.self) {
+                try connection.pipeline(["SELECT 1", "SELECT pg_sleep(30)", "SELECT 2"])
+            }
+            #expect(failure.index == 1)
+            #expect(failure.error.isConnectionError || failure.error.sqlstate == "57P01")
+            #expect(!connection.isHealthy)
+        }
+    }
 }

@@ -151,6 +151,12 @@ struct SteadyStateTests {
             let role = "unrelated_\(UUID().uuidString.prefix(8).lowercased())"
             try db.connect().query("CREATE ROLE \(role)")
             try other.connect().query("CREATE TABLE elsewhere (id int)")
+            // Transactions that take transaction ids (the fingerprint reads xmin through age(),
+            // relative to the current one) and DDL in a schema of this database no blueprint names.
+            let connection = try db.connect()
+            try connection.query("CREATE SCHEMA unmanaged_elsewhere")
+            try connection.query("CREATE TABLE unmanaged_elsewhere.log (id int)")
+            for id in 0..<5 { try connection.query("INSERT INTO unmanaged_elsewhere.log VALUES ($1::int)", [String(id)]) }
             #expect(try plan(db).steadyState)
             try db.connect().query("DROP ROLE \(role)")
         }

@@ -32,6 +32,10 @@ public struct BlueprintSet: Sendable {
     /// SHA-256 (hex) of the files as bytes, before decoding (`sourcesDigest(_:)`).
     public var sourcesDigest = ""
 
+    /// The tenant a Result of this set names: the smallest `tenant_id` of its documents, or
+    /// the nil UUID when there is none (an empty directory).
+    public var tenantID: String { documents.map(\.tenantID).min() ?? "00000000-0000-0000-0000-000000000000" }
+
     public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
     public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
     public var isValid: Bool { errors.isEmpty }

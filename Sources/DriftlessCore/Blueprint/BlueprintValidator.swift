@@ -71,7 +71,7 @@ public struct QualifiedName: Hashable, Sendable, Comparable, CustomStringConvert
 
 /// Double-quotes an identifier for SQL text.
 public func quoteIdentifier(_ name: String) -> String {
-    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    "\"" + SQLText.doubling("\"", in: name) + "\""
 }
 
 private struct Context {
