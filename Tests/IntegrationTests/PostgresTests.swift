@@ -134,11 +134,7 @@ struct PostgresTests {
         try await blocking {
             let connection = try PostgresCluster.shared().createDatabase().connect()
             let token = try #require(connection.makeCancelToken())
-            let canceller = Thread {
-                Thread.sleep(forTimeInterval: 0.3)
-                token.cancel()
-            }
-            canceller.start()
+            afterAMoment { token.cancel() }
             let error = try #require(throws: PostgresError.self) { try connection.query("SELECT pg_sleep(30)") }
             #expect(error.sqlstate == "57014")
         }
@@ -190,11 +186,7 @@ struct PostgresTests {
         try await blocking {
             let connection = try PostgresCluster.shared().createDatabase().connect()
             let token = try #require(connection.makeCancelToken())
-            let canceller = Thread {
-                Thread.sleep(forTimeInterval: 0.3)
-                token.cancel()
-            }
-            canceller.start()
+            afterAMoment { token.cancel() }
             try connection.query("BEGIN")
             let failure = try #require(throws: PipelineError.self) {
                 try connection.pipeline(["CREATE TABLE c (id int)", "SELECT pg_sleep(30)", "CREATE TABLE d (id int)"])
@@ -211,11 +203,7 @@ struct PostgresTests {
             let db = try PostgresCluster.shared().createDatabase()
             let connection = try db.connect()
             let pid = try connection.query("SELECT pg_backend_pid() AS pid").first!.int("pid")
-            let killer = Thread {
-                Thread.sleep(forTimeInterval: 0.3)
-                _ = try? db.connect().query("SELECT pg_terminate_backend($1::int)", [String(pid)])
-            }
-            killer.start()
+            afterAMoment { _ = try? db.connect().query("SELECT pg_terminate_backend($1::int)", [String(pid)]) }
             let failure = try #require(throws: PipelineError.self) {
                 try connection.pipeline(["SELECT 1", "SELECT pg_sleep(30)", "SELECT 2"])
             }
@@ -223,5 +211,13 @@ struct PostgresTests {
             #expect(failure.error.isConnectionError || failure.error.sqlstate == "57P01")
             #expect(!connection.isHealthy)
         }
+    }
+
+    /// Runs `body` on a thread of its own 0.3 s from now (while the caller's statement runs).
+    func afterAMoment(_ body: @escaping @Sendable () -> Void) {
+        Thread {
+            Thread.sleep(forTimeInterval: 0.3)
+            body()
+        }.start()
     }
 }
