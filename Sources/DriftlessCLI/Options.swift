@@ -60,6 +60,14 @@ struct ReconcileArguments: ParsableArguments {
     @Option(name: .customLong("trigger-id"), help: "Trigger id for the idempotency key (default: a fresh UUID).")
     var triggerID: String?
 
+    @Option(name: .customLong("pipeline-depth"),
+            help: "Statements apply sends per round trip, 1 to 1000 (1: each on its own, for a pooler that does not pass pipelines).")
+    var pipelineDepth = ReconcileOptions().pipelineDepth
+
+    func validate() throws {
+        guard (1...1000).contains(pipelineDepth) else { throw ValidationError("--pipeline-depth is a number from 1 to 1000.") }
+    }
+
     /// The reconciliation options these flags describe.
     /// - Throws: `ExitCode(1)` after printing the error, for an unknown hazard in `--allow`.
     func reconcileOptions(command: String) throws -> ReconcileOptions {
@@ -75,6 +83,7 @@ struct ReconcileArguments: ParsableArguments {
         options.statementTimeout = statementTimeout
         options.history = History(schema: historySchema)
         options.trigger = Trigger(kind: "cli", id: triggerID ?? UUID().uuidString.lowercased())
+        options.pipelineDepth = pipelineDepth
         return options
     }
 }

@@ -15,6 +15,9 @@ public struct ReconcileOptions: Sendable {
     /// Runs inside the transaction that commits the reconciliation (ok or noop), e.g. to store
     /// the API blueprint that asked for it, so both commit together or not at all.
     public var beforeCommit: (@Sendable (Connection) throws -> Void)?
+    /// How many statements `apply` sends per round trip (libpq pipeline mode); 1 sends each
+    /// on its own.
+    public var pipelineDepth = 100
     /// Compare in full even when the steady-state check (`SteadyState`) says nothing changed.
     public var fullCheck = false
     /// Host or pod name and program version, recorded in history.
@@ -415,15 +418,13 @@ public struct Reconciler: Sendable {
         var change: Change
     }
 
-    /// How many statements go to the server in one round trip.
-    static let pipelineDepth = 100
-
     /// Runs the changes' statements in order, a pipeline of them per round trip; the first
     /// that fails stops the rest and names its change.
     func run(_ changes: [Change], _ connection: Connection) throws {
         let statements = changes.flatMap { change in change.statements.map { (sql: $0, change: change) } }
-        for start in stride(from: 0, to: statements.count, by: Reconciler.pipelineDepth) {
-            let batch = statements[start..<min(start + Reconciler.pipelineDepth, statements.count)]
+        let depth = max(1, options.pipelineDepth)
+        for start in stride(from: 0, to: statements.count, by: depth) {
+            let batch = statements[start..<min(start + depth, statements.count)]
             do {
                 try connection.pipeline(batch.map(\.sql))
             } catch let failure as PipelineError {

@@ -23,6 +23,11 @@ struct CommandLineTests {
         #expect(output.stderr.contains("--drift-mode is correct or warn"))
         let duration = try await blocking { try driftless("plan", "--lock-timeout", "5 seconds") }
         #expect(duration.status == 64)
+        for depth in ["0", "1001", "many"] {
+            let pipeline = try await blocking { try driftless("apply", "--pipeline-depth", depth) }
+            #expect(pipeline.status == 64)
+            #expect(pipeline.stderr.contains("--pipeline-depth"))
+        }
     }
 
     @Test func validatePassesOnTheExamples() async throws {

@@ -411,6 +411,34 @@ struct EngineTests {
         }
     }
 
+    /// A statement the server refuses only when applied (duplicate rows under a new unique
+    /// constraint), in the middle of a pipeline of a few hundred: the Result names it and its
+    /// blueprint, and nothing of the run is left, whatever the pipeline depth.
+    @Test(arguments: [1, 7, 100])
+    func aStatementFailingMidPipelineIsNamedAndEverythingRollsBack(depth: Int) async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let table = "tables:\n  - name: dup\n    columns:\n      - {name: id, type: int, primary_key: true}\n      - {name: code, type: text}\n"
+            #expect(try reconcile(db, ["dup.yaml": document(table)]).result.status == .ok)
+            try db.connect().query("INSERT INTO dup VALUES (1, 'x'), (2, 'x')")
+            var files = ["dup.yaml": document(table.replacingOccurrences(of: "{name: code, type: text}", with: "{name: code, type: text, unique: true}"))]
+            for index in 0..<120 {
+                files["t\(index).yaml"] = document("tables:\n  - name: t\(index)\n    columns:\n      - {name: id, type: int, primary_key: true}\n")
+            }
+            let set = BlueprintSet.load(files.map { BlueprintSource(path: $0.key, text: $0.value) })
+            var options = ReconcileOptions()
+            options.pipelineDepth = depth
+            let result = Reconciler(blueprints: set, revision: "r2", options: options).apply(try db.connect())
+            #expect(result.status == .failed)
+            let error = try #require(result.errors.first)
+            #expect(error.sqlstate == "23505")
+            #expect(error.file == "dup.yaml")
+            #expect(error.statement?.contains("UNIQUE") == true)
+            // Rolled back: none of the 120 new tables, no constraint.
+            #expect(try liveCatalog(db).tables.keys.map(\.name) == ["dup"])
+        }
+    }
+
     @Test func theCanonicalStateIsCachedByPayloadAndServerVersion() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()
