@@ -16,19 +16,28 @@ public enum CanonicalCache {
     /// serves, so a memory hit still has to be written to the database's own cache.
     enum Source { case memory, database }
 
-    /// The cached catalog, from memory or the history schema.
-    /// - Throws: `PostgresError` for failures other than a missing or unreadable cache table.
-    static func lookup(payloadHash: String, connection: Connection, history: History) throws -> (catalog: Catalog, source: Source)? {
+    /// The cached catalog, from memory or the history schema. `meanwhile` runs while a catalog
+    /// read from the history schema is decoded on another thread (decoding 1,000 tables takes
+    /// about as long as the server takes to answer the introspection, so the two overlap).
+    /// `meanwhile` must not wait on the decoding: it runs on the caller's thread.
+    /// - Throws: `PostgresError` for failures other than a missing or unreadable cache table, or
+    ///   what `meanwhile` throws.
+    static func lookup<T>(payloadHash: String, connection: Connection, history: History,
+                          meanwhile: () throws -> T) throws -> (cached: (catalog: Catalog, source: Source)?, other: T) {
         let key = key(payloadHash: payloadHash, serverVersion: connection.serverVersion)
         lock.lock()
         let hit = memory[key]
         lock.unlock()
-        if let hit { return (hit, .memory) }
+        if let hit { return ((hit, .memory), try meanwhile()) }
         guard let row = try history.optionalRow(
-            from: history.cacheTableName, "SELECT catalog FROM \(history.cacheTable) WHERE key = $1", [key], connection) else { return nil }
-        let catalog = try row.json("catalog", as: Catalog.self)
+            from: history.cacheTableName, "SELECT catalog FROM \(history.cacheTable) WHERE key = $1", [key], connection) else {
+            return (nil, try meanwhile())
+        }
+        let decoding = BackgroundWork { try row.json("catalog", as: Catalog.self) }
+        let other = try meanwhile()
+        let catalog = try decoding.value()
         remember(catalog, key: key)
-        return (catalog, .database)
+        return ((catalog, .database), other)
     }
 
     /// Stores `catalog` in memory and, inside the caller's transaction, in the history schema.
@@ -50,5 +59,27 @@ public enum CanonicalCache {
         lock.lock()
         memory = [:]
         lock.unlock()
+    }
+}
+
+/// Work started on a thread of its own, its value collected later (CPU work only).
+final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    // Written once by the worker before `done` is signalled, read after it.
+    private var outcome: Result<Value, Error>?
+
+    init(_ work: @escaping @Sendable () throws -> Value) {
+        Thread { [self] in
+            outcome = Result { try work() }
+            done.signal()
+        }.start()
+    }
+
+    /// Waits for the work and returns its value.
+    /// - Throws: what the work threw.
+    func value() throws -> Value {
+        done.wait()
+        done.signal()
+        return try outcome!.get()
     }
 }

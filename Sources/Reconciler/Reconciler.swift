@@ -274,13 +274,15 @@ public struct Reconciler: Sendable {
         if recording && fingerprint == nil {
             fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
         }
-        let actual = try introspect(connection)
+        // The cached canonical state decodes while the server answers the introspection.
+        let (cached, actual) = try CanonicalCache.lookup(payloadHash: blueprints.payloadHash, connection: connection,
+                                                         history: options.history) { try introspect(connection) }
         let written = DesiredCatalog.build(blueprints)
         let canonical: (catalog: Catalog, rejections: [Canonicalizer.Rejection])
         var cacheHit = false
         var cachedInDatabase = false
         var skipped: Set<QualifiedName> = []
-        if let cached = try CanonicalCache.lookup(payloadHash: blueprints.payloadHash, connection: connection, history: options.history) {
+        if let cached {
             canonical = (cached.catalog, [])
             cacheHit = true
             cachedInDatabase = cached.source == .database
