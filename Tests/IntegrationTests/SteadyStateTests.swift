@@ -66,6 +66,24 @@ struct SteadyStateTests {
         }
     }
 
+    /// The fingerprint plans without nested loops; the statements after it in the same
+    /// transaction (the proof's introspection, the history) plan as the server is configured.
+    @Test func theFingerprintLeavesThePlannerAsItFoundIt() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            var options = ReconcileOptions()
+            // Runs in the apply's transaction after both fingerprints; what it sees commits with it.
+            options.beforeCommit = { connection in
+                let value = try connection.query("SELECT current_setting('enable_nestloop') AS value").first!.string("value")
+                try connection.query("CREATE TABLE scratch_nestloop_seen AS SELECT $1::text AS value", [value])
+            }
+            let set = BlueprintSet.load(Self.files.map { BlueprintSource(path: $0.key, text: $0.value) })
+            let result = Reconciler(blueprints: set, revision: "r1", options: options).apply(try db.connect())
+            #expect(result.status == .ok, "\(result.errors)")
+            #expect(try db.connect().query("SELECT value FROM scratch_nestloop_seen").first?.string("value") == "on")
+        }
+    }
+
     @Test func aNoopApplyRecordsTheConvergedStateToo() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()
