@@ -2,8 +2,8 @@ import DriftlessCore
 import Foundation
 import Postgres
 
-/// Reads the managed schemas from the catalogs into a `Catalog`, in one round trip: the server
-/// builds the whole answer as JSON. Objects owned by extensions are left out.
+/// Reads the managed schemas from the catalogs into a `Catalog`, in one statement (`query`).
+/// Objects owned by extensions are left out.
 public enum Introspector {
     /// One row per object, all of them in one statement (one snapshot, one round trip):
     /// `kind` says what the row is, `v1`... are its fields as text, arrays in PostgreSQL's text
@@ -68,7 +68,7 @@ public enum Introspector {
         """
 
     /// What the database has in `schemas`, and which of them exist.
-    /// - Throws: `PostgresError` from the server, or `decodingFailed` for a row it cannot read.
+    /// - Throws: `PostgresError` from the server.
     public static func introspect(_ connection: Connection, schemas: [String]) throws -> (catalog: Catalog, existingSchemas: Set<String>) {
         let result = try connection.query(query, [PostgresArray.text(schemas)])
         var catalog = Catalog()

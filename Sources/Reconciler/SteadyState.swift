@@ -9,9 +9,9 @@ import Postgres
 /// "Exactly as they were" is a fingerprint of the catalog rows the introspection reads for the
 /// managed schemas: every DDL statement writes new row versions (a new `xmin`) to at least one
 /// of them, and a drop removes rows. The fingerprint is count and sum of `xmin` per catalog,
-/// which a few thousand rows per hundred tables make cheap (about 16 ms of server time at 1,000
-/// tables on a kept connection). What it cannot see: changes outside those catalogs that alter how the server
-/// prints an expression (renaming a function a policy calls, renaming a type of an unmanaged
+/// which a few thousand rows per hundred tables make cheap (27–30 ms of server time at 1,000
+/// tables in the benchmark). What it cannot see: changes outside those catalogs that alter how
+/// the server prints an expression (renaming a function a policy calls, renaming a type of an unmanaged
 /// schema). Roles count only where a policy or a grant of a managed table names them (so other
 /// roles coming and going elsewhere in the cluster do not defeat the check). `drift` from the
 /// command line always compares in full, and the controller compares in full at least once an
