@@ -21,6 +21,8 @@ let package = Package(
         // C libraries, seen only by their wrapper modules.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        // Debian ships libpg_query without a pkg-config file: the module map links it by name.
+        .systemLibrary(name: "CLibPgQuery", providers: [.apt(["libpg-query-dev"])]),
 
         // Runs blocking C calls on threads of their own, never on the cooperative pool.
         .target(name: "BlockingIO"),
@@ -28,11 +30,14 @@ let package = Package(
         // Safe wrappers.
         .target(name: "Postgres", dependencies: ["CLibPQ", "BlockingIO"]),
         .target(name: "GitSource", dependencies: ["CLibGit2", "BlockingIO"]),
+        // PostgreSQL's own parser; pure computation, so the domain may use it.
+        .target(name: "SQLParser", dependencies: ["CLibPgQuery"]),
 
         // The pure domain: blueprints, catalog, diff, SQL, reports. No I/O.
         .target(
             name: "DriftlessCore",
             dependencies: [
+                "SQLParser",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -76,7 +81,7 @@ let package = Package(
             resources: [.copy("Resources/supabase-emulation.sql")]
         ),
 
-        .testTarget(name: "DriftlessCoreTests", dependencies: ["DriftlessCore"]),
+        .testTarget(name: "DriftlessCoreTests", dependencies: ["DriftlessCore", "SQLParser"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -8,10 +8,29 @@ import Postgres
 /// the TEMP privilege and takes no lock on live tables (foreign keys are compared structurally
 /// and never created there).
 public enum Canonicalizer {
-    /// A statement the server refused, with the blueprint element that produced it.
+    /// A statement the server (or the statement guard) refused, with the blueprint element that produced it.
     public struct Rejection: Sendable {
         public var origin: Origin?
-        public var error: PostgresError
+        /// `server_rejected`, or `invalid_fragment` when the statement guard refused it unsent.
+        public var code: String
+        public var message: String
+        public var sqlstate: String?
+        public var statement: String?
+
+        init(origin: Origin?, error: PostgresError) {
+            self.origin = origin
+            code = "server_rejected"
+            message = error.message
+            sqlstate = error.sqlstate
+            statement = error.statement
+        }
+
+        init(origin: Origin?, violation: StatementGuard.Violation) {
+            self.origin = origin
+            code = "invalid_fragment"
+            message = violation.description
+            statement = violation.statement
+        }
     }
 
     /// The canonical desired catalog, or the server's objections mapped to blueprint locations.
@@ -20,6 +39,15 @@ public enum Canonicalizer {
     public static func canonicalize(_ desired: Catalog, connection: Connection) throws -> (catalog: Catalog, rejections: [Rejection]) {
         var result = desired
         var rejections: [Rejection] = []
+        // Nothing is sent unless every scratch statement has the shape it was rendered with.
+        for schema in desired.schemas.sorted() {
+            for statement in scratchStatements(desired, schema: schema) {
+                do { try StatementGuard.check(statement.sql) } catch {
+                    rejections.append(Rejection(origin: statement.origin, violation: error))
+                }
+            }
+        }
+        guard rejections.isEmpty else { return (desired, rejections) }
         for schema in desired.schemas.sorted() {
             let statements = scratchStatements(desired, schema: schema)
             guard !statements.isEmpty else { continue }
@@ -28,7 +56,7 @@ public enum Canonicalizer {
                 try connection.query("SELECT set_config('search_path', $1, true)", ["pg_temp, \(quoteIdentifier(schema))"])
                 var failed = false
                 for statement in statements {
-                    do { try connection.query(statement.sql) } catch let error as PostgresError where !error.isConnectionError {
+                    do { try connection.query(statement.sql.text) } catch let error as PostgresError where !error.isConnectionError {
                         failed = true
                         break
                     }
@@ -41,7 +69,7 @@ public enum Canonicalizer {
                     for statement in statements where !skippedTables.contains(statement.table ?? "") {
                         try connection.query("SAVEPOINT driftless_statement")
                         do {
-                            try connection.query(statement.sql)
+                            try connection.query(statement.sql.text)
                             try connection.query("RELEASE SAVEPOINT driftless_statement")
                         } catch let error as PostgresError where !error.isConnectionError {
                             try connection.query("ROLLBACK TO SAVEPOINT driftless_statement")
@@ -66,7 +94,7 @@ public enum Canonicalizer {
     }
 
     struct Statement {
-        var sql: String
+        var sql: SQL
         var origin: Origin?
         var table: String?
         var createsTable = false

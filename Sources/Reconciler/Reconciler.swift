@@ -255,7 +255,9 @@ public struct Reconciler: Sendable {
     /// Steps 3 to 7 inside an open transaction: lock settings, introspect, canonicalize, diff, gate.
     /// `recording`: the caller records a converged state (`Computed.converged`), as `apply` does.
     func compute(_ connection: Connection, started: Date, canonicalizeNewTables: Bool = true, recording: Bool = false) throws -> Computed {
-        try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)",
+        // standard_conforming_strings as the parser that checked every fragment reads strings.
+        try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), "
+                             + "set_config('standard_conforming_strings', 'on', true)",
                              [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
         // The catalogs' fingerprint before they are read: to compare with a recorded converged
         // state, and (apply) to record one should nothing change while they are read.
@@ -303,8 +305,8 @@ public struct Reconciler: Sendable {
         }
         if !canonical.rejections.isEmpty {
             let errors = canonical.rejections.map { rejection -> ResultError in
-                var error = ResultError(code: "server_rejected", message: rejection.error.message,
-                                        sqlstate: rejection.error.sqlstate, statement: rejection.error.statement)
+                var error = ResultError(code: rejection.code, message: rejection.message,
+                                        sqlstate: rejection.sqlstate, statement: rejection.statement)
                 error.locate(rejection.origin)
                 return error
             }
@@ -323,6 +325,17 @@ public struct Reconciler: Sendable {
         let changes = try diff(canonical.catalog, actual.catalog, existing: actual.existing, managed: managed,
                                source: written, connection)
         let applied = changes.filter { $0.applied && !$0.statements.isEmpty }
+        // Every statement that would be sent has the shape it was rendered with, or nothing is.
+        let refused = StatementGuard.violations(in: applied)
+        if !refused.isEmpty {
+            let errors = refused.map { change, violation -> ResultError in
+                var error = ResultError(code: "invalid_fragment", message: violation.description, statement: violation.statement)
+                error.locate(change.origin)
+                return error
+            }
+            let result = result(.blocked, "\(errors.count) generated statement(s) refused by the statement guard", started: started, errors: errors)
+            return Computed(result: result, changes: [], desired: canonical.catalog, managedObjects: [])
+        }
         let statements = applied.flatMap(\.statements)
         let hazards = applied.flatMap(\.hazards)
         let rlsTables = Array(Set(applied.filter(\.touchesRLS).compactMap { $0.table?.description })).sorted()

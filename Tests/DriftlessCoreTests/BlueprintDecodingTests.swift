@@ -74,12 +74,12 @@ struct BlueprintDecodingTests {
 
     @Test("SQL fragments", arguments: [
         ("now()", nil), ("'a;b'", nil), ("$$a;b$$", nil), ("$x$ -- $x$", nil), ("E'it\\'s; fine'", nil),
-        ("\"odd;name\" > 0", nil), ("x = $1", nil), ("a > 0;", "sql_terminator"), ("1 -- c", "sql_comment"),
-        ("/* c */ 1", "sql_comment"), ("(a", "sql_unbalanced"), ("a) or (b", "sql_unbalanced"),
-        ("'open", "sql_unterminated"), ("$$open", "sql_unterminated"), ("  ", "empty_sql"),
+        ("\"odd;name\" > 0", nil), ("x = $1", nil), ("/* c */ 1", nil), ("a > 0;", "invalid_fragment"),
+        ("1 -- c", "invalid_fragment"), ("(a", "invalid_fragment"), ("a) or (b", "invalid_fragment"), ("a), (b", "invalid_fragment"),
+        ("'open", "invalid_fragment"), ("$$open", "invalid_fragment"), ("  ", "empty_sql"),
     ] as [(String, String?)])
     func sqlFragments(_ text: String, _ code: String?) {
-        #expect(SQLFragment.problem(in: text)?.code == code)
+        #expect(SQLFragment.problem(in: text, as: .expression)?.code == code)
     }
 
     @Test func durationsParse() {

@@ -14,6 +14,8 @@ ensure_system_packages() {
   local missing=()
   pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
   pkg-config --exists libgit2 2>/dev/null || missing+=(libgit2-dev)
+  # libpg_query (PostgreSQL 15's parser) has no pkg-config file in Debian: look for its header.
+  [ -f /usr/include/pg_query.h ] || missing+=(libpg-query-dev)
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
   command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)

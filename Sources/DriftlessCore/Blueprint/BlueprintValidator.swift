@@ -98,8 +98,9 @@ private struct Context {
         }
     }
 
+    /// An expression field: PostgreSQL's parser must see exactly one expression in it.
     mutating func sql(_ text: String?, _ blueprint: Blueprint, _ path: String) {
-        guard let text, let problem = SQLFragment.problem(in: text) else { return }
+        guard let text, let problem = SQLFragment.problem(in: text, as: .expression) else { return }
         error(problem.code, problem.message, blueprint, path)
     }
 
@@ -336,16 +337,14 @@ private struct Context {
         }
     }
 
-    static let typeCharacters = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ (),[].\"")
-
     mutating func type(_ type: String, _ blueprint: Blueprint, _ path: String) {
         let trimmed = type.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
             error("bad_type", "the type is empty", blueprint, path)
             return
         }
-        if trimmed.unicodeScalars.contains(where: { !Self.typeCharacters.contains($0) }) || SQLFragment.problem(in: trimmed) != nil {
-            error("bad_type", "'\(type)' is not a type expression (letters, digits, '_', spaces, (n,m) and [] only)", blueprint, path)
+        if let problem = SQLFragment.problem(in: trimmed, as: .typeName) {
+            error(problem.code, "'\(type)' is not one type name: \(problem.message)", blueprint, path)
             return
         }
         let base = BlueprintValidator.baseType(trimmed)

@@ -1,98 +1,127 @@
-/// Static checks of the SQL fragments users write (defaults, checks, predicates, policy
-/// expressions): each must stay inside the one place the generated statement gives it.
+import SQLParser
+
+/// The SQL fragments users write (types, defaults, checks, predicates, policy expressions,
+/// index expressions, the tenancy expression), each parsed by PostgreSQL's own parser as
+/// exactly the syntactic category its field holds (docs/security.md, Fragments).
 ///
-/// A `;` would end the statement, `--` or `/*` would comment out the rest of it, and an
-/// unbalanced `)` would close the parentheses Driftless puts around it. String literals
-/// (`'...'`, `E'...'`, `$tag$...$tag$`) and quoted identifiers are skipped.
+/// A fragment is parsed inside the very text the renderer embeds it in (`SELECT (<fragment>)`
+/// for an expression, `CREATE TABLE t (c <type>)` for a type), and the tree must be exactly one
+/// statement of the expected form with nothing beside the fragment: a fragment that closes the
+/// parentheses and continues the enclosing statement, a second statement, a comment that
+/// swallows the closing parenthesis or a clause such as `FROM` all fail here, whatever quoting
+/// trick (`E'...'`, `U&'...'`, `$tag$`, nested comments) they use, because the judge is the
+/// grammar the server runs.
 public enum SQLFragment {
+    /// What a field holds.
+    public enum Category: String, Sendable {
+        /// One value expression (`length(name) > 0`).
+        case expression
+        /// One type name (`varchar(80)[]`, `public.mood`).
+        case typeName = "type"
+        /// One SELECT query (a view's definition).
+        case query
+    }
+
+    /// Why a fragment was refused: the code, a sentence, and the character of the fragment the
+    /// parser pointed at.
     public struct Problem: Equatable, Sendable {
         public var code: String
         public var message: String
+        /// 1-based character offset into the fragment, when the parser named one.
+        public var position: Int?
     }
 
-    /// The first problem found in `text`, or `nil` when it is safe to embed.
-    public static func problem(in text: String) -> Problem? {
-        let bytes = Array(text.utf8)
-        var index = 0
-        var depth = 0
-        func at(_ offset: Int) -> UInt8? { index + offset < bytes.count ? bytes[index + offset] : nil }
-        if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") }) {
-            return Problem(code: "empty_sql", message: "the SQL expression is empty")
+    /// The first problem of `text` as a fragment of `category`, or nil when it is exactly one.
+    public static func problem(in text: String, as category: Category) -> Problem? {
+        if text.allSatisfy(\.isWhitespace) {
+            return Problem(code: "empty_sql", message: "the SQL fragment is empty")
         }
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "'"):
-                // E'...' allows backslash escapes; a standard string only doubles quotes.
-                let escapes = index > 0 && (bytes[index - 1] == UInt8(ascii: "E") || bytes[index - 1] == UInt8(ascii: "e"))
-                index += 1
-                var closed = false
-                while index < bytes.count {
-                    if escapes && bytes[index] == UInt8(ascii: "\\") { index += 2; continue }
-                    if bytes[index] == UInt8(ascii: "'") {
-                        if at(1) == UInt8(ascii: "'") { index += 2; continue }
-                        closed = true
-                        break
-                    }
-                    index += 1
-                }
-                if !closed { return Problem(code: "sql_unterminated", message: "a string literal is not closed") }
-            case UInt8(ascii: "\""):
-                index += 1
-                var closed = false
-                while index < bytes.count {
-                    if bytes[index] == UInt8(ascii: "\"") {
-                        if at(1) == UInt8(ascii: "\"") { index += 2; continue }
-                        closed = true
-                        break
-                    }
-                    index += 1
-                }
-                if !closed { return Problem(code: "sql_unterminated", message: "a quoted identifier is not closed") }
-            case UInt8(ascii: "$"):
-                // $tag$ ... $tag$ (a positional parameter like $1 is not a quote).
-                var end = index + 1
-                while end < bytes.count, isTagByte(bytes[end]) { end += 1 }
-                if end < bytes.count, bytes[end] == UInt8(ascii: "$"),
-                   end == index + 1 || !isDigit(bytes[index + 1]) {
-                    let tag = Array(bytes[index...end])
-                    var search = end + 1
-                    var found = false
-                    while search + tag.count <= bytes.count {
-                        if Array(bytes[search..<(search + tag.count)]) == tag { found = true; break }
-                        search += 1
-                    }
-                    if !found { return Problem(code: "sql_unterminated", message: "a dollar-quoted string is not closed") }
-                    index = search + tag.count - 1
-                }
-            case UInt8(ascii: ";"):
-                return Problem(code: "sql_terminator", message: "';' would end the generated statement; a fragment is one expression")
-            case UInt8(ascii: "-") where at(1) == UInt8(ascii: "-"):
-                return Problem(code: "sql_comment", message: "'--' would comment out the rest of the generated statement")
-            case UInt8(ascii: "/") where at(1) == UInt8(ascii: "*"):
-                return Problem(code: "sql_comment", message: "'/*' would comment out the rest of the generated statement")
-            case UInt8(ascii: "("):
-                depth += 1
-            case UInt8(ascii: ")"):
-                depth -= 1
-                if depth < 0 {
-                    return Problem(code: "sql_unbalanced", message: "a ')' closes more parentheses than the expression opened")
-                }
-            default:
-                break
-            }
-            index += 1
+        if text.unicodeScalars.contains(where: { $0.value == 0 }) {
+            return Problem(code: "invalid_fragment", message: "the SQL fragment contains a NUL character")
         }
-        if depth != 0 {
-            return Problem(code: "sql_unbalanced", message: "\(depth) parenthesis(es) left open")
+        for (prefix, suffix) in wrappers(category) {
+            if let problem = problem(in: text, as: category, within: prefix, suffix) { return problem }
         }
         return nil
     }
 
-    private static func isTagByte(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-            || isDigit(byte) || byte == UInt8(ascii: "_") || byte >= 0x80
+    /// The text fragments of `category` are parsed inside: the way the renderer embeds them.
+    /// An expression is parsed bare and in the parentheses it is rendered in: bare, a fragment
+    /// that closes the parentheses (or comments them out) does not parse; parenthesized, a
+    /// comma list would be one row constructor.
+    static func wrappers(_ category: Category) -> [(String, String)] {
+        switch category {
+        case .expression: return [("SELECT ", ""), ("SELECT (", ")")]
+        case .typeName: return [("CREATE TABLE t (c ", ")")]
+        case .query: return [("", "")]
+        }
     }
 
-    private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    static func problem(in text: String, as category: Category, within prefix: String, _ suffix: String) -> Problem? {
+        let statements: [SQLParser.Statement]
+        do {
+            statements = try SQLParser.parse(prefix + text + suffix)
+        } catch {
+            let position = error.position.map { $0 - prefix.count }
+            let place = position.map { $0 >= 1 && $0 <= text.count ? " at character \($0) of the fragment" : " after the fragment" } ?? ""
+            return Problem(code: "invalid_fragment",
+                           message: "PostgreSQL's parser refuses this \(category.noun): \(error.message)\(place)",
+                           position: position.flatMap { $0 >= 1 && $0 <= text.count ? $0 : nil })
+        }
+        guard statements.count == 1, let statement = statements.first else {
+            return Problem(code: "invalid_fragment",
+                           message: "the \(category.noun) holds \(statements.count) statements; a fragment is exactly one \(category.noun)")
+        }
+        if let reason = shapeProblem(statement, category) {
+            return Problem(code: "invalid_fragment", message: "not exactly one \(category.noun): \(reason)")
+        }
+        return nil
+    }
+
+    /// Why the parsed wrapper is not exactly one fragment of the category, or nil.
+    static func shapeProblem(_ statement: SQLParser.Statement, _ category: Category) -> String? {
+        switch category {
+        case .expression:
+            guard statement.tag == "SelectStmt" else { return "it continues into a \(statement.tag)" }
+            let extra = statement.node.keys.subtracting(["targetList", "limitOption", "op"])
+            if !extra.isEmpty { return "it continues with \(clauseNames(extra))" }
+            let targets = statement.node["targetList"]?.elements ?? []
+            guard targets.count == 1 else { return "it is \(targets.count) expressions separated by commas" }
+            guard let target = targets[0]["ResTarget"], target["val"] != nil,
+                  target.keys.subtracting(["val", "location"]).isEmpty else {
+                return "it names its result or is not a value"
+            }
+            return nil
+        case .typeName:
+            guard statement.tag == "CreateStmt" else { return "it continues into a \(statement.tag)" }
+            let extra = statement.node.keys.subtracting(["relation", "tableElts", "oncommit"])
+            if !extra.isEmpty { return "it continues with \(clauseNames(extra))" }
+            let elements = statement.node["tableElts"]?.elements ?? []
+            guard elements.count == 1, let column = elements[0]["ColumnDef"] else {
+                return "it is followed by more column or constraint definitions"
+            }
+            let beside = column.keys.subtracting(["colname", "typeName", "is_local", "location"])
+            if !beside.isEmpty { return "it carries \(clauseNames(beside)) beside the type" }
+            return nil
+        case .query:
+            guard statement.tag == "SelectStmt" else { return "it is a \(statement.tag), not a SELECT" }
+            let forbidden = statement.node.keys.intersection(["intoClause", "lockingClause"])
+            if !forbidden.isEmpty { return "it carries \(clauseNames(forbidden))" }
+            return nil
+        }
+    }
+
+    static func clauseNames(_ keys: Set<String>) -> String {
+        keys.sorted().joined(separator: ", ")
+    }
+}
+
+extension SQLFragment.Category {
+    var noun: String {
+        switch self {
+        case .expression: return "expression"
+        case .typeName: return "type name"
+        case .query: return "query"
+        }
+    }
 }

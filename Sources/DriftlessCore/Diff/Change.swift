@@ -66,8 +66,11 @@ public struct Change: Sendable, Codable, Equatable {
     /// What the blueprints want and what the database has, as the server prints them.
     public var desired: String?
     public var actual: String?
-    /// The SQL that makes the database match (run in order).
-    public var statements: [String]
+    /// The SQL that makes the database match (run in order), each with the template
+    /// `StatementGuard` checks it against.
+    public var sql: [SQL]
+    /// The text of `sql`.
+    public var statements: [String] { sql.map(\.text) }
     public var hazards: [Hazard]
     /// `false` for unmanaged objects when not pruning: reported, never applied.
     public var applied: Bool

@@ -47,7 +47,7 @@ public struct Differ {
                       var have = actual.tables[previous], desired.tables[previous] == nil {
                 renamedAway.insert(previous)
                 output.add(.changed, .table, name.description, phase: .renameTable,
-                           statements: ["ALTER TABLE \(previous.sql) RENAME TO \(quoteIdentifier(name.name))"],
+                           statements: [SQLRenderer.renameTable(previous, to: name.name)],
                            desired: name.description, actual: previous.description, table: name, origin: want.origin)
                 have.name = name
                 diffTable(want, have, isNew: false, &output)
@@ -64,7 +64,7 @@ public struct Differ {
             }
         }
         for name in actual.tables.keys.sorted() where desired.tables[name] == nil && !renamedAway.contains(name) && managedSchemas.contains(name.schema) {
-            removed(&output, .table, name.description, phase: .dropTables, statements: ["DROP TABLE \(name.sql)"],
+            removed(&output, .table, name.description, phase: .dropTables, statements: [SQLRenderer.dropTable(name)],
                     hazard: .deletesData, detail: "DROP TABLE", actual: "table", table: name)
         }
         return output.changes.enumerated().sorted { ($0.element.phase, $0.offset) < ($1.element.phase, $1.offset) }.map(\.element)
@@ -84,13 +84,13 @@ public struct Differ {
             let kept = want.values.filter { have.values.contains($0) }
             if kept == have.values {
                 // Only additions, existing labels in their order: ADD VALUE each, after its predecessor.
-                var statements: [String] = []
+                var statements: [SQL] = []
                 for (index, value) in want.values.enumerated() where !have.values.contains(value) {
                     statements.append(SQLRenderer.addEnumValue(name, value: value, after: index > 0 ? want.values[index - 1] : nil))
                 }
                 if want.values.first.map({ !have.values.contains($0) }) == true {
                     // A value before every existing one: ADD VALUE ... BEFORE the first old label.
-                    statements[0] = "ALTER TYPE \(name.sql) ADD VALUE \(SQLText.literal(want.values[0])) BEFORE \(SQLText.literal(have.values[0]))"
+                    statements[0] = SQLRenderer.addEnumValue(name, value: want.values[0], before: have.values[0])
                 }
                 output.add(.changed, .enum, name.description, phase: .enumValues, statements: statements,
                            desired: want.values.joined(separator: ", "), actual: have.values.joined(separator: ", "), origin: want.origin)
@@ -102,27 +102,27 @@ public struct Differ {
             }
         }
         for name in actual.enums.keys.sorted() where desired.enums[name] == nil && managedSchemas.contains(name.schema) {
-            removed(&output, .enum, name.description, phase: .dropEnums, statements: ["DROP TYPE \(name.sql)"],
+            removed(&output, .enum, name.description, phase: .dropEnums, statements: [SQLRenderer.dropType(name)],
                     hazard: .deletesData, detail: "DROP TYPE", actual: actual.enums[name]!.values.joined(separator: ", "), table: nil)
         }
     }
 
     /// Rename the old type away, create the new one, move every column over, drop the old.
-    func recreateEnum(_ type: EnumType) -> [String] {
+    func recreateEnum(_ type: EnumType) -> [SQL] {
         let old = QualifiedName(schema: type.name.schema, name: "\(type.name.name)__driftless_old")
-        var statements = ["ALTER TYPE \(type.name.sql) RENAME TO \(quoteIdentifier(old.name))", SQLRenderer.createEnum(type)]
+        var statements = [SQLRenderer.renameType(type.name, to: old.name), SQLRenderer.createEnum(type)]
         for table in desired.tables.values.sorted(by: { $0.name < $1.name }) where table.name.schema == type.name.schema {
             for column in table.columns where column.type == type.name.name || column.type == "\(type.name.name)[]" {
                 if column.defaultExpression != nil {
-                    statements.append("ALTER TABLE \(table.name.sql) ALTER COLUMN \(quoteIdentifier(column.name)) DROP DEFAULT")
+                    statements.append(SQLRenderer.setDefault(nil, column: column.name, of: table.name))
                 }
-                statements.append("ALTER TABLE \(table.name.sql) ALTER COLUMN \(quoteIdentifier(column.name)) TYPE \(column.type) USING \(quoteIdentifier(column.name))::text\(column.type.hasSuffix("[]") ? "[]" : "")::\(column.type)")
+                statements.append(SQLRenderer.setType(column.type, column: column.name, of: table.name, throughText: true))
                 if let value = (source?.tables[table.name]?.column(column.name) ?? column).defaultExpression {
-                    statements.append("ALTER TABLE \(table.name.sql) ALTER COLUMN \(quoteIdentifier(column.name)) SET DEFAULT \(value)")
+                    statements.append(SQLRenderer.setDefault(value, column: column.name, of: table.name))
                 }
             }
         }
-        statements.append("DROP TYPE \(old.sql)")
+        statements.append(SQLRenderer.dropType(old))
         return statements
     }
 
@@ -140,7 +140,7 @@ public struct Differ {
         for column in want.columns where have.column(column.name) == nil {
             guard let previous = column.renamedFrom, have.column(previous) != nil, want.column(previous) == nil else { continue }
             output.add(.changed, .column, object(column.name), phase: .renameColumn,
-                       statements: ["ALTER TABLE \(name.sql) RENAME COLUMN \(quoteIdentifier(previous)) TO \(quoteIdentifier(column.name))"],
+                       statements: [SQLRenderer.renameColumn(previous, to: column.name, in: name)],
                        desired: column.name, actual: previous, table: name, origin: column.origin)
             have = CatalogRename.renameColumn(previous, to: column.name, in: have)
         }
@@ -156,39 +156,38 @@ public struct Differ {
                     hazards.append(Hazard(.rewritesTable, object: object(column.name), detail: "a volatile default (\(value)) rewrites every row"))
                 }
                 output.add(.missing, .column, object(column.name), phase: .columns,
-                           statements: ["ALTER TABLE \(name.sql) ADD COLUMN \(SQLRenderer.columnDefinition(writtenColumn(column)))"],
+                           statements: [SQLRenderer.addColumn(writtenColumn(column), to: name)],
                            desired: describe(column), hazards: hazards, table: name, origin: column.origin)
                 continue
             }
-            let alter = "ALTER TABLE \(name.sql) ALTER COLUMN \(quoteIdentifier(column.name))"
             if existing.type != column.type {
                 let hazards = TypeChange.hazards(from: existing.type, to: column.type).map {
                     Hazard($0, object: object(column.name), detail: "type \(existing.type) → \(column.type)")
                 }
-                var statements: [String] = []
-                if existing.defaultExpression != nil { statements.append("\(alter) DROP DEFAULT") }
-                statements.append("\(alter) TYPE \(column.type) USING \(quoteIdentifier(column.name))::\(column.type)")
-                if let value = writtenColumn(column).defaultExpression { statements.append("\(alter) SET DEFAULT \(value)") }
+                var statements: [SQL] = []
+                if existing.defaultExpression != nil { statements.append(SQLRenderer.setDefault(nil, column: column.name, of: name)) }
+                statements.append(SQLRenderer.setType(column.type, column: column.name, of: name))
+                if let value = writtenColumn(column).defaultExpression { statements.append(SQLRenderer.setDefault(value, column: column.name, of: name)) }
                 output.add(.changed, .column, object(column.name), phase: .columns, statements: statements,
                            desired: describe(column), actual: describe(existing), hazards: hazards, table: name, origin: column.origin)
                 recreatePolicies = recreatePolicies || !have.policies.isEmpty
             } else if existing.defaultExpression != column.defaultExpression && existing.identity == column.identity {
                 output.add(.changed, .column, object(column.name), phase: .columns,
-                           statements: [writtenColumn(column).defaultExpression.map { "\(alter) SET DEFAULT \($0)" } ?? "\(alter) DROP DEFAULT"],
+                           statements: [SQLRenderer.setDefault(writtenColumn(column).defaultExpression, column: column.name, of: name)],
                            desired: describe(column), actual: describe(existing), table: name, origin: column.origin)
             }
             if existing.identity != column.identity {
-                var statements: [String] = []
+                var statements: [SQL] = []
                 switch (existing.identity, column.identity) {
                 case (nil, .some(let identity)):
-                    if existing.defaultExpression != nil { statements.append("\(alter) DROP DEFAULT") }
-                    if !existing.notNull { statements.append("\(alter) SET NOT NULL") }
-                    statements.append("\(alter) ADD GENERATED \(identity == .always ? "ALWAYS" : "BY DEFAULT") AS IDENTITY")
+                    if existing.defaultExpression != nil { statements.append(SQLRenderer.setDefault(nil, column: column.name, of: name)) }
+                    if !existing.notNull { statements.append(SQLRenderer.setNotNull(true, column: column.name, of: name)) }
+                    statements.append(SQLRenderer.addIdentity(identity, column: column.name, of: name))
                 case (.some, .some(let identity)):
-                    statements.append("\(alter) SET GENERATED \(identity == .always ? "ALWAYS" : "BY DEFAULT")")
+                    statements.append(SQLRenderer.setIdentity(identity, column: column.name, of: name))
                 case (.some, nil):
-                    statements.append("\(alter) DROP IDENTITY")
-                    if let value = writtenColumn(column).defaultExpression { statements.append("\(alter) SET DEFAULT \(value)") }
+                    statements.append(SQLRenderer.dropIdentity(column: column.name, of: name))
+                    if let value = writtenColumn(column).defaultExpression { statements.append(SQLRenderer.setDefault(value, column: column.name, of: name)) }
                 case (nil, nil): break
                 }
                 output.add(.changed, .column, object(column.name), phase: .columns, statements: statements,
@@ -196,7 +195,7 @@ public struct Differ {
             }
             if existing.notNull != column.notNull && !(column.identity != nil && existing.identity == nil) {
                 output.add(.changed, .column, object(column.name), phase: .columns,
-                           statements: ["\(alter) \(column.notNull ? "SET" : "DROP") NOT NULL"],
+                           statements: [SQLRenderer.setNotNull(column.notNull, column: column.name, of: name)],
                            desired: describe(column), actual: describe(existing),
                            hazards: column.notNull ? [Hazard(.mayFail, object: object(column.name), detail: "SET NOT NULL")] : [],
                            table: name, origin: column.origin)
@@ -212,7 +211,7 @@ public struct Differ {
             let willDrop = previouslyManaged.contains(object(column.name)) || prune
             recreatePolicies = recreatePolicies || (willDrop && !have.policies.isEmpty)
             removed(&output, .column, object(column.name), phase: .dropColumns,
-                    statements: ["ALTER TABLE \(name.sql) DROP COLUMN \(quoteIdentifier(column.name))"],
+                    statements: [SQLRenderer.dropColumn(column.name, from: name)],
                     hazard: .deletesData, detail: "DROP COLUMN", actual: describe(column), table: name)
         }
 
@@ -224,8 +223,8 @@ public struct Differ {
             dropPhase: { $0.kind == .foreignKey ? .dropForeignKeys : .dropConstraints },
             create: { [SQLRenderer.addConstraint(written.constraints[$0.name] ?? $0, to: name)] },
             drop: { [SQLRenderer.dropConstraint($0.name, from: name)] },
-            rename: { "ALTER TABLE \(name.sql) RENAME CONSTRAINT \(quoteIdentifier($0)) TO \(quoteIdentifier($1))" },
-            describe: { SQLRenderer.constraintDefinition($0) },
+            rename: { SQLRenderer.renameConstraint($0, to: $1, on: name) },
+            describe: { SQLRenderer.constraintDefinition($0).text },
             createHazards: { constraint in
                 isNew ? [] : [Hazard(.mayFail, object: object(constraint.name), detail: "new \(constraint.kind.rawValue) constraint is checked against existing rows")]
             },
@@ -237,8 +236,8 @@ public struct Differ {
             same: { $0.sameDefinition(as: $1) }, phase: { _ in .indexes }, dropPhase: { _ in .dropIndexes },
             create: { [SQLRenderer.createIndex(written.indexes[$0.name] ?? $0, on: written)] },
             drop: { [SQLRenderer.dropIndex($0.name, schema: name.schema)] },
-            rename: { "ALTER INDEX \(QualifiedName(schema: name.schema, name: $0).sql) RENAME TO \(quoteIdentifier($1))" },
-            describe: { SQLRenderer.createIndex($0, on: want) },
+            rename: { SQLRenderer.renameIndex($0, to: $1, schema: name.schema) },
+            describe: { SQLRenderer.createIndex($0, on: want).text },
             createHazards: { index in
                 isNew ? [] : [Hazard(.locksTable, object: object(index.name), detail: "CREATE INDEX blocks writes to the table while it builds")]
                     + (index.unique ? [Hazard(.mayFail, object: object(index.name), detail: "a unique index fails on duplicate rows")] : [])
@@ -248,14 +247,14 @@ public struct Differ {
         // RLS.
         if want.rlsEnabled != have.rlsEnabled {
             output.add(have.rlsEnabled ? .changed : .missing, .rls, name.description, phase: .rls,
-                       statements: ["ALTER TABLE \(name.sql) \(want.rlsEnabled ? "ENABLE" : "DISABLE") ROW LEVEL SECURITY"],
+                       statements: [SQLRenderer.enableRLS(want.rlsEnabled, on: name)],
                        desired: want.rlsEnabled ? "enabled" : "disabled", actual: have.rlsEnabled ? "enabled" : "disabled",
                        hazards: want.rlsEnabled ? [] : [Hazard(.relaxesSecurity, object: name.description, detail: "DISABLE ROW LEVEL SECURITY")],
                        table: name, origin: want.origin)
         }
         if want.rlsForced != have.rlsForced {
             output.add(.changed, .rls, name.description, phase: .rls,
-                       statements: ["ALTER TABLE \(name.sql) \(want.rlsForced ? "FORCE" : "NO FORCE") ROW LEVEL SECURITY"],
+                       statements: [SQLRenderer.forceRLS(want.rlsForced, on: name)],
                        desired: want.rlsForced ? "forced" : "not forced", actual: have.rlsForced ? "forced" : "not forced",
                        hazards: want.rlsForced ? [] : [Hazard(.relaxesSecurity, object: name.description, detail: "NO FORCE ROW LEVEL SECURITY")],
                        table: name, origin: want.origin)
@@ -292,7 +291,7 @@ public struct Differ {
             same: { $0.sameDefinition(as: $1) }, phase: { _ in .policies }, dropPhase: { _ in .dropPolicies },
             create: { [SQLRenderer.createPolicy(written.policies[$0.name] ?? $0, on: name)] },
             drop: { [SQLRenderer.dropPolicy($0.name, on: name)] },
-            rename: { "ALTER POLICY \(quoteIdentifier($0)) ON \(name.sql) RENAME TO \(quoteIdentifier($1))" },
+            rename: { SQLRenderer.renamePolicy($0, to: $1, on: name) },
             describe: describe,
             alter: { want, have in
                 want.command == have.command && want.permissive == have.permissive
@@ -313,13 +312,9 @@ public struct Differ {
                 let current = isNew ? DesiredCatalog.allPrivileges : (have.grants?[role] ?? [])
                 let missing = wanted.subtracting(isNew ? [] : current)
                 let extra = current.subtracting(wanted)
-                var statements: [String] = []
-                if !extra.isEmpty {
-                    statements.append("REVOKE \(extra.sorted().map { $0.uppercased() }.joined(separator: ", ")) ON \(name.sql) FROM \(SQLText.role(role))")
-                }
-                if !missing.isEmpty {
-                    statements.append("GRANT \(missing.sorted().map { $0.uppercased() }.joined(separator: ", ")) ON \(name.sql) TO \(SQLText.role(role))")
-                }
+                var statements: [SQL] = []
+                if !extra.isEmpty { statements.append(SQLRenderer.revoke(extra, on: name, from: role)) }
+                if !missing.isEmpty { statements.append(SQLRenderer.grant(missing, on: name, to: role)) }
                 guard !statements.isEmpty else { continue }
                 let hazards = (role == "anon" || role == "public") && !missing.isEmpty
                     ? [Hazard(.relaxesSecurity, object: object(role), detail: "GRANT to \(role)")] : []
@@ -341,8 +336,8 @@ public struct Differ {
     func diffNamed<T>(
         _ want: [String: T], _ have: [String: T], output: inout Output, objectType: Change.ObjectType, table: QualifiedName,
         same: (T, T) -> Bool, phase: (T) -> Change.Phase, dropPhase: (T) -> Change.Phase,
-        create: (T) -> [String], drop: (T) -> [String], rename: (String, String) -> String, describe: (T) -> String,
-        alter: ((T, T) -> [String]?)? = nil, createHazards: (T) -> [Hazard], dropHazard: (T) -> Hazard?
+        create: (T) -> [SQL], drop: (T) -> [SQL], rename: (String, String) -> SQL, describe: (T) -> String,
+        alter: ((T, T) -> [SQL]?)? = nil, createHazards: (T) -> [Hazard], dropHazard: (T) -> Hazard?
     ) {
         var unmatchedHave = Set(have.keys.filter { want[$0] == nil })
         for key in want.keys.sorted() {
@@ -373,7 +368,7 @@ public struct Differ {
     /// An object in the database that no blueprint wants: dropped (with its hazard) when an earlier
     /// reconciliation managed it or when pruning; otherwise only reported as unmanaged.
     func removed(
-        _ output: inout Output, _ objectType: Change.ObjectType, _ object: String, phase: Change.Phase, statements: [String],
+        _ output: inout Output, _ objectType: Change.ObjectType, _ object: String, phase: Change.Phase, statements: [SQL],
         hazard: HazardKind?, detail: String, actual: String, table: QualifiedName?
     ) {
         let wasManaged = previouslyManaged.contains(object)
@@ -403,12 +398,12 @@ struct Output {
     var changes: [Change] = []
 
     mutating func add(
-        _ kind: Change.Kind, _ objectType: Change.ObjectType, _ object: String, phase: Change.Phase, statements: [String],
+        _ kind: Change.Kind, _ objectType: Change.ObjectType, _ object: String, phase: Change.Phase, statements: [SQL],
         desired: String? = nil, actual: String? = nil, hazards: [Hazard] = [], applied: Bool = true,
         table: QualifiedName? = nil, origin: Origin? = nil
     ) {
         changes.append(Change(
-            kind: kind, objectType: objectType, object: object, desired: desired, actual: actual, statements: statements,
+            kind: kind, objectType: objectType, object: object, desired: desired, actual: actual, sql: statements,
             hazards: hazards, applied: applied, phase: phase, table: table, origin: origin))
     }
 }

@@ -1,0 +1,194 @@
+import DriftlessCore
+import SQLParser
+import Testing
+
+/// The attacks of docs/security.md (Fragments) against the fragment checker and the statement
+/// guard, without a database: each hostile fragment is shown to be a real attack (PostgreSQL's
+/// grammar accepts the statement it would make, with more in it than the renderer meant) and
+/// then shown to be refused.
+@Suite struct FragmentSecurityTests {
+    static let table = QualifiedName(schema: "public", name: "docs")
+
+    /// Check expressions that close the CHECK and continue the ALTER TABLE. The first ones are
+    /// the walk-around of the old hand-written lexer: a string right after an identifier ending
+    /// in `e` is a plain string to PostgreSQL, not an E-string.
+    static let breakouts: [(String, String)] = [
+        ("owner to anon", "name = name'\\'), OWNER TO anon, ADD CHECK (name = name'\\'"),
+        ("owner to anon after date", "created = date'\\') , OWNER TO anon, ADD CHECK (true"),
+        ("drop column cascade", "true ELSE'\\'), DROP COLUMN secret CASCADE, ADD CHECK (true"),
+        ("added column with a default", "true), ADD COLUMN x int DEFAULT pg_sleep(1)::text::int, ADD CHECK (true"),
+        ("like then a quote", "name LIKE'\\') , OWNER TO anon, ADD CHECK (true"),
+        ("dollar tag inside an identifier", "a$x$ = 1), OWNER TO anon, ADD CHECK ($x$ = 'b'"),
+        ("unicode string", "U&'\\0027') , OWNER TO anon, ADD CHECK (true"),
+        ("comment before the breakout", "true /* ) */ ), OWNER TO anon, ADD CHECK (true"),
+        ("second statement", "true); ALTER TABLE public.docs OWNER TO anon; SELECT (1"),
+        ("line comment", "true), OWNER TO anon --"),
+    ]
+
+    @Test("a breakout is a real attack on the grammar, and refused", arguments: breakouts)
+    func breakoutIsRefused(_ name: String, _ fragment: String) throws {
+        let constraint = Constraint(name: "c", kind: .check, columns: [], expression: fragment)
+        let statement = SQLRenderer.addConstraint(constraint, to: Self.table)
+        // Refused by the fragment check, as a blueprint's check would be at validation.
+        let problem = SQLFragment.problem(in: fragment, as: .expression)
+        #expect(problem?.code == "invalid_fragment", "\(name): \(fragment)")
+        // And by the guard, should a fragment ever reach the renderer unchecked.
+        #expect(throws: StatementGuard.Violation.self) { try StatementGuard.check(statement) }
+    }
+
+    @Test func theAttacksReallyParseAsMoreThanTheRendererMeant() throws {
+        // Without these, the tests above could pass against a parser that refuses everything.
+        var accepted = 0
+        for (_, fragment) in Self.breakouts {
+            let text = SQLRenderer.addConstraint(Constraint(name: "c", kind: .check, columns: [], expression: fragment), to: Self.table).text
+            guard let statements = try? SQLParser.parse(text) else { continue }
+            let commands = statements.first?.node["cmds"]?.elements.count ?? 0
+            #expect(statements.count > 1 || commands > 1, "\(text)")
+            accepted += 1
+        }
+        #expect(accepted >= 7)
+    }
+
+    @Test func theOwnerAttackIsAnAlterTableOwnerSubcommand() throws {
+        let text = SQLRenderer.addConstraint(Constraint(name: "c", kind: .check, columns: [], expression: Self.breakouts[0].1), to: Self.table).text
+        let statement = try #require(try SQLParser.parse(text).first)
+        let subtypes = statement.node["cmds"]?.elements.compactMap { $0["AlterTableCmd"]?["subtype"]?.text }
+        #expect(subtypes == ["AT_AddConstraint", "AT_ChangeOwner", "AT_AddConstraint"])
+    }
+
+    @Test("each field is parsed as its own category", arguments: [
+        ("varchar(80)[]", SQLFragment.Category.typeName, true),
+        ("timestamp(3) with time zone", .typeName, true),
+        ("public.\"My Type\"", .typeName, true),
+        ("double precision", .typeName, true),
+        ("text COLLATE \"C\"", .typeName, false),
+        ("int PRIMARY KEY", .typeName, false),
+        ("int, owner_id uuid", .typeName, false),
+        ("int) INHERITS (auth.users", .typeName, false),
+        ("int DEFAULT 1", .typeName, false),
+        ("select 1", .query, true),
+        ("select 1 into x", .query, false),
+        ("select * from t for update", .query, false),
+        ("delete from t", .query, false),
+        ("1 as one", .expression, false),
+        ("1 from auth.users", .expression, false),
+        ("(select count(*) from auth.users) > 0", .expression, true),
+        ("x is not null and y > 2", .expression, true),
+    ])
+    func categories(_ text: String, _ category: SQLFragment.Category, _ valid: Bool) {
+        #expect((SQLFragment.problem(in: text, as: category) == nil) == valid, "\(text) as \(category)")
+    }
+
+    @Test func theProblemPointsIntoTheFragment() throws {
+        let problem = try #require(SQLFragment.problem(in: "a > > 1", as: .expression))
+        #expect(problem.code == "invalid_fragment")
+        #expect(problem.position == 5)
+        #expect(problem.message.contains("syntax error"))
+    }
+
+    @Test func everyRenderedShapePassesTheGuard() throws {
+        let column = Column(name: "body", type: "varchar(80)[]", notNull: true, defaultExpression: "'{}'::varchar[]")
+        var table = Table(name: Self.table, columns: [column])
+        table.indexes["i"] = Index(name: "i", method: .btree, keys: ["lower(body[1])", "body"], unique: false, predicate: "body is not null")
+        let policy = Policy(name: "Users can read their own docs.", command: .update, roles: ["authenticated", "public"],
+                            permissive: false, using: "auth.uid() = owner", withCheck: "true")
+        let statements: [SQL] = [
+            SQLRenderer.createTable(table), SQLRenderer.addColumn(column, to: Self.table),
+            SQLRenderer.setDefault("now()", column: "body", of: Self.table), SQLRenderer.setDefault(nil, column: "body", of: Self.table),
+            SQLRenderer.setType("text", column: "body", of: Self.table, throughText: true),
+            SQLRenderer.createIndex(table.indexes["i"]!, on: table), SQLRenderer.createPolicy(policy, on: Self.table),
+            SQLRenderer.alterPolicy(policy, on: Self.table), SQLRenderer.comment(onTable: Self.table, "it's 'quoted' \\ here"),
+            SQLRenderer.comment(onColumn: "body", of: Self.table, nil),
+            SQLRenderer.createEnum(EnumType(name: QualifiedName(schema: "public", name: "mood"), values: ["a'b", "c"])),
+            SQLRenderer.addEnumValue(QualifiedName(schema: "public", name: "mood"), value: "d", after: "c"),
+            SQLRenderer.grant(["select", "insert"], on: Self.table, to: "anon"),
+        ]
+        for statement in statements {
+            #expect(throws: Never.self, "\(statement.text)") { try StatementGuard.check(statement) }
+        }
+    }
+
+    @Test func aPolicyExpressionCannotAddAWithCheckOrWidenItsRoles() {
+        for using in ["true) WITH CHECK (true", "true) TO anon USING (true"] {
+            let policy = Policy(name: "p", command: .all, roles: ["authenticated"], permissive: true, using: using, withCheck: nil)
+            #expect(throws: StatementGuard.Violation.self) { try StatementGuard.check(SQLRenderer.createPolicy(policy, on: Self.table)) }
+        }
+    }
+
+    @Test func aDefaultCannotAddAColumnToCreateTable() {
+        let column = Column(name: "a", type: "int", notNull: false, defaultExpression: "1), owner uuid DEFAULT (null")
+        let table = Table(name: Self.table, columns: [column])
+        #expect(throws: StatementGuard.Violation.self) { try StatementGuard.check(SQLRenderer.createTable(table)) }
+    }
+
+    @Test func aTypeCannotCarryAConstraint() {
+        let column = Column(name: "a", type: "int REFERENCES auth.users ON DELETE CASCADE", notNull: false)
+        #expect(throws: StatementGuard.Violation.self) { try StatementGuard.check(SQLRenderer.addColumn(column, to: Self.table)) }
+    }
+
+    @Test func aLiteralThatIsNotOneConstantIsRefused() {
+        // SQLText.literal doubles quotes; a text that is not one literal is refused.
+        var statement: SQL = "COMMENT ON TABLE \(Self.table) IS \(literal: "x")"
+        #expect(throws: Never.self) { try StatementGuard.check(statement) }
+        statement = "COMMENT ON TABLE \(Self.table) IS \(keyword: "'x'; DROP TABLE t; --")"
+        #expect(throws: StatementGuard.Violation.self) { try StatementGuard.check(statement) }
+    }
+}
+
+/// Thousands of generated fragments: every one the checker accepts embeds as exactly one
+/// expression wherever the renderer puts expressions (the guard agrees); every one it refuses
+/// is refused by the grammar or would change the statement.
+@Suite struct GeneratedFragmentTests {
+    static let pieces = [
+        "name", "date", "ELSE", "LIKE", "e", "E", "U&", "'", "\\", "'\\'", "''", "$", "$x$", "$$", "a$x$", "--", "/*", "*/",
+        "(", ")", ",", ";", " ", "\n", "1", "true", "OWNER TO anon", "DROP COLUMN x CASCADE", "= ", "::text", "\"", "\"q\"\"\"",
+        "E'\\''", "U&'\\0041'", "and", "or", "not", "is null", "[1]", "length(name)", "auth.uid()", "WITH CHECK", "ADD CHECK",
+    ]
+
+    /// A deterministic generator (SplitMix64), so a failure names a reproducible seed.
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func fragment() -> String {
+            let count = Int(next() % 7) + 1
+            return (0..<count).map { _ in GeneratedFragmentTests.pieces[Int(next() % UInt64(GeneratedFragmentTests.pieces.count))] }.joined()
+        }
+    }
+
+    @Test func acceptedFragmentsStayInTheirPlace() throws {
+        var generator = Generator(state: 20261203)
+        var accepted = 0
+        var refused = 0
+        let table = QualifiedName(schema: "public", name: "docs")
+        for _ in 0..<5000 {
+            let fragment = generator.fragment()
+            guard SQLFragment.problem(in: fragment, as: .expression) == nil else {
+                refused += 1
+                continue
+            }
+            accepted += 1
+            let policy = Policy(name: "p", command: .update, roles: ["authenticated"], permissive: true, using: fragment, withCheck: fragment)
+            let column = Column(name: "a", type: "text", notNull: false, defaultExpression: fragment)
+            let index = Index(name: "i", method: .btree, keys: [fragment], unique: false, predicate: fragment)
+            let statements = [
+                SQLRenderer.addConstraint(Constraint(name: "c", kind: .check, columns: [], expression: fragment), to: table),
+                SQLRenderer.createPolicy(policy, on: table), SQLRenderer.alterPolicy(policy, on: table),
+                SQLRenderer.addColumn(column, to: table), SQLRenderer.setDefault(fragment, column: "a", of: table),
+                SQLRenderer.createIndex(index, on: Table(name: table, columns: [column])),
+                SQLRenderer.createTable(Table(name: table, columns: [column])),
+            ]
+            for statement in statements {
+                #expect(throws: Never.self, "accepted fragment \(fragment) broke out of \(statement.text)") { try StatementGuard.check(statement) }
+            }
+        }
+        // The generator must exercise both sides, or it proves nothing.
+        #expect(accepted > 300)
+        #expect(refused > 1000)
+    }
+}
