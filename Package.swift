@@ -81,7 +81,7 @@ let package = Package(
             resources: [.copy("Resources/supabase-emulation.sql")]
         ),
 
-        .testTarget(name: "DriftlessCoreTests", dependencies: ["DriftlessCore", "SQLParser"]),
+        .testTarget(name: "DriftlessCoreTests", dependencies: ["DriftlessCore", "SQLParser", "TestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

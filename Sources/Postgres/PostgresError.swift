@@ -20,8 +20,13 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
     public var code: Code
     /// Five-character SQLSTATE (`42P01`, `08006`, ...) when the server or libpq gave one.
     public var sqlstate: String?
-    /// The primary message, already redacted of any secret.
+    /// The primary message, redacted of any secret and of data: at most 300 characters, every
+    /// quoted value longer than 40 characters elided (docs/security.md, Errors that carry no
+    /// data). This is what Results, history, answers and logs carry.
     public var message: String
+    /// The server's whole message, for a debug log only: it may quote a row's values.
+    public var fullMessage: String
+    /// The server's DETAIL, for a debug log only (`Failing row contains (...)`, `Key (...)=(...)`).
     public var detail: String?
     public var hint: String?
     /// The statement that failed, when there was one.
@@ -33,7 +38,8 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
     ) {
         self.code = code
         self.sqlstate = sqlstate
-        self.message = message
+        self.message = PostgresError.withoutData(message)
+        self.fullMessage = message
         self.detail = detail
         self.hint = hint
         self.statement = statement
@@ -50,8 +56,39 @@ public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringCo
         return text + ": " + message
     }
 
+    /// `message` cut to 300 characters, with each double- or single-quoted run longer than 40
+    /// characters replaced by a note of its length. PostgreSQL quotes the offending value that
+    /// way (`invalid input syntax for type integer: "<value>"`), and a value can be any row.
+    public static func withoutData(_ message: String) -> String {
+        let limit = 300
+        let longest = 40
+        var output = ""
+        var characters = Array(message)
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            guard character == "\"" || character == "'",
+                  let close = characters[(index + 1)...].firstIndex(of: character) else {
+                output.append(character)
+                index += 1
+                continue
+            }
+            let length = close - index - 1
+            if length > longest {
+                output += "\(character)<\(length) characters elided>\(character)"
+            } else {
+                output += String(characters[index...close])
+            }
+            index = close + 1
+        }
+        characters = Array(output)
+        guard characters.count > limit else { return output }
+        return String(characters[..<limit]) + "… (cut at \(limit) characters)"
+    }
+
     public var debugDescription: String {
         var text = description
+        if fullMessage != message { text += "\nFULL MESSAGE: \(fullMessage)" }
         if let detail { text += "\nDETAIL: \(detail)" }
         if let hint { text += "\nHINT: \(hint)" }
         if let statement { text += "\nSTATEMENT: \(statement)" }

@@ -1,6 +1,7 @@
 import DriftlessCore
 import SQLParser
 import Testing
+import TestSupport
 
 /// The attacks of docs/security.md (Fragments) against the fragment checker and the statement
 /// guard, without a database: each hostile fragment is shown to be a real attack (PostgreSQL's
@@ -139,30 +140,8 @@ import Testing
 /// expression wherever the renderer puts expressions (the guard agrees); every one it refuses
 /// is refused by the grammar or would change the statement.
 @Suite struct GeneratedFragmentTests {
-    static let pieces = [
-        "name", "date", "ELSE", "LIKE", "e", "E", "U&", "'", "\\", "'\\'", "''", "$", "$x$", "$$", "a$x$", "--", "/*", "*/",
-        "(", ")", ",", ";", " ", "\n", "1", "true", "OWNER TO anon", "DROP COLUMN x CASCADE", "= ", "::text", "\"", "\"q\"\"\"",
-        "E'\\''", "U&'\\0041'", "and", "or", "not", "is null", "[1]", "length(name)", "auth.uid()", "WITH CHECK", "ADD CHECK",
-    ]
-
-    /// A deterministic generator (SplitMix64), so a failure names a reproducible seed.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func fragment() -> String {
-            let count = Int(next() % 7) + 1
-            return (0..<count).map { _ in GeneratedFragmentTests.pieces[Int(next() % UInt64(GeneratedFragmentTests.pieces.count))] }.joined()
-        }
-    }
-
     @Test func acceptedFragmentsStayInTheirPlace() throws {
-        var generator = Generator(state: 20261203)
+        var generator = FragmentGenerator(seed: 20261203)
         var accepted = 0
         var refused = 0
         let table = QualifiedName(schema: "public", name: "docs")

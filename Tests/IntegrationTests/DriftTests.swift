@@ -65,7 +65,7 @@ struct DriftTests {
             #expect(title.kind == .changed)
             #expect(title.desired == "text DEFAULT 'untitled'::text NOT NULL")
             #expect(title.actual == "text DEFAULT 'changed'::text NOT NULL")
-            #expect(title.fix == "ALTER TABLE \"public\".\"notes\" ALTER COLUMN \"title\" SET DEFAULT 'untitled'")
+            #expect(title.fix == "ALTER TABLE \"public\".\"notes\" ALTER COLUMN \"title\" SET DEFAULT ('untitled')")
             #expect(item("public.notes.notes_title_idx", .index)?.kind == .missing)
             let score = try #require(item("public.notes.score", .column))
             #expect(score.kind == .changed)
