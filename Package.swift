@@ -56,6 +56,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // RS256 JWT signatures of API callers.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
 

@@ -144,6 +144,7 @@ public final class ControllerMetrics: Sendable {
     let gitFetchErrors: Counter
     let conditionGauges: [String: Gauge]
     let up: Gauge
+    let authFailures: Counter
 
     public init() {
         var totals: [ReconcileStatus: Counter] = [:]
@@ -171,11 +172,14 @@ public final class ControllerMetrics: Sendable {
             }
         }
         conditionGauges = gauges
+        authFailures = registry.makeCounter(descriptor: metric("driftless_http_auth_failures_total", "Refused authentications of /v1/ requests and webhooks"))
         up = registry.makeGauge(descriptor: metric("driftless_up", "1 while the controller runs"))
         up.set(Int64(1))
     }
 
     func ticked(duration elapsed: Duration) { tickDuration.record(elapsed) }
+
+    func authenticationFailed() { authFailures.increment() }
 
     func reconciled(_ status: ReconcileStatus, duration elapsed: Duration) {
         reconcileTotal[status]?.increment()

@@ -10,12 +10,34 @@ import Reconciler
 /// Largest request body accepted (interface.md: bodies over 1 MiB get 413).
 let maximumBody = 1 << 20
 
-/// Builds the HTTP application of the controller: health, metrics, the `/v1/` API behind a
-/// bearer token, and the GitHub push webhook verified by HMAC-SHA256. Tests call this too.
+/// The request context of the controller's routes: who the caller is, once `/v1/`
+/// authentication has run, and the 1 MiB body limit (interface.md).
+public struct ControllerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `APIAuthentication` on every `/v1/` route but the GitHub webhook.
+    public var caller: Caller? {
+        didSet { seen.caller = caller }
+    }
+    /// Where the access log reads the caller after the inner middleware set it.
+    let seen = SeenCaller()
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    public var maxUploadSize: Int { maximumBody }
+}
+
+/// Builds the HTTP application of the controller: health, metrics, the `/v1/` API behind
+/// bearer authentication (admin or tenant callers), and the GitHub push webhook verified by
+/// HMAC-SHA256. Tests call this too.
 public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, logger: Logger) -> some ApplicationProtocol {
     let configuration = loop.configuration
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: ControllerRequestContext.self)
     let state = loop.state
+    let deliveries = SeenDeliveries()
+    router.add(middleware: AccessLog(logger: logger))
+    router.add(middleware: BodyLimit())
 
     router.get("healthz") { _, _ -> Response in
         // Wedged: no sign of life for three intervals (plus the shutdown budget for a long apply).
@@ -42,90 +64,207 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
         var request = request
         let body = try await request.collectBody(upTo: maximumBody)
         guard let secret = configuration.webhookSecret, !secret.isEmpty else {
+            metrics.authenticationFailed()
             return problem(.unauthorized, "the webhook is disabled: DRIFTLESS_WEBHOOK_SECRET is not set")
         }
         guard let signature = request.headers[.init("X-Hub-Signature-256")!],
-              GitHubSignature.isValid(signature, body: Data(buffer: body), secret: secret) else {
+              GitHubSignature.isValid(signature, body: Data(buffer: body), secret: secret.revealed) else {
+            metrics.authenticationFailed()
             return problem(.unauthorized, "bad or missing X-Hub-Signature-256")
         }
         let event = request.headers[.init("X-GitHub-Event")!] ?? ""
         guard event == "push" else { return json(["accepted": "false", "reason": "ignored event \(event)"], status: .ok) }
         let delivery = request.headers[.init("X-GitHub-Delivery")!]
+        // A delivery seen in the last 24 hours is a replay: answered, no new work.
+        if let delivery, !deliveries.firstTime(delivery) {
+            return json(["accepted": "false", "replayed": "true", "reason": "delivery \(delivery) already seen"], status: .ok)
+        }
         loop.trigger(TickRequest(kind: "git-push", id: delivery))
         return json(["accepted": "true"], status: .accepted)
     }
 
-    let api = router.group("v1").add(middleware: BearerAuthentication(token: configuration.apiToken))
-    api.get("status") { _, _ -> Response in try encoded(await state.status) }
-    api.get("drift") { request, _ -> Response in
+    let api = router.group("v1").add(middleware: APIAuthentication(authenticator: configuration.authenticator, metrics: metrics))
+    api.get("status") { _, context -> Response in
+        var status = await state.status
+        // A tenant sees the last Result only when it was its own.
+        if let tenant = context.caller?.tenant, status.lastResult?.tenantID.lowercased() != tenant { status.lastResult = nil }
+        return try encoded(status)
+    }
+    api.get("drift") { request, context -> Response in
         let markdown = request.uri.queryParameters["format"] == "markdown"
-        let report = try await BlockingIO.run(name: "driftless-drift") {
+        let caller = context.caller ?? .admin
+        var report = try await BlockingIO.run(name: "driftless-drift") {
             let revision = try BlueprintLoader.load(configuration.location)
-            let set = BlueprintSet.load(revision.sources)
-            let connection = try Connection(ConnectionString(configuration.databaseURL))
-            return try Reconciler(blueprints: set, revision: revision.revision, options: configuration.options).drift(connection)
+            let connection = try Connection(ConnectionString(configuration.databaseURL.revealed))
+            // The desired state is git plus every stored API blueprint: never a drop of a tenant's table.
+            let api = try configuration.options.history.storedAPIBlueprints(connection)
+            let set = BlueprintSet.load(revision.sources + api)
+            var report = try Reconciler(blueprints: set, revision: revision.revision, options: configuration.options).drift(connection)
+            if let tenant = caller.tenant {
+                let owned = try configuration.options.history.owned(by: APIBlueprintRequest.owner(tenant), connection)
+                report = report.restricted(toTables: Set(owned.filter { $0.hasPrefix("table:") }.map { String($0.dropFirst(6)) }))
+            }
+            return report
         }
         if markdown {
             return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: report.markdown)))
         }
         return try encoded(report)
     }
-    api.get("history") { request, _ -> Response in
+    api.get("history") { request, context -> Response in
         let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 20
+        let tenant = context.caller?.tenant
         let rows = try await BlockingIO.run(name: "driftless-history") {
-            try configuration.options.history.rows(limit: max(1, min(limit, 1000)), Connection(ConnectionString(configuration.databaseURL)))
+            try configuration.options.history.rows(limit: max(1, min(limit, 1000)), tenant: tenant,
+                                                   Connection(ConnectionString(configuration.databaseURL.revealed)))
         }
         return try encoded(rows)
     }
-    api.post("reconcile") { _, _ -> Response in
+    api.post("reconcile") { _, context -> Response in
+        guard context.caller == .admin else { return problem(.forbidden, "only the admin token may trigger the loop") }
         loop.trigger(TickRequest(kind: "webhook", id: UUID().uuidString.lowercased()))
         return json(["accepted": "true"], status: .accepted)
     }
-    api.post("suspend") { _, _ -> Response in
+    api.post("suspend") { _, context -> Response in
+        guard context.caller == .admin else { return problem(.forbidden, "only the admin token may suspend the loop") }
         await state.setSuspended(true)
         return try encoded(await state.status)
     }
-    api.post("resume") { _, _ -> Response in
+    api.post("resume") { _, context -> Response in
+        guard context.caller == .admin else { return problem(.forbidden, "only the admin token may resume the loop") }
         await state.setSuspended(false)
         loop.trigger(TickRequest(kind: "webhook"))
         return try encoded(await state.status)
     }
-    api.post("blueprints") { request, _ -> Response in
+    api.post("blueprints") { request, context -> Response in
+        // JSON bodies only (reconcile.md, API blueprints).
+        let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json" else {
+            return problem(.unsupportedMediaType, "POST /v1/blueprints takes Content-Type: application/json")
+        }
         var request = request
         let body = Data(buffer: try await request.collectBody(upTo: maximumBody))
         var collected: [String: String] = [:]
         for field in request.headers { collected[field.name.canonicalName] = field.value }
         let headers = collected
+        let caller = context.caller ?? .admin
         let answer = try await BlockingIO.run(name: "driftless-api-blueprint") {
-            APIBlueprintRequest.handle(body: body, headers: headers, configuration: configuration)
+            APIBlueprintRequest.handle(body: body, headers: headers, caller: caller, configuration: configuration)
         }
         var response = try encoded(answer.result, status: HTTPResponse.Status(code: answer.status))
         if let seconds = answer.retryAfter { response.headers[.retryAfter] = String(seconds) }
         return response
     }
 
+    // A backlog sized for bursts (500 clients at once overflowed 256) and an idle timeout, so a
+    // client that stops sending cannot hold a socket for ever (docs/operations.md, HTTP).
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "driftless"),
+        server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "driftless", backlog: 4096),
         logger: logger)
 }
 
-/// `Authorization: Bearer <token>` on every `/v1/` route: 401 without a token (or when none is
-/// configured), 403 for a wrong one. Compared in constant time.
-struct BearerAuthentication<Context: RequestContext>: RouterMiddleware {
-    let token: String?
+/// Every `/v1/` route but the webhook: `Authorization: Bearer <token>` names the caller. 401
+/// without a token (or when no way of authenticating is configured), 403 for a token that
+/// stands for nobody; each refusal is counted in `driftless_http_auth_failures_total`.
+struct APIAuthentication: RouterMiddleware {
+    let authenticator: APIAuthenticator
+    let metrics: ControllerMetrics
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token, !token.isEmpty else {
-            return problem(.unauthorized, "the API is disabled: DRIFTLESS_API_TOKEN is not set")
+    func handle(_ request: Request, context: ControllerRequestContext,
+                next: (Request, ControllerRequestContext) async throws -> Response) async throws -> Response {
+        guard authenticator.isConfigured else {
+            metrics.authenticationFailed()
+            return problem(.unauthorized, "the API is disabled: set DRIFTLESS_API_TOKEN, DRIFTLESS_API_TOKENS_FILE, DRIFTLESS_JWT_SECRET or DRIFTLESS_JWKS_FILE")
         }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            metrics.authenticationFailed()
             return problem(.unauthorized, "missing Authorization: Bearer token")
         }
-        guard constantTimeEqual(Array(header.dropFirst("Bearer ".count).utf8), Array(token.utf8)) else {
-            return problem(.forbidden, "wrong token")
+        guard let caller = authenticator.caller(bearer: String(header.dropFirst("Bearer ".count))) else {
+            metrics.authenticationFailed()
+            return problem(.forbidden, "the token stands for nobody")
+        }
+        var context = context
+        context.caller = caller
+        return try await next(request, context)
+    }
+}
+
+/// 413 for a body over 1 MiB on every route, whether or not the route reads its body.
+struct BodyLimit: RouterMiddleware {
+    func handle(_ request: Request, context: ControllerRequestContext,
+                next: (Request, ControllerRequestContext) async throws -> Response) async throws -> Response {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBody {
+            return problem(.contentTooLarge, "bodies are limited to 1 MiB")
+        }
+        var request = request
+        do {
+            _ = try await request.collectBody(upTo: maximumBody)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return problem(.contentTooLarge, "bodies are limited to 1 MiB")
         }
         return try await next(request, context)
+    }
+}
+
+/// One log line per request: method, path, status, duration and the tenant; never a token,
+/// never the query string (it could carry one).
+struct AccessLog: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: ControllerRequestContext,
+                next: (Request, ControllerRequestContext) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        var status = 500
+        let seen = context.seen
+        defer {
+            let elapsed = ContinuousClock.now - started
+            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            logger.info("http", metadata: [
+                "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
+                "duration_ms": "\(String(format: "%.1f", milliseconds))",
+                "tenant": "\(seen.caller.map { $0.tenant ?? "admin" } ?? "-")",
+            ])
+        }
+        do {
+            let response = try await next(request, context)
+            status = response.status.code
+            return response
+        } catch let error as HTTPResponseError {
+            status = error.status.code
+            throw error
+        }
+    }
+}
+
+/// The caller of a request, as the access log reads it once the response is made.
+final class SeenCaller: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Caller?
+    var caller: Caller? {
+        get { lock.withLock { value } }
+        set { lock.withLock { value = newValue } }
+    }
+}
+
+/// Webhook deliveries seen in the last 24 hours (per process; a second replica keeps its own).
+final class SeenDeliveries: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String: Date] = [:]
+    static let window: TimeInterval = 24 * 3600
+    static let limit = 100_000
+
+    /// Whether `delivery` is new; records it.
+    func firstTime(_ delivery: String, now: Date = Date()) -> Bool {
+        lock.withLock {
+            if seen.count > Self.limit / 2 { seen = seen.filter { now.timeIntervalSince($0.value) < Self.window } }
+            if seen.count >= Self.limit, let oldest = seen.min(by: { $0.value < $1.value }) { seen[oldest.key] = nil }
+            if let at = seen[delivery], now.timeIntervalSince(at) < Self.window { return false }
+            seen[delivery] = now
+            return true
+        }
     }
 }
 

@@ -9,7 +9,8 @@ import ServiceLifecycle
 
 /// How the controller is set up (`driftless run` flags and environment).
 public struct ControllerConfiguration: Sendable {
-    public var databaseURL: String
+    /// Printed and reflected as `<redacted>` (docs/security.md, Secrets).
+    public var databaseURL: Secret
     public var location: BlueprintLocation
     public var interval: TimeSpan
     public var retryInterval: TimeSpan
@@ -18,17 +19,19 @@ public struct ControllerConfiguration: Sendable {
     public var options: ReconcileOptions
     public var host: String
     public var port: Int
-    public var apiToken: String?
-    public var webhookSecret: String?
+    /// Who may call `/v1/`: the admin token, tenant tokens, JWT keys.
+    public var authenticator: APIAuthenticator
+    public var webhookSecret: Secret?
     public var shutdownTimeout: TimeSpan
 
     public init(
         databaseURL: String, location: BlueprintLocation, interval: TimeSpan = TimeSpan(milliseconds: 60_000),
         retryInterval: TimeSpan = TimeSpan(milliseconds: 10_000), driftMode: DriftMode = .correct, suspended: Bool = false,
         options: ReconcileOptions = ReconcileOptions(), host: String = "0.0.0.0", port: Int = 8080, apiToken: String? = nil,
-        webhookSecret: String? = nil, shutdownTimeout: TimeSpan = TimeSpan(milliseconds: 25_000)
+        webhookSecret: String? = nil, shutdownTimeout: TimeSpan = TimeSpan(milliseconds: 25_000),
+        authenticator: APIAuthenticator = APIAuthenticator()
     ) {
-        self.databaseURL = databaseURL
+        self.databaseURL = Secret(databaseURL)
         self.location = location
         self.interval = interval
         self.retryInterval = retryInterval
@@ -37,8 +40,10 @@ public struct ControllerConfiguration: Sendable {
         self.options = options
         self.host = host
         self.port = port
-        self.apiToken = apiToken
-        self.webhookSecret = webhookSecret
+        var authenticator = authenticator
+        if let apiToken { authenticator.adminToken = Secret(apiToken) }
+        self.authenticator = authenticator
+        self.webhookSecret = webhookSecret.map(Secret.init)
         self.shutdownTimeout = shutdownTimeout
     }
 }
@@ -226,7 +231,7 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         let parsed = self.parsed
         let kept = self.kept
         let running = self.running
-        let databaseURL = configuration.databaseURL
+        let databaseURL = configuration.databaseURL.revealed
         let reconcileOptions = options
         let outcome: (result: ReconcileResult?, drift: DriftReport?)
         do {

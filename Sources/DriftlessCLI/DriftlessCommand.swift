@@ -39,6 +39,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Start suspended: report drift, change nothing.") var suspend = false
     @Option(name: .customLong("shutdown-timeout"), help: "How long a running reconciliation may take to finish on SIGTERM.")
     var shutdownTimeout = TimeSpan(milliseconds: 25_000)
+    @Option(name: .customLong("api-tenant-claim"), help: "The JWT claim (a dotted path) that names an API caller's tenant.")
+    var apiTenantClaim = "tenant_id"
 
     func validate() throws {
         guard DriftMode(rawValue: driftMode) != nil else { throw ValidationError("--drift-mode is correct or warn.") }
@@ -52,12 +54,23 @@ struct RunCommand: ParsableCommand {
         var options = try reconcile.reconcileOptions(command: "run")
         options.controller = "\(environment["HOSTNAME"] ?? ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
         let colon = listen.lastIndex(of: ":")!
+        let authenticator: APIAuthenticator
+        do {
+            authenticator = APIAuthenticator(
+                tenantTokens: try environment["DRIFTLESS_API_TOKENS_FILE"].map(APIAuthenticator.tenantTokens(file:)) ?? [:],
+                jwtSecret: environment["DRIFTLESS_JWT_SECRET"].map(Secret.init),
+                keys: try environment["DRIFTLESS_JWKS_FILE"].map(APIAuthenticator.keys(jwksFile:)) ?? [],
+                tenantClaim: apiTenantClaim)
+        } catch {
+            printError("driftless run: \(error)")
+            throw ExitCode(1)
+        }
         let configuration = ControllerConfiguration(
             databaseURL: database.databaseURL ?? environment["DATABASE_URL"] ?? "", location: source.location,
             interval: interval, retryInterval: retryInterval, driftMode: DriftMode(rawValue: driftMode)!, suspended: suspend,
             options: options, host: String(listen[..<colon]), port: Int(listen[listen.index(after: colon)...])!,
             apiToken: environment["DRIFTLESS_API_TOKEN"], webhookSecret: environment["DRIFTLESS_WEBHOOK_SECRET"],
-            shutdownTimeout: shutdownTimeout)
+            shutdownTimeout: shutdownTimeout, authenticator: authenticator)
         let level = Logger.Level(rawValue: logging.logLevel) ?? .info
         let json = logging.logFormat == .json
         LoggingSystem.bootstrap { label in

@@ -66,6 +66,9 @@ struct ReconcileArguments: ParsableArguments {
 
     func validate() throws {
         guard (1...1000).contains(pipelineDepth) else { throw ValidationError("--pipeline-depth is a number from 1 to 1000.") }
+        // PostgreSQL reads lock_timeout = 0 as "wait for ever": the one value that must never be set.
+        guard lockTimeout.milliseconds > 0 else { throw ValidationError("--lock-timeout 0s would wait for ever; give a positive duration like 5s.") }
+        guard statementTimeout.milliseconds > 0 else { throw ValidationError("--statement-timeout 0s would never time out; give a positive duration like 5m.") }
     }
 
     /// The reconciliation options these flags describe.

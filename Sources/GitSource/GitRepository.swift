@@ -23,7 +23,14 @@ public struct GitFile: Sendable, Equatable {
 }
 
 /// Credentials for fetching: an HTTPS token, or an SSH key with known hosts.
-public struct GitCredentials: Sendable {
+public struct GitCredentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Which credentials are set, never their values (docs/security.md, Secrets).
+    public var description: String {
+        "GitCredentials(token: \(token == nil ? "none" : "<redacted>"), ssh key: \(sshPrivateKey == nil ? "none" : "<redacted>"), known hosts: \(knownHosts == nil ? "none" : "set"))"
+    }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
+
     /// Token for HTTPS remotes (sent as the password of user `x-access-token`).
     public var token: String?
     /// A private key (PEM text, or a path to it) for SSH remotes.

@@ -15,6 +15,8 @@ public struct History: Sendable {
     var apiBlueprints: String { "\(quoteIdentifier(schema)).\"blueprints\"" }
     var convergedTable: String { "\(quoteIdentifier(schema)).\"steady_state\"" }
     var convergedTableName: String { "\(quoteIdentifier(schema)).steady_state" }
+    var ownershipTable: String { "\(quoteIdentifier(schema)).\"ownership\"" }
+    var ownershipTableName: String { "\(quoteIdentifier(schema)).ownership" }
 
     /// Creates the schema and tables when missing. RLS on, no policies, no API-role privileges.
     /// Must run inside a transaction. Safe when several processes run it at once: `CREATE ...
@@ -36,9 +38,9 @@ public struct History: Sendable {
 
     private func create(_ connection: Connection) throws {
         let exists = try connection.query(
-            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AND to_regclass($5) IS NOT NULL AS present",
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AND to_regclass($5) IS NOT NULL AND to_regclass($6) IS NOT NULL AS present",
             ["\(quoteIdentifier(schema)).schema_migrations", "\(quoteIdentifier(schema)).managed_objects", cacheTableName,
-             "\(quoteIdentifier(schema)).blueprints", convergedTableName]).first!
+             "\(quoteIdentifier(schema)).blueprints", convergedTableName, ownershipTableName]).first!
         if try exists.bool("present") { return }
         let statements = [
             "CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema))",
@@ -69,6 +71,9 @@ public struct History: Sendable {
             "CREATE TABLE IF NOT EXISTS \(cacheTable) (key text PRIMARY KEY, catalog jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
             "CREATE TABLE IF NOT EXISTS \(apiBlueprints) (tenant_id uuid PRIMARY KEY, document jsonb NOT NULL, payload_hash text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())",
             "CREATE TABLE IF NOT EXISTS \(convergedTable) (key text PRIMARY KEY, fingerprint text NOT NULL, outcome jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())",
+            // Who owns each object of an API blueprint (reconcile.md, Ownership is a database fact).
+            "CREATE TABLE IF NOT EXISTS \(ownershipTable) (object text PRIMARY KEY, owner text NOT NULL, claimed_at timestamptz NOT NULL DEFAULT now())",
+            "ALTER TABLE \(ownershipTable) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(apiBlueprints) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(convergedTable) ENABLE ROW LEVEL SECURITY",
             "ALTER TABLE \(migrations) ENABLE ROW LEVEL SECURITY",
@@ -79,7 +84,7 @@ public struct History: Sendable {
         // Supabase's API roles must not read the history, whatever default privileges say.
         let roles = try connection.query("SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated')").rows.map { try $0.string("rolname") }
         for role in roles {
-            try connection.query("REVOKE ALL ON \(migrations), \(managedObjects), \(cacheTable), \(apiBlueprints), \(convergedTable) FROM \(quoteIdentifier(role))")
+            try connection.query("REVOKE ALL ON \(migrations), \(managedObjects), \(cacheTable), \(apiBlueprints), \(convergedTable), \(ownershipTable) FROM \(quoteIdentifier(role))")
             try connection.query("REVOKE ALL ON SCHEMA \(quoteIdentifier(schema)) FROM \(quoteIdentifier(role))")
         }
     }
@@ -187,9 +192,50 @@ public struct History: Sendable {
     }
 
     /// Rows, newest first.
-    public func rows(limit: Int, _ connection: Connection) throws -> [HistoryRow] {
+    /// The newest `limit` rows, only `tenant`'s when given.
+    public func rows(limit: Int, tenant: String? = nil, _ connection: Connection) throws -> [HistoryRow] {
         guard try exists(connection) else { return [] }
-        return try connection.query("SELECT * FROM \(migrations) ORDER BY id DESC LIMIT $1", [String(limit)]).rows.map(HistoryRow.init)
+        return try connection.query("SELECT * FROM \(migrations) WHERE $2::uuid IS NULL OR tenant_id = $2::uuid ORDER BY id DESC LIMIT $1",
+                                    [String(limit), tenant]).rows.map(HistoryRow.init)
+    }
+
+    /// Claims `objects` for `owner` inside the caller's (locked) transaction and answers the
+    /// ones another owner holds. The primary key makes two racing claims of one object end
+    /// with one owner: the second insert waits for the first transaction, then finds its row.
+    /// - Throws: `PostgresError`.
+    public func claim(_ objects: Set<String>, owner: String, _ connection: Connection) throws -> [String: String] {
+        guard !objects.isEmpty else { return [:] }
+        try connection.query(
+            "INSERT INTO \(ownershipTable) (object, owner) SELECT unnest($1::text[]), $2 ON CONFLICT (object) DO NOTHING",
+            [PostgresArray.text(objects.sorted()), owner])
+        var others: [String: String] = [:]
+        for row in try connection.query("SELECT object, owner FROM \(ownershipTable) WHERE object = ANY($1::text[]) AND owner <> $2",
+                                         [PostgresArray.text(objects.sorted()), owner]).rows {
+            others[try row.string("object")] = try row.string("owner")
+        }
+        return others
+    }
+
+    /// Gives up `owner`'s claims on everything but `kept` (objects its new document no longer has).
+    public func release(owner: String, keeping kept: Set<String>, _ connection: Connection) throws {
+        try connection.query("DELETE FROM \(ownershipTable) WHERE owner = $1 AND NOT (object = ANY($2::text[]))",
+                             [owner, PostgresArray.text(kept.sorted())])
+    }
+
+    /// The objects `owner` holds.
+    public func owned(by owner: String, _ connection: Connection) throws -> Set<String> {
+        guard try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [ownershipTableName]).first!.bool("present") else { return [] }
+        return Set(try connection.query("SELECT object FROM \(ownershipTable) WHERE owner = $1", [owner]).rows.map { try $0.string("object") })
+    }
+
+    /// The newest ok or noop result of `tenant` for a trigger id seen in the last 24 hours.
+    public func recentTrigger(_ triggerID: String, tenant: String, _ connection: Connection) throws -> ReconcileResult? {
+        guard try exists(connection) else { return nil }
+        return try connection.query(
+            """
+            SELECT * FROM \(migrations) WHERE trigger_id = $1 AND tenant_id = $2::uuid AND status IN ('ok', 'noop')
+              AND started_at > now() - interval '24 hours' ORDER BY id DESC LIMIT 1
+            """, [triggerID, tenant]).first.map { try HistoryRow(row: $0).result }
     }
 }
 

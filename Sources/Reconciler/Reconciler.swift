@@ -20,10 +20,38 @@ public struct ReconcileOptions: Sendable {
     public var pipelineDepth = 100
     /// Compare in full even when the steady-state check (`SteadyState`) says nothing changed.
     public var fullCheck = false
+    /// An API request's own objects (reconcile.md, API blueprints): only their changes are
+    /// applied, `allowed` hazards count for them alone, and a hazard of any other pending change
+    /// blocks the whole request.
+    public var scope: Scope?
+    /// Claims the request's objects inside the locked transaction (before anything is
+    /// compared); a non-empty answer lists objects another owner holds, and nothing is applied.
+    public var claim: (@Sendable (Connection) throws -> [ResultError])?
+    /// Wait for the advisory lock (up to the lock timeout) instead of answering `retry` at
+    /// once: API requests queue behind each other, so racing tenants get an ownership answer.
+    public var waitForLock = false
     /// Host or pod name and program version, recorded in history.
     public var controller = "\(ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
 
     public init() {}
+}
+
+/// The objects one API request may change (table, enum and schema names as `Change` names them).
+public struct Scope: Sendable {
+    public var objects: Set<String>
+    /// Hazards the request's `allow` releases, for these objects only.
+    public var allowed: Set<HazardKind>
+
+    public init(objects: Set<String>, allowed: Set<HazardKind>) {
+        self.objects = objects
+        self.allowed = allowed
+    }
+
+    /// Whether `change` is about one of the objects.
+    public func contains(_ change: Change) -> Bool {
+        if let table = change.table { return objects.contains(table.description) }
+        return objects.contains(change.object)
+    }
 }
 
 /// The advisory lock key of a set of managed schemas: 64-bit FNV-1a of their sorted names.
@@ -134,7 +162,7 @@ public struct Reconciler: Sendable {
         while true {
             do {
                 try connection.query("BEGIN")
-                guard try lock(connection) else {
+                guard try lock(connection, wait: options.waitForLock) else {
                     connection.rollbackQuietly()
                     return recordAfterRollback(result(.retry, "another reconciliation is running", started: started,
                         errors: [ResultError(code: "locked", message: "another reconciliation holds the advisory lock")]), started: started, connection)
@@ -143,6 +171,15 @@ public struct Reconciler: Sendable {
                 if let recorded = try options.history.recorded(key: idempotencyKey, connection) {
                     connection.rollbackQuietly()
                     return recorded
+                }
+                if let claim = options.claim {
+                    let conflicts = try claim(connection)
+                    if !conflicts.isEmpty {
+                        connection.rollbackQuietly()
+                        let names = conflicts.compactMap { $0.message.split(separator: ":").first.map(String.init) }
+                        return recordAfterRollback(result(.blocked, "owned by someone else: \(names.joined(separator: ", "))", started: started,
+                                                          errors: conflicts), started: started, connection)
+                    }
                 }
                 var computed = try compute(connection, started: started, canonicalizeNewTables: canonicalizeNewTables, recording: true)
                 takenAsWritten = computed.written
@@ -173,8 +210,8 @@ public struct Reconciler: Sendable {
                         Canonicalizer.merge(after.catalog, from: schema, into: &computed.desired, schema: schema, only: computed.written)
                     }
                 }
-                let residual = try diff(computed.desired, after.catalog, existing: after.existing,
-                                        managed: Set(computed.managedObjects), source: nil, connection).filter { $0.applied }
+                let residual = scoped(try diff(computed.desired, after.catalog, existing: after.existing,
+                                               managed: Set(computed.managedObjects), source: nil, connection)).filter { $0.applied }
                 guard residual.isEmpty else {
                     connection.rollbackQuietly()
                     let errors = residual.map { ResultError(code: "not_converged", message: "still to do after apply: \($0.statements.joined(separator: "; "))") }
@@ -322,8 +359,12 @@ public struct Reconciler: Sendable {
         } catch let error as PostgresError where error.sqlstate == "42501" {
             try connection.query("ROLLBACK TO SAVEPOINT driftless_history")
         }
-        let changes = try diff(canonical.catalog, actual.catalog, existing: actual.existing, managed: managed,
-                               source: written, connection)
+        let all = try diff(canonical.catalog, actual.catalog, existing: actual.existing, managed: managed,
+                           source: written, connection)
+        // Pending changes of other owners are never applied by a scoped (API) request, but a
+        // hazard among them still blocks it: its delta only, or nothing.
+        let elsewhere = options.scope == nil ? [] : all.filter { $0.applied && !$0.statements.isEmpty && !options.scope!.contains($0) }
+        let changes = scoped(all)
         let applied = changes.filter { $0.applied && !$0.statements.isEmpty }
         // Every statement that would be sent has the shape it was rendered with, or nothing is.
         let refused = StatementGuard.violations(in: applied)
@@ -339,12 +380,15 @@ public struct Reconciler: Sendable {
         let statements = applied.flatMap(\.statements)
         let hazards = applied.flatMap(\.hazards)
         let rlsTables = Array(Set(applied.filter(\.touchesRLS).compactMap { $0.table?.description })).sorted()
+        let ownAllowed = options.allowed.union(HazardKind.allowedByDefault).union(options.scope?.allowed ?? [])
         let blocking = applied.flatMap { change in
             change.hazards.filter { hazard in
                 // --prune allows deletes_data for unmanaged objects alone.
-                !(options.allowed.union(HazardKind.allowedByDefault).contains(hazard.hazard)
+                !(ownAllowed.contains(hazard.hazard)
                     || (change.kind == .unmanaged && options.prune && hazard.hazard == .deletesData))
             }
+        } + elsewhere.flatMap { change in
+            change.hazards.filter { !options.allowed.union(HazardKind.allowedByDefault).contains($0.hazard) }
         }
         let status: ReconcileStatus
         let summary: String
@@ -424,8 +468,31 @@ public struct Reconciler: Sendable {
         return (catalog, existing)
     }
 
-    func lock(_ connection: Connection) throws -> Bool {
-        try connection.query("SELECT pg_try_advisory_xact_lock($1::bigint) AS granted", [String(lockKey)]).first!.bool("granted")
+    /// Takes the advisory lock: at once or not at all, or (`wait`) within the lock timeout.
+    func lock(_ connection: Connection, wait: Bool = false) throws -> Bool {
+        guard wait else {
+            return try connection.query("SELECT pg_try_advisory_xact_lock($1::bigint) AS granted", [String(lockKey)]).first!.bool("granted")
+        }
+        try connection.query("SELECT set_config('lock_timeout', $1, true)", [options.lockTimeout.postgresSetting])
+        try connection.query("SAVEPOINT driftless_lock")
+        do {
+            try connection.query("SELECT pg_advisory_xact_lock($1::bigint)", [String(lockKey)])
+            try connection.query("RELEASE SAVEPOINT driftless_lock")
+            return true
+        } catch let error as PostgresError where error.sqlstate == "55P03" {
+            try connection.query("ROLLBACK TO SAVEPOINT driftless_lock")
+            return false
+        }
+    }
+
+    /// `changes` with those outside the request's scope marked as not applied.
+    func scoped(_ changes: [Change]) -> [Change] {
+        guard let scope = options.scope else { return changes }
+        return changes.map { change in
+            var change = change
+            if !scope.contains(change) { change.applied = false }
+            return change
+        }
     }
 
     struct StatementFailure: Error {

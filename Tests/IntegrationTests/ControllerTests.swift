@@ -210,7 +210,7 @@ struct ControllerTests {
                    {"name": "tenant_id", "type": "uuid", "nullable": false}]}]}
                 """)
         }
-        let auth: HTTPFields = [.authorization: "Bearer t0ken"]
+        let auth: HTTPFields = [.authorization: "Bearer t0ken", .contentType: "application/json"]
         struct Answer: Decodable { var status: String; var replayed: Bool; var rls_tables: [String]; var migration_id: Int?; var errors: [ResultError] }
 
         try await app.test(.router) { client in
@@ -251,7 +251,7 @@ struct ControllerTests {
             // A table another tenant owns, or git owns: 409.
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: auth, body: body(tenantB, table: "widgets")) { response in
                 #expect(response.status == .conflict)
-                #expect(String(buffer: response.body).contains("ownership_conflict"))
+                #expect(String(buffer: response.body).contains("owned_by_other"))
             }
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: auth, body: body(tenantB, table: "items")) { response in
                 #expect(response.status == .conflict)

@@ -112,6 +112,23 @@ public struct DriftReport: Sendable, Codable, Equatable {
                             unmanaged: items.filter { $0.kind == .unmanaged }.count))
     }
 
+    /// The report about `tables` alone (a tenant caller reads its own tables only): items of
+    /// other objects, their RLS gaps and lints are left out, and the counts follow.
+    public func restricted(toTables tables: Set<String>) -> DriftReport {
+        func mine(_ object: String) -> Bool {
+            tables.contains(object) || tables.contains { object.hasPrefix($0 + ".") }
+        }
+        var report = self
+        report.items = items.filter { mine($0.object) }
+        report.rlsGaps = rlsGaps.filter { tables.contains($0.table) }
+        report.warnings = warnings.filter { mine($0.object) }
+        report.summary = Counts(missing: report.items.filter { $0.kind == .missing }.count,
+                                changed: report.items.filter { $0.kind == .changed }.count,
+                                unmanaged: report.items.filter { $0.kind == .unmanaged }.count)
+        report.inSync = report.items.isEmpty && report.rlsGaps.isEmpty
+        return report
+    }
+
     /// One line: "in sync" or "drift: 1 missing, 2 changed, 1 unmanaged; 1 RLS gap".
     public var summaryLine: String {
         if inSync { return "in sync\(revision.map { " with \($0)" } ?? "")" }
