@@ -14,7 +14,7 @@ public enum Introspector {
     /// 5,000 defaults of 1,000 tables).
     static let query = """
         WITH rel AS (
-          SELECT c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relacl
+          SELECT c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relacl, c.relowner
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[])
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
@@ -23,8 +23,12 @@ public enum Introspector {
           FROM pg_namespace WHERE nspname = ANY($1::text[])
         UNION ALL
         SELECT 't', rel.nspname, rel.relname, NULL, rel.relrowsecurity::text, rel.relforcerowsecurity::text,
-               obj_description(rel.oid, 'pg_class'), NULL, NULL, NULL, NULL
+               obj_description(rel.oid, 'pg_class'), pg_get_userbyid(rel.relowner), NULL, NULL, NULL
           FROM rel
+        UNION ALL
+        SELECT 'r', rel.nspname, rel.relname, tg.tgname, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+          FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid
+          WHERE NOT tg.tgisinternal AND tg.tgenabled = 'D'
         UNION ALL
         SELECT 'c', rel.nspname, rel.relname, a.attname, a.attnum::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
                CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0) ELSE pg_get_expr(ad.adbin, ad.adrelid) END,
@@ -82,6 +86,7 @@ public enum Introspector {
             let table = row.table
             catalog.tables[table] = Table(name: table, columns: [], rlsEnabled: row[0] == "true", rlsForced: row[1] == "true",
                                          grants: [:], comment: row[2])
+            catalog.tables[table]?.owner = row[3]
         }
         for row in rows {
             switch row.kind {
@@ -120,6 +125,9 @@ public enum Introspector {
                 catalog.tables[row.table]?.policies[row.name] = Policy(
                     name: row.name, command: command, roles: Set(row.array(2) ?? ["public"]), permissive: row[1] == "true",
                     using: row[3], withCheck: row[4])
+            case "r":
+                let disabled = catalog.tables[row.table]?.disabledTriggers ?? []
+                catalog.tables[row.table]?.disabledTriggers = disabled.union([row.name])
             case "e":
                 let name = QualifiedName(schema: row.schema, name: row.name)
                 catalog.enums[name] = EnumType(name: name, values: row.array(0) ?? [])

@@ -61,6 +61,7 @@ enum SteadyState {
           (SELECT count(*) || ':' || \(versions("x")) FROM pg_constraint x WHERE x.connamespace IN (SELECT oid FROM ns)),
           (SELECT count(*) || ':' || \(versions("i")) FROM rel JOIN pg_index i ON i.indrelid = rel.oid),
           (SELECT count(*) || ':' || \(versions("p")) FROM rel JOIN pg_policy p ON p.polrelid = rel.oid),
+          (SELECT count(*) || ':' || \(versions("g")) FROM rel JOIN pg_trigger g ON g.tgrelid = rel.oid),
           (SELECT count(*) || ':' || \(versions("t")) FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns) AND t.typtype = 'e'),
           (SELECT count(*) || ':' || \(versions("e")) FROM pg_enum e
              WHERE e.enumtypid IN (SELECT t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns))),

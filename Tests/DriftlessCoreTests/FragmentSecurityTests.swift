@@ -171,3 +171,36 @@ import TestSupport
         #expect(refused > 1000)
     }
 }
+
+/// Owners (docs/security.md, Owners): a table given to an API role is a change back, and a
+/// blueprint that gives one away is relaxes_security.
+@Suite struct OwnerDiffTests {
+    static let name = QualifiedName(schema: "public", name: "docs")
+
+    func changes(want: String?, have: String) -> [Change] {
+        var desired = Table(name: Self.name, columns: [Column(name: "id", type: "uuid", notNull: true)])
+        desired.owner = want
+        var actual = desired
+        actual.owner = have
+        return Differ(desired: Catalog(tables: [Self.name: desired]), actual: Catalog(tables: [Self.name: actual]),
+                      managedSchemas: ["public"], existingSchemas: ["public"]).changes()
+    }
+
+    @Test func anAPIRoleOwnerIsTakenBack() {
+        for role in ["anon", "authenticated"] {
+            let change = changes(want: nil, have: role)
+            #expect(change.map(\.objectType) == [.owner])
+            #expect(change.first?.statements == ["ALTER TABLE \"public\".\"docs\" OWNER TO CURRENT_USER"])
+            #expect(change.first?.hazards.isEmpty == true)
+        }
+        #expect(changes(want: nil, have: "postgres").isEmpty)
+        #expect(changes(want: nil, have: "supabase_admin").isEmpty)
+    }
+
+    @Test func givingATableToAnAPIRoleRelaxesSecurity() {
+        let change = changes(want: "anon", have: "postgres")
+        #expect(change.first?.statements == ["ALTER TABLE \"public\".\"docs\" OWNER TO \"anon\""])
+        #expect(change.first?.hazards.map(\.hazard) == [.relaxesSecurity])
+        #expect(changes(want: "app_owner", have: "postgres").first?.hazards.isEmpty == true)
+    }
+}

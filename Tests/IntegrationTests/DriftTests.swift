@@ -30,6 +30,41 @@ struct DriftTests {
         return try Reconciler(blueprints: set, revision: "r1", options: ReconcileOptions()).drift(db.connect(user: user))
     }
 
+    /// What a hand can break without changing a definition: a table given to anon (who then
+    /// bypasses RLS) and a trigger disabled. Both are drift, neither is answered from the
+    /// steady-state record, and apply puts them back.
+    @Test func anOwnerGivenToAnonAndADisabledTriggerAreDriftAndCorrected() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let connection = try db.connect()
+            try connection.query("CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            try connection.query("CREATE TRIGGER notes_touch BEFORE UPDATE ON notes FOR EACH ROW EXECUTE FUNCTION public.touch()")
+            // Converged: the next apply is a noop and records the steady state.
+            #expect(try reconcile(db, Self.files).result.status == .noop)
+            #expect(try reconcile(db, Self.files).result.status == .noop)
+            try connection.query("ALTER TABLE notes OWNER TO anon")
+            try connection.query("ALTER TABLE notes DISABLE TRIGGER notes_touch")
+            let report = try drift(db)
+            let owner = try #require(report.items.first { $0.objectType == .owner })
+            #expect(owner.object == "public.notes" && owner.kind == .changed && owner.actual == "anon")
+            #expect(owner.fix == "ALTER TABLE \"public\".\"notes\" OWNER TO CURRENT_USER")
+            let trigger = try #require(report.items.first { $0.objectType == .trigger })
+            #expect(trigger.object == "public.notes.notes_touch" && trigger.actual == "disabled")
+            #expect(try reconcile(db, Self.files, apply: false).result.status == .ok)
+            let applied = try reconcile(db, Self.files).result
+            #expect(applied.status == .ok)
+            #expect(applied.summary.contains("1 owner changed") && applied.summary.contains("1 trigger changed"))
+            let row = try connection.query("""
+                SELECT pg_get_userbyid(c.relowner) AS owner, t.tgenabled::text AS enabled
+                FROM pg_class c JOIN pg_trigger t ON t.tgrelid = c.oid WHERE c.oid = 'public.notes'::regclass AND t.tgname = 'notes_touch'
+                """).first!
+            #expect(try row.string("owner") == "postgres")
+            #expect(try row.string("enabled") == "O")
+            #expect(try drift(db).inSync)
+        }
+    }
+
     @Test func everyKindOfOutOfBandChangeIsReportedCorrectedAndPruned() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()

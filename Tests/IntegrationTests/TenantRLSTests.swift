@@ -116,6 +116,22 @@ struct TenantRLSTests {
         }
     }
 
+    /// Any anon read policy used to make verify-rls skip anon and answer "isolated".
+    @Test func anAnonPolicyAddedByHandIsALeakNotASkip() async throws {
+        try await blocking {
+            let db = try setUp()
+            let set = BlueprintSet.load(Self.files.map { BlueprintSource(path: $0.key, text: $0.value) })
+            try db.connect().query("GRANT SELECT ON docs TO anon")
+            try db.connect().query("CREATE POLICY \"Anyone can read.\" ON docs FOR SELECT TO anon USING (true)")
+            let report = try RLSVerifier(blueprints: set).verify(db.connect())
+            let docs = try #require(report.tables.first { $0.table == "public.docs" })
+            #expect(docs.status == .leak)
+            let anon = try #require(docs.checks.first { $0.name == "anon_read" })
+            #expect(!anon.passed)
+            #expect(anon.detail.contains("Anyone can read."))
+        }
+    }
+
     @Test func theCommandExitsTwoNamingTheLeakingTable() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()

@@ -45,6 +45,11 @@ public struct Table: Sendable, Equatable, Codable {
     /// Desired side only: the previous name to rename from.
     public var renamedFrom: String?
     public var origin: Origin?
+    /// The owning role. Desired side: nil means "any role but the API roles" (docs/security.md,
+    /// Owners).
+    public var owner: String?
+    /// Actual side: triggers disabled with `ALTER TABLE ... DISABLE TRIGGER`.
+    public var disabledTriggers: Set<String>?
 
     public init(
         name: QualifiedName, columns: [Column] = [], constraints: [String: Constraint] = [:],
@@ -71,7 +76,12 @@ public struct Table: Sendable, Equatable, Codable {
         lhs.name == rhs.name && lhs.columns == rhs.columns && lhs.constraints == rhs.constraints
             && lhs.indexes == rhs.indexes && lhs.rlsEnabled == rhs.rlsEnabled && lhs.rlsForced == rhs.rlsForced
             && lhs.policies == rhs.policies && lhs.grants == rhs.grants && lhs.comment == rhs.comment
+            && lhs.owner == rhs.owner && lhs.disabledTriggers == rhs.disabledTriggers
     }
+
+    /// Roles that must never own a table: the owner bypasses RLS unless it is forced, and these
+    /// are the roles of every Data API request.
+    public static let apiRoles: Set<String> = ["anon", "authenticated", "public"]
 }
 
 public struct Column: Sendable, Equatable, Codable {

@@ -48,13 +48,13 @@ public struct Hazard: Sendable, Codable, Equatable, Hashable {
 public struct Change: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable { case missing, changed, unmanaged }
     public enum ObjectType: String, Sendable, Codable {
-        case schema, table, column, constraint, index, `enum`, rls, policy, grant, comment
+        case schema, table, column, constraint, index, `enum`, rls, policy, grant, comment, owner, trigger
     }
 
     /// Where a change runs; drops of removed objects run last, in reverse order.
     public enum Phase: Int, Sendable, Codable, Comparable {
         case schema, enumCreate, enumValues, renameTable, createTable, renameColumn, dropPoliciesForColumns
-        case columns, constraints, foreignKeys, indexes, rls, policies, grants, comments
+        case columns, constraints, foreignKeys, indexes, rls, policies, grants, comments, owners, triggers
         case dropPolicies, dropIndexes, dropForeignKeys, dropConstraints, dropColumns, dropTables, dropEnums
         public static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.rawValue < rhs.rawValue }
     }

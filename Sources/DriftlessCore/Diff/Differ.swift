@@ -324,6 +324,22 @@ public struct Differ {
             }
         }
 
+        // Owner: the blueprint's, or at least none of the API roles (they would bypass RLS).
+        if !isNew, let current = have.owner,
+           want.owner.map({ $0 != current }) ?? Table.apiRoles.contains(current) {
+            let target = want.owner
+            output.add(.changed, .owner, name.description, phase: .owners, statements: [SQLRenderer.alterOwner(name, to: target)],
+                       desired: target ?? "the applying role (not \(Table.apiRoles.sorted().joined(separator: ", ")))", actual: current,
+                       hazards: target.map(Table.apiRoles.contains) == true
+                           ? [Hazard(.relaxesSecurity, object: name.description, detail: "OWNER TO \(target!): the owner bypasses RLS")] : [],
+                       table: name, origin: want.origin)
+        }
+        // Triggers disabled by hand: the blueprints never ask for a disabled trigger.
+        for trigger in (have.disabledTriggers ?? []).sorted() {
+            output.add(.changed, .trigger, "\(name).\(trigger)", phase: .triggers, statements: [SQLRenderer.enableTrigger(trigger, on: name)],
+                       desired: "enabled", actual: "disabled", table: name, origin: want.origin)
+        }
+
         if let comment = want.comment, comment != have.comment {
             output.add(have.comment == nil ? .missing : .changed, .comment, name.description, phase: .comments,
                        statements: [SQLRenderer.comment(onTable: name, comment)], desired: comment, actual: have.comment,

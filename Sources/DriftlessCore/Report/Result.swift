@@ -164,7 +164,7 @@ public enum Summary {
         count("column", "renamed") { $0.objectType == .column && $0.phase == .renameColumn }
         count("column", "changed") { $0.objectType == .column && $0.phase == .columns && $0.kind == .changed }
         count("column", "dropped") { $0.objectType == .column && $0.phase == .dropColumns }
-        for (type, noun) in [(Change.ObjectType.enum, "enum"), (.constraint, "constraint"), (.index, "index"), (.policy, "policy"), (.grant, "grant")] {
+        for (type, noun) in [(Change.ObjectType.enum, "enum"), (.constraint, "constraint"), (.index, "index"), (.policy, "policy"), (.grant, "grant"), (.owner, "owner"), (.trigger, "trigger")] {
             count(noun, "created") { $0.objectType == type && $0.kind == .missing }
             count(noun, "changed") { $0.objectType == type && $0.kind != .missing }
         }

@@ -172,6 +172,16 @@ public enum SQLRenderer {
         "ALTER POLICY \(ident: name) ON \(table) RENAME TO \(ident: newName)"
     }
 
+    /// `OWNER TO role`, or to `CURRENT_USER` (the role applying) when `role` is nil.
+    public static func alterOwner(_ table: QualifiedName, to role: String?) -> SQL {
+        guard let role else { return "ALTER TABLE \(table) OWNER TO CURRENT_USER" }
+        return "ALTER TABLE \(table) OWNER TO \(ident: role)"
+    }
+
+    public static func enableTrigger(_ trigger: String, on table: QualifiedName) -> SQL {
+        "ALTER TABLE \(table) ENABLE TRIGGER \(ident: trigger)"
+    }
+
     public static func enableRLS(_ enabled: Bool, on table: QualifiedName) -> SQL {
         "ALTER TABLE \(table) \(keyword: enabled ? "ENABLE" : "DISABLE") ROW LEVEL SECURITY"
     }
