@@ -105,6 +105,10 @@ public actor ControllerState {
                 setCondition("Ready", "False", reason: "Retrying", message: result.summary)
             }
         }
+        if result == nil, drift?.inSync == true {
+            // Nothing to do and nothing drifted is a success too: a stall is over.
+            setCondition("Stalled", "False", reason: "InSync", message: "")
+        }
         if let drift {
             metrics.drift(drift)
             setCondition("Drifted", drift.inSync ? "False" : "True", reason: drift.inSync ? "InSync" : "DriftDetected", message: drift.summaryLine)

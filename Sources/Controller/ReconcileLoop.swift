@@ -246,6 +246,8 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
                 let set = parsed.set(for: revision, api: api)
                 let reconciler = Reconciler(blueprints: set, revision: revision.revision, options: reconcileOptions)
                 if !set.isValid {
+                    // An invalid revision is recorded once; the timer does not record it again.
+                    if stalledHere { healthy = true; return (nil, nil) }
                     let result = reconciler.apply(connection)
                     healthy = result.status != .retry
                     return (result, nil)

@@ -159,6 +159,14 @@ public struct History: Sendable {
             .first.map { try HistoryRow(row: $0).result }
     }
 
+    /// Whether a lock-busy `retry` of `revision` is recorded already.
+    public func hasLockBusyRow(revision: String, _ connection: Connection) throws -> Bool {
+        guard try exists(connection) else { return false }
+        return try connection.query(
+            "SELECT EXISTS (SELECT 1 FROM \(migrations) WHERE revision = $1 AND status = 'retry' AND errors @> '[{\"code\": \"locked\"}]') AS present",
+            [revision]).first!.bool("present")
+    }
+
     /// The revision of the newest row, for "one noop row per new revision".
     public func latestRevision(_ connection: Connection) throws -> String? {
         try connection.query("SELECT revision FROM \(migrations) ORDER BY id DESC LIMIT 1").first?.text("revision")

@@ -164,8 +164,11 @@ public struct Reconciler: Sendable {
                 try connection.query("BEGIN")
                 guard try lock(connection, wait: options.waitForLock) else {
                     connection.rollbackQuietly()
-                    return recordAfterRollback(result(.retry, "another reconciliation is running", started: started,
-                        errors: [ResultError(code: "locked", message: "another reconciliation holds the advisory lock")]), started: started, connection)
+                    let busy = result(.retry, "another reconciliation is running", started: started,
+                                      errors: [ResultError(code: "locked", message: "another reconciliation holds the advisory lock")])
+                    // Replicas that lose the lock every tick would fill the history: once per revision.
+                    if let revision, (try? options.history.hasLockBusyRow(revision: revision, connection)) == true { return busy }
+                    return recordAfterRollback(busy, started: started, connection)
                 }
                 try options.history.ensure(connection)
                 if let recorded = try options.history.recorded(key: idempotencyKey, connection) {
