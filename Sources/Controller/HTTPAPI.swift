@@ -160,7 +160,9 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
     // client that stops sending cannot hold a socket for ever (docs/operations.md, HTTP).
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [RequestHeadTimeout(timeout: .milliseconds(Int64(configuration.headerTimeout.milliseconds)))],
+            idleTimeout: .seconds(30))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "driftless", backlog: 4096),
         logger: logger)
 }

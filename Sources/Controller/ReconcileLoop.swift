@@ -23,6 +23,8 @@ public struct ControllerConfiguration: Sendable {
     public var authenticator: APIAuthenticator
     public var webhookSecret: Secret?
     public var shutdownTimeout: TimeSpan
+    /// How long a client may take to send a request's head (interface.md, HTTP hygiene).
+    public var headerTimeout = TimeSpan(milliseconds: 10_000)
 
     public init(
         databaseURL: String, location: BlueprintLocation, interval: TimeSpan = TimeSpan(milliseconds: 60_000),

@@ -1,3 +1,4 @@
+import _CryptoExtras
 import Controller
 import Crypto
 import DriftlessCore
@@ -342,5 +343,85 @@ struct APISecurityTests {
             }
         }
         #expect(configuration.databaseURL.revealed.contains("hunter2-db"))
+    }
+
+    /// A client that sends half a request head and then waits is cut off by the header
+    /// timeout; a whole request on the same server is answered.
+    @Test func aSlowClientIsCutOffByTheHeaderTimeout() async throws {
+        var configuration = ControllerConfiguration(databaseURL: "postgresql://127.0.0.1:1/none", location: .directory("/nonexistent"),
+                                                    host: "127.0.0.1", port: 0, apiToken: "t0ken")
+        configuration.headerTimeout = TimeSpan(milliseconds: 300)
+        let metrics = ControllerMetrics()
+        let state = ControllerState(suspended: false, driftMode: .correct, metrics: metrics)
+        let loop = ReconcileLoop(configuration: configuration, state: state, logger: Logger(label: "test"))
+        let app = buildApplication(loop: loop, metrics: metrics, logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .ok) }
+            let (closed, seconds) = try await blocking { () -> (Bool, Double) in
+                let started = Date()
+                let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                defer { close(socket) }
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                guard connected == 0 else { return (false, 0) }
+                let partial = "GET /metrics HTTP/1.1\r\nHost: localhost\r\n"
+                _ = partial.withCString { send(socket, $0, strlen($0), 0) }
+                // Bounded wait: SO_RCVTIMEO of 5 s, far beyond the 300 ms timeout.
+                var limit = timeval(tv_sec: 5, tv_usec: 0)
+                setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+                var buffer = [UInt8](repeating: 0, count: 256)
+                let received = recv(socket, &buffer, buffer.count, 0)
+                return (received == 0, Date().timeIntervalSince(started))
+            }
+            #expect(closed, "the half-sent request was not cut off")
+            print("http: half-sent request head closed after \(String(format: "%.2f", seconds)) s (timeout 0.3 s)")
+            #expect(seconds < 5)
+        }
+    }
+
+    /// RS256 and ES256 JWTs verified against a JWKS file; an HS256 token made with a public
+    /// key as its secret (algorithm confusion) stands for nobody.
+    @Test func jwksKeysVerifyRS256AndES256Only() throws {
+        let rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let ec = P256.Signing.PrivateKey()
+        func b64(_ data: Data) -> String {
+            data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+        }
+        let rsaPrimitives = try rsa.publicKey.getKeyPrimitives()
+        let raw = ec.publicKey.rawRepresentation
+        let jwks = """
+            {"keys": [{"kty": "RSA", "kid": "r1", "n": "\(b64(rsaPrimitives.modulus))", "e": "\(b64(rsaPrimitives.publicExponent))"},
+                      {"kty": "EC", "crv": "P-256", "kid": "e1", "x": "\(b64(raw.prefix(32)))", "y": "\(b64(raw.suffix(32)))"}]}
+            """
+        let file = NSTemporaryDirectory() + "driftless-jwks-\(UUID().uuidString.prefix(8)).json"
+        try jwks.write(toFile: file, atomically: true, encoding: .utf8)
+        let authenticator = APIAuthenticator(keys: try APIAuthenticator.keys(jwksFile: file), tenantClaim: "app.tenant")
+        let payload = b64(try JSONSerialization.data(withJSONObject: ["app": ["tenant": Self.tenantA], "exp": Date().timeIntervalSince1970 + 600]))
+        func token(_ alg: String, kid: String, sign: (Data) throws -> Data) throws -> String {
+            let header = b64(Data(#"{"alg":"\#(alg)","kid":"\#(kid)"}"#.utf8))
+            return "\(header).\(payload).\(b64(try sign(Data("\(header).\(payload)".utf8))))"
+        }
+        let rs256 = try token("RS256", kid: "r1") { try rsa.signature(for: $0, padding: .insecurePKCS1v1_5).rawRepresentation }
+        let es256 = try token("ES256", kid: "e1") { try ec.signature(for: $0).rawRepresentation }
+        #expect(authenticator.caller(bearer: rs256) == .tenant(Self.tenantA))
+        #expect(authenticator.caller(bearer: es256) == .tenant(Self.tenantA))
+        let confused = try token("HS256", kid: "e1") {
+            Data(HMAC<SHA256>.authenticationCode(for: $0, using: SymmetricKey(data: raw)))
+        }
+        #expect(authenticator.caller(bearer: confused) == nil)
+        let otherKey = P256.Signing.PrivateKey()
+        let wrongKey = try token("ES256", kid: "e1") { try otherKey.signature(for: $0).rawRepresentation }
+        #expect(authenticator.caller(bearer: wrongKey) == nil)
+        #expect(throws: APIAuthenticator.ConfigurationError.self) {
+            try "not json".write(toFile: file, atomically: true, encoding: .utf8)
+            _ = try APIAuthenticator.keys(jwksFile: file)
+        }
     }
 }
