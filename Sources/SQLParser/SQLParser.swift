@@ -26,9 +26,11 @@ public enum SQLParser {
         public var node: ParseNode
     }
 
-    /// Parses `sql` into its statements.
+    /// The parser's tree of `sql` as the JSON text libpg_query writes: `{"version":...,
+    /// "stmts":[{"stmt":{"<Tag>":{...}}}, ...]}`, fields in a fixed order, defaults (false, 0,
+    /// empty) left out. Cheap to compare without decoding (`ParseTreeMatcher`).
     /// - Throws: `SyntaxError` when the grammar refuses it.
-    public static func parse(_ sql: String) throws(SyntaxError) -> [Statement] {
+    public static func parseJSON(_ sql: String) throws(SyntaxError) -> [UInt8] {
         let result = pg_query_parse(sql)
         defer { pg_query_free_parse_result(result) }
         if let error = result.error {
@@ -36,9 +38,15 @@ public enum SQLParser {
             throw SyntaxError(message: String(cString: error.pointee.message), position: position > 0 ? position : nil)
         }
         guard let tree = result.parse_tree else { return [] }
-        let length = strlen(tree)
-        let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: tree), count: length, deallocator: .none)
-        guard let object = try? JSONSerialization.jsonObject(with: data), case .object(let root) = ParseNode(object),
+        return Array(UnsafeBufferPointer(start: UnsafeRawPointer(tree).assumingMemoryBound(to: UInt8.self), count: strlen(tree)))
+    }
+
+    /// Parses `sql` into its statements, decoded.
+    /// - Throws: `SyntaxError` when the grammar refuses it.
+    public static func parse(_ sql: String) throws(SyntaxError) -> [Statement] {
+        let json = try parseJSON(sql)
+        guard !json.isEmpty else { return [] }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json)), case .object(let root) = ParseNode(object),
               case .array(let statements)? = root["stmts"] ?? .array([]) else {
             throw SyntaxError(message: "the parser's answer could not be read", position: nil)
         }

@@ -99,7 +99,7 @@ import TestSupport
             SQLRenderer.setType("text", column: "body", of: Self.table, throughText: true),
             SQLRenderer.createIndex(table.indexes["i"]!, on: table), SQLRenderer.createPolicy(policy, on: Self.table),
             SQLRenderer.alterPolicy(policy, on: Self.table), SQLRenderer.comment(onTable: Self.table, "it's 'quoted' \\ here"),
-            SQLRenderer.comment(onColumn: "body", of: Self.table, nil),
+            SQLRenderer.comment(onColumn: "body", of: Self.table, nil), SQLRenderer.comment(onTable: Self.table, ""),
             SQLRenderer.createEnum(EnumType(name: QualifiedName(schema: "public", name: "mood"), values: ["a'b", "c"])),
             SQLRenderer.addEnumValue(QualifiedName(schema: "public", name: "mood"), value: "d", after: "c"),
             SQLRenderer.grant(["select", "insert"], on: Self.table, to: "anon"),

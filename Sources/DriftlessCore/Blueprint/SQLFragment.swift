@@ -57,7 +57,19 @@ public enum SQLFragment {
         }
     }
 
+    /// The tree of exactly one fragment of `category` in a wrapper: its marker stands where the
+    /// fragment does. Parsed once.
+    static let templates: [Category: [UInt8]] = [
+        .expression: (try? SQLParser.parseJSON("SELECT " + quoteIdentifier(SQL.expressionMarker))) ?? [],
+        .typeName: (try? SQLParser.parseJSON("CREATE TABLE t (c " + quoteIdentifier(SQL.typeMarker) + ")")) ?? [],
+    ]
+
     static func problem(in text: String, as category: Category, within prefix: String, _ suffix: String) -> Problem? {
+        // The fast path: the tree is the category's template with the fragment in the marker's place.
+        if let template = templates[category], let tree = try? SQLParser.parseJSON(prefix + text + suffix),
+           ParseTreeMatcher.matches(template: template, text: tree) {
+            return nil
+        }
         let statements: [SQLParser.Statement]
         do {
             statements = try SQLParser.parse(prefix + text + suffix)
@@ -74,6 +86,10 @@ public enum SQLFragment {
         }
         if let reason = shapeProblem(statement, category) {
             return Problem(code: "invalid_fragment", message: "not exactly one \(category.noun): \(reason)")
+        }
+        // The template decides; the decoded tree only explains. A query has no template.
+        guard templates[category] == nil else {
+            return Problem(code: "invalid_fragment", message: "not exactly one \(category.noun): its parse tree has more than the \(category.noun)")
         }
         return nil
     }

@@ -112,16 +112,31 @@ public enum StatementGuard {
     /// Checks `sql` against its template.
     /// - Throws: `Violation` naming what differs.
     public static func check(_ sql: SQL) throws(Violation) {
+        // The fast path compares the parser's JSON texts (ParseTreeMatcher); only a refusal is
+        // decoded, to say where the trees differ.
+        let text: [UInt8]
+        do { text = try SQLParser.parseJSON(sql.text) } catch {
+            throw Violation(statement: sql.text, reason: "it does not parse: \(error)")
+        }
+        if sql.template == sql.text {
+            // Without markers the template is the text itself: one statement is all there is to see.
+            if ParseTreeMatcher.statementCount(text) == 1 { return }
+        } else if let meant = try? SQLParser.parseJSON(sql.template), ParseTreeMatcher.statementCount(meant) == 1,
+                  ParseTreeMatcher.matches(template: meant, text: text) {
+            return
+        }
+        try explain(sql)
+    }
+
+    /// Throws the violation of a statement the fast path refused, with where its tree differs.
+    static func explain(_ sql: SQL) throws(Violation) {
         let actual = try single(sql.text, sql)
-        // Without markers the template is the text itself: one statement is all there is to see.
-        guard sql.template != sql.text else { return }
         let meant = try single(sql.template, sql)
         guard actual.tag == meant.tag else {
             throw Violation(statement: sql.text, reason: "it is a \(actual.tag), the renderer meant a \(meant.tag)")
         }
-        if let difference = compare(meant.node, actual.node, path: meant.tag) {
-            throw Violation(statement: sql.text, reason: "its shape differs from the one rendered at \(difference)")
-        }
+        let difference = compare(meant.node, actual.node, path: meant.tag) ?? meant.tag
+        throw Violation(statement: sql.text, reason: "its shape differs from the one rendered at \(difference)")
     }
 
     /// Every statement of `changes` that the guard refuses, with its change.
@@ -168,9 +183,14 @@ public enum StatementGuard {
                 return actual["names"] != nil ? nil : path
             }
             guard case .object(let actualFields) = actual else { return path }
+            // The parser leaves an empty string out: a literal marker's field may be missing.
+            let optional = Set(fields.filter { $0.value.text == SQL.literalMarker }.keys)
             let keys = Set(fields.keys).subtracting(["location"])
-            guard keys == Set(actualFields.keys).subtracting(["location"]) else { return path }
-            for key in keys.sorted() {
+            let actualKeys = Set(actualFields.keys).subtracting(["location"])
+            guard actualKeys.isSubset(of: keys), keys.subtracting(actualKeys).isSubset(of: optional) else {
+                return "\(path).{\(keys.symmetricDifference(actualKeys).sorted().joined(separator: ","))}"
+            }
+            for key in actualKeys.sorted() {
                 if let difference = compare(fields[key]!, actualFields[key]!, path: "\(path).\(key)") { return difference }
             }
             return nil
