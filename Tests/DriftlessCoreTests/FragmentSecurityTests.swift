@@ -204,3 +204,34 @@ import TestSupport
         #expect(changes(want: "app_owner", have: "postgres").first?.hazards.isEmpty == true)
     }
 }
+
+/// The byte-level comparison the guard runs on every statement, on its corner cases.
+@Suite struct ParseTreeMatcherTests {
+    static let table = QualifiedName(schema: "public", name: "docs")
+
+    func passes(_ sql: SQL) -> Bool { (try? StatementGuard.check(sql)) != nil }
+
+    @Test func locationsMoveWithTheFragmentsLength() {
+        for expression in ["a", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa > 1"] {
+            let policy = Policy(name: "p", command: .update, roles: ["authenticated"], permissive: true, using: expression, withCheck: expression)
+            #expect(passes(SQLRenderer.createPolicy(policy, on: Self.table)))
+        }
+    }
+
+    @Test func emptyLiteralsAreLeftOutOfTheTreeAndStillMatch() {
+        #expect(passes(SQLRenderer.comment(onTable: Self.table, "")))
+        #expect(passes(SQLRenderer.createEnum(EnumType(name: Self.table, values: ["", "b"]))))
+        #expect(passes(SQLRenderer.createEnum(EnumType(name: Self.table, values: ["a", ""]))))
+        #expect(passes(SQLRenderer.addEnumValue(Self.table, value: "", after: "a")))
+    }
+
+    @Test func anExtraMemberOrElementIsRefused() {
+        // A type that brings a constraint, a default that brings a column: more than the template.
+        #expect(!passes(SQLRenderer.addColumn(Column(name: "a", type: "int NOT NULL", notNull: false), to: Self.table)))
+        #expect(!passes(SQLRenderer.createTable(Table(name: Self.table, columns: [
+            Column(name: "a", type: "int", notNull: false, defaultExpression: "1), b int DEFAULT (2"),
+        ]))))
+        #expect(!passes(SQLRenderer.createIndex(
+            Index(name: "i", method: .btree, keys: ["a"], unique: false, predicate: "true) INCLUDE (a"), on: Table(name: Self.table, columns: []))))
+    }
+}
