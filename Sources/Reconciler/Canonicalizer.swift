@@ -40,9 +40,10 @@ public enum Canonicalizer {
         var result = desired
         var rejections: [Rejection] = []
         // Nothing is sent unless every scratch statement has the shape it was rendered with.
+        var checker = StatementGuard.Checker()
         for schema in desired.schemas.sorted() {
             for statement in scratchStatements(desired, schema: schema) {
-                do { try StatementGuard.check(statement.sql) } catch {
+                do { try checker.check(statement.sql) } catch {
                     rejections.append(Rejection(origin: statement.origin, violation: error))
                 }
             }

@@ -13,12 +13,13 @@
 /// than the rest of a 1,000-table apply, and a recursive walk a quarter of it
 /// (docs/benchmarks.md).
 enum ParseTreeMatcher {
-    enum MarkerKind { case expression, typeName, literalMember }
+    enum MarkerKind { case expression, typeName, literalMember, identifierMember }
 
     static let prefix = Array("__driftless_".utf8)
     static let expressionName = Array(SQL.expressionMarker.utf8)
     static let typeName = Array(SQL.typeMarker.utf8)
     static let literalName = Array(SQL.literalMarker.utf8)
+    static let identifierName = Array(SQL.identifierMarker.utf8)
     /// What stands before a marker's name from the start of the value it replaces.
     static let expressionLead = Array(#"{"ColumnRef":{"fields":[{"String":{"sval":""#.utf8)
     static let typeLead = Array(#"{"names":[{"String":{"sval":""#.utf8)
@@ -48,11 +49,12 @@ enum ParseTreeMatcher {
                 found.append((hit - expressionLead.count, .expression))
             } else if starts(meant, hit, with: typeName), hit >= typeLead.count, starts(meant, hit - typeLead.count, with: typeLead) {
                 found.append((hit - typeLead.count, .typeName))
-            } else if starts(meant, hit, with: literalName), hit >= 3, meant[hit - 1] == quote, meant[hit - 2] == colon {
+            } else if starts(meant, hit, with: literalName) || starts(meant, hit, with: identifierName),
+                      hit >= 3, meant[hit - 1] == quote, meant[hit - 2] == colon {
                 // Back from `":"` to the opening quote of the member's key.
                 var start = hit - 3
                 while start > 0, meant[start - 1] != quote { start -= 1 }
-                found.append((start - 1, .literalMember))
+                found.append((start - 1, starts(meant, hit, with: literalName) ? .literalMember : .identifierMember))
             }
         }
         return found
@@ -80,7 +82,7 @@ enum ParseTreeMatcher {
                             guard starts(actual, j, with: namesKey) else { return false }
                             i = skipValue(meant, i)
                             j = skipValue(actual, j)
-                        case .literalMember:
+                        case .literalMember, .identifierMember:
                             let keyEnd = skipValue(meant, i)
                             let keyLength = keyEnd - i
                             if j + keyLength < actual.count, (0..<keyLength).allSatisfy({ meant[i + $0] == actual[j + $0] }),
@@ -88,6 +90,8 @@ enum ParseTreeMatcher {
                                 i = skipValue(meant, keyEnd + 1)
                                 j = skipValue(actual, j + keyLength + 1)
                             } else {
+                                // An identifier is never empty: it is never left out.
+                                guard kind == .literalMember else { return false }
                                 // The text's empty string was left out: so is the template's member.
                                 i = skipValue(meant, keyEnd + 1)
                                 if i < meant.count, meant[i] == comma { i += 1 } else if j > 0, actual[j - 1] == comma { j -= 1 }

@@ -45,6 +45,8 @@ public struct SQL: Sendable, Hashable, Codable, CustomStringConvertible, Express
     static let expressionMarker = "__driftless_fragment__"
     static let typeMarker = "__driftless_type__"
     static let literalMarker = "__driftless_literal__"
+    static let identifierMarker = "__driftless_ident__"
+    static let quotedIdentifierMarker = quoteIdentifier(identifierMarker)
 
     public struct StringInterpolation: StringInterpolationProtocol {
         var text = ""
@@ -68,13 +70,22 @@ public struct SQL: Sendable, Hashable, Codable, CustomStringConvertible, Express
         }
 
         /// `"schema"."name"`.
-        public mutating func appendInterpolation(_ name: QualifiedName) { append(name.sql) }
+        public mutating func appendInterpolation(_ name: QualifiedName) {
+            text += name.sql
+            template += SQL.quotedIdentifierMarker + "." + SQL.quotedIdentifierMarker
+        }
 
-        /// A double-quoted identifier.
-        public mutating func appendInterpolation(ident name: String) { append(quoteIdentifier(name)) }
+        /// A double-quoted identifier. Names are not shape: the template holds a marker, so the
+        /// templates of every table are the same text, parsed once per plan.
+        public mutating func appendInterpolation(ident name: String) {
+            text += quoteIdentifier(name)
+            template += SQL.quotedIdentifierMarker
+        }
 
         /// `PUBLIC` or a quoted role name.
-        public mutating func appendInterpolation(role name: String) { append(SQLText.role(name)) }
+        public mutating func appendInterpolation(role name: String) {
+            if name == "public" { append("PUBLIC") } else { appendInterpolation(ident: name) }
+        }
 
         /// A keyword or clause Driftless chose (`ENABLE`, `SELECT, INSERT`), never user text.
         public mutating func appendInterpolation(keyword: String) { append(keyword) }
@@ -112,20 +123,36 @@ public enum StatementGuard {
     /// Checks `sql` against its template.
     /// - Throws: `Violation` naming what differs.
     public static func check(_ sql: SQL) throws(Violation) {
-        // The fast path compares the parser's JSON texts (ParseTreeMatcher); only a refusal is
-        // decoded, to say where the trees differ.
-        let text: [UInt8]
-        do { text = try SQLParser.parseJSON(sql.text) } catch {
-            throw Violation(statement: sql.text, reason: "it does not parse: \(error)")
+        var checker = Checker()
+        try checker.check(sql)
+    }
+
+    /// Checks many statements, parsing each distinct template once (the templates of a plan
+    /// repeat table after table).
+    public struct Checker {
+        var templates: [String: [UInt8]] = [:]
+
+        public init() {}
+
+        /// Checks `sql` against its template.
+        /// - Throws: `Violation` naming what differs.
+        public mutating func check(_ sql: SQL) throws(Violation) {
+            // The fast path compares the parser's JSON texts (ParseTreeMatcher); only a refusal
+            // is decoded, to say where the trees differ.
+            let text: [UInt8]
+            do { text = try SQLParser.parseJSON(sql.text) } catch {
+                throw Violation(statement: sql.text, reason: "it does not parse: \(error)")
+            }
+            let meant: [UInt8]
+            if let known = templates[sql.template] {
+                meant = known
+            } else {
+                meant = (try? SQLParser.parseJSON(sql.template)) ?? []
+                templates[sql.template] = meant
+            }
+            if ParseTreeMatcher.statementCount(meant) == 1, ParseTreeMatcher.matches(template: meant, text: text) { return }
+            try StatementGuard.explain(sql)
         }
-        if sql.template == sql.text {
-            // Without markers the template is the text itself: one statement is all there is to see.
-            if ParseTreeMatcher.statementCount(text) == 1 { return }
-        } else if let meant = try? SQLParser.parseJSON(sql.template), ParseTreeMatcher.statementCount(meant) == 1,
-                  ParseTreeMatcher.matches(template: meant, text: text) {
-            return
-        }
-        try explain(sql)
     }
 
     /// Throws the violation of a statement the fast path refused, with where its tree differs.
@@ -142,9 +169,10 @@ public enum StatementGuard {
     /// Every statement of `changes` that the guard refuses, with its change.
     public static func violations(in changes: [Change]) -> [(Change, Violation)] {
         var refused: [(Change, Violation)] = []
+        var checker = Checker()
         for change in changes {
             for sql in change.sql {
-                do { try check(sql) } catch { refused.append((change, error)) }
+                do { try checker.check(sql) } catch { refused.append((change, error)) }
             }
         }
         return refused
@@ -165,7 +193,7 @@ public enum StatementGuard {
     static func compare(_ meant: ParseNode, _ actual: ParseNode, path: String) -> String? {
         switch meant {
         case .scalar(let value):
-            if value == SQL.literalMarker, actual.text != nil { return nil }
+            if value == SQL.literalMarker || value == SQL.identifierMarker, actual.text != nil { return nil }
             return meant == actual ? nil : path
         case .array(let items):
             let others = actual.elements
