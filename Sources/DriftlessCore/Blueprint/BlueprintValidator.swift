@@ -27,8 +27,46 @@ public enum BlueprintValidator {
     /// Validates decoded documents; returns every error and warning.
     public static func validate(_ blueprints: [Blueprint]) -> [Diagnostic] {
         var context = Context(blueprints: blueprints)
+        context.fragments = checkFragments(blueprints)
         context.run()
         return context.diagnostics
+    }
+
+    /// A fragment and the category it is parsed as.
+    struct Fragment: Hashable, Sendable {
+        var text: String
+        var category: SQLFragment.Category
+    }
+
+    /// The parser's verdict on every fragment of the blueprints, computed on every core: parsing
+    /// them is most of validating a large set.
+    static func checkFragments(_ blueprints: [Blueprint]) -> [Fragment: SQLFragment.Problem?] {
+        var all: Set<Fragment> = []
+        func add(_ text: String?, _ category: SQLFragment.Category = .expression) {
+            if let text { all.insert(Fragment(text: category == .typeName ? text.trimmingCharacters(in: .whitespaces) : text, category: category)) }
+        }
+        for blueprint in blueprints {
+            add(blueprint.tenancy.expression)
+            for table in blueprint.tables {
+                for column in table.columns {
+                    add(column.type, .typeName)
+                    add(column.defaultExpression)
+                    add(column.check)
+                }
+                for check in table.checks { add(check.expression) }
+                for index in table.indexes {
+                    add(index.expression)
+                    add(index.predicate)
+                }
+                for policy in table.rls.policies {
+                    add(policy.using)
+                    add(policy.withCheck)
+                }
+            }
+        }
+        let list = Array(all)
+        let problems = concurrentMap(list) { SQLFragment.problem(in: $0.text, as: $0.category) }
+        return Dictionary(uniqueKeysWithValues: zip(list, problems))
     }
 
     /// Resolves `name` or `schema.name` against the document's schema.
@@ -81,8 +119,15 @@ private struct Context {
     var tables: [QualifiedName: (table: TableDefinition, blueprint: Blueprint)] = [:]
     var enums: [QualifiedName: (definition: EnumDefinition, blueprint: Blueprint)] = [:]
     var managedSchemas: Set<String> = []
+    /// Every fragment's verdict, computed beforehand (`BlueprintValidator.checkFragments`).
+    var fragments: [BlueprintValidator.Fragment: SQLFragment.Problem?] = [:]
 
     init(blueprints: [Blueprint]) { self.blueprints = blueprints }
+
+    func fragmentProblem(_ text: String, _ category: SQLFragment.Category) -> SQLFragment.Problem? {
+        if let known = fragments[BlueprintValidator.Fragment(text: text, category: category)] { return known }
+        return SQLFragment.problem(in: text, as: category)
+    }
 
     mutating func error(_ code: String, _ message: String, _ blueprint: Blueprint, _ path: String) {
         diagnostics.append(Diagnostic(code: code, message: message, at: blueprint.origin(at: path)))
@@ -100,7 +145,7 @@ private struct Context {
 
     /// An expression field: PostgreSQL's parser must see exactly one expression in it.
     mutating func sql(_ text: String?, _ blueprint: Blueprint, _ path: String) {
-        guard let text, let problem = SQLFragment.problem(in: text, as: .expression) else { return }
+        guard let text, let problem = fragmentProblem(text, .expression) else { return }
         error(problem.code, problem.message, blueprint, path)
     }
 
@@ -343,7 +388,7 @@ private struct Context {
             error("bad_type", "the type is empty", blueprint, path)
             return
         }
-        if let problem = SQLFragment.problem(in: trimmed, as: .typeName) {
+        if let problem = fragmentProblem(trimmed, .typeName) {
             error(problem.code, "'\(type)' is not one type name: \(problem.message)", blueprint, path)
             return
         }

@@ -168,14 +168,25 @@ public enum StatementGuard {
 
     /// Every statement of `changes` that the guard refuses, with its change.
     public static func violations(in changes: [Change]) -> [(Change, Violation)] {
-        var refused: [(Change, Violation)] = []
-        var checker = Checker()
-        for change in changes {
-            for sql in change.sql {
-                do { try checker.check(sql) } catch { refused.append((change, error)) }
+        // Parsing is the cost (a third of a 1,000-table apply's CPU): chunks on every core, the
+        // way blueprint files are decoded, each with a checker of its own.
+        let size = 256
+        let chunks = stride(from: 0, to: changes.count, by: size).map { Array(changes[$0..<min($0 + size, changes.count)]) }
+        return concurrentMap(chunks) { chunk -> [Refusal] in
+            var refused: [Refusal] = []
+            var checker = Checker()
+            for change in chunk {
+                for sql in change.sql {
+                    do throws(Violation) { try checker.check(sql) } catch { refused.append(Refusal(change: change, violation: error)) }
+                }
             }
-        }
-        return refused
+            return refused
+        }.flatMap { $0.map { ($0.change, $0.violation) } }
+    }
+
+    struct Refusal: Sendable {
+        var change: Change
+        var violation: Violation
     }
 
     static func single(_ text: String, _ sql: SQL) throws(Violation) -> SQLParser.Statement {
