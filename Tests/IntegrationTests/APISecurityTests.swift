@@ -126,7 +126,7 @@ struct APISecurityTests {
         let harness = try await Self.harness()
         let tokenA = harness.tokens[Self.tenantA]!
         let tokenB = harness.tokens[Self.tenantB]!
-        try await harness.app.test(.router) { client in
+        try await harness.app.test(.live) { client in
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(tokenA), body: Self.body(Self.tenantA, tables: ["a_docs"])) {
                 #expect($0.status == .ok)
             }
@@ -178,7 +178,7 @@ struct APISecurityTests {
     @Test func tenTenantsRacingForOneTableGiveOneOwner() async throws {
         let harness = try await Self.harness(tenants: 10)
         let tenants = harness.tokens.keys.sorted()
-        let statuses = try await harness.app.test(.router) { client in
+        let statuses = try await harness.app.test(.live) { client in
             try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for tenant in tenants {
                     group.addTask {
@@ -200,7 +200,7 @@ struct APISecurityTests {
         // After the race, every tenant but the owner still gets 409, and the owner 200.
         let owner = try #require(try owners.first?.string("owner")).replacingOccurrences(of: "tenant:", with: "")
         let other = try #require(tenants.first { $0 != owner })
-        try await harness.app.test(.router) { client in
+        try await harness.app.test(.live) { client in
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(harness.tokens[other]!),
                                      body: Self.body(other, tables: ["contested"])) { #expect($0.status == .conflict) }
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(harness.tokens[owner]!),
@@ -210,7 +210,7 @@ struct APISecurityTests {
 
     @Test func anotherTenantsIDOrTableNeverDropsIt() async throws {
         let harness = try await Self.harness()
-        try await harness.app.test(.router) { client in
+        try await harness.app.test(.live) { client in
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(harness.tokens[Self.tenantA]!),
                                      body: Self.body(Self.tenantA, tables: ["a_docs"])) { #expect($0.status == .ok) }
             try harness.db.connect().query("INSERT INTO a_docs (tenant_id) VALUES ($1)", [Self.tenantA])
@@ -234,7 +234,7 @@ struct APISecurityTests {
         let set = BlueprintSet.load(try BlueprintLoader.load(harness.loop.configuration.location).sources)
         let blocked = try Reconciler(blueprints: set, revision: "git2", options: ReconcileOptions()).apply(try harness.db.connect())
         #expect(blocked.status == .blocked)
-        try await harness.app.test(.router) { client in
+        try await harness.app.test(.live) { client in
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(harness.tokens[Self.tenantA]!),
                                      body: Self.body(Self.tenantA, tables: ["unrelated"], extra: #""allow": ["deletes_data"],"#)) { response in
                 #expect(response.status == .conflict)
@@ -246,7 +246,7 @@ struct APISecurityTests {
         #expect(notes == 1)
         #expect(try !Self.tableExists(harness.db, "unrelated"))
         // The caller's own drop is released by its allow: its column goes, git's stays.
-        try await harness.app.test(.router) { client in
+        try await harness.app.test(.live) { client in
             try harness.fixture.write("db/items.yaml", controllerBlueprint + "\n      - {name: notes, type: text}\n")
             try harness.fixture.commit("notes back")
             let own = #", {"name": "scratch", "type": "text"}"#
@@ -264,7 +264,7 @@ struct APISecurityTests {
     @Test func replaysLimitsAndMediaTypes() async throws {
         let harness = try await Self.harness()
         let token = harness.tokens[Self.tenantA]!
-        try await harness.app.test(.router) { client in
+        try await harness.app.test(.live) { client in
             let first = try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(token),
                                                  body: Self.body(Self.tenantA, tables: ["a_docs"], extra: #""trigger_id": "delivery-7","#)) { response in
                 #expect(response.status == .ok)
@@ -307,7 +307,7 @@ struct APISecurityTests {
         let email = "owner-\(UUID().uuidString.prefix(8).lowercased())@victim.example"
         try harness.db.connect().query("INSERT INTO auth.users (id, email) VALUES (gen_random_uuid(), $1)", [email])
         let token = harness.tokens[Self.tenantA]!
-        try await harness.app.test(.router) { client in
+        try await harness.app.test(.live) { client in
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(token), body: Self.body(Self.tenantA, tables: ["a_docs"])) {
                 #expect($0.status == .ok)
             }
