@@ -11,9 +11,4 @@ public enum SQLText {
         guard text.contains(quote) else { return text }
         return text.split(separator: quote, omittingEmptySubsequences: false).joined(separator: "\(quote)\(quote)")
     }
-
-    /// A role name in GRANT/POLICY: `PUBLIC` or a quoted identifier.
-    public static func role(_ name: String) -> String {
-        name == "public" ? "PUBLIC" : quoteIdentifier(name)
-    }
 }
