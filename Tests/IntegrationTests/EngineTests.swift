@@ -456,7 +456,11 @@ struct EngineTests {
     @Test func theCanonicalStateIsCachedByPayloadAndServerVersion() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()
-            let set = BlueprintSet.load(revisions[0].map { BlueprintSource(path: $0.key, text: $0.value) })
+            // A payload no other test shares: tests running alongside fill the shared memory
+            // cache with revisions[0] between clearMemory() and the cold plan.
+            var files = revisions[0]
+            files["own.yaml"] = document("tables:\n  - name: cache_\(UUID().uuidString.prefix(8).lowercased())\n    columns:\n      - {name: id, type: int, primary_key: true}\n")
+            let set = BlueprintSet.load(files.map { BlueprintSource(path: $0.key, text: $0.value) })
             CanonicalCache.clearMemory()
             let cold = Reconciler(blueprints: set, revision: "r1", options: ReconcileOptions()).plan(try db.connect())
             #expect(!cold.cacheHit)
