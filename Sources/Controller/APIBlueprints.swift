@@ -118,7 +118,8 @@ public enum APIBlueprintRequest {
                 let errors = conflicts.map { ResultError(code: "owned_by_other", message: "\($0): owned by \(owners[$0]!)") }
                 return answer(409, .blocked, "owned by someone else: \(conflicts.joined(separator: ", "))", tenant: tenant, hash: hash, trigger: trigger, errors: errors)
             }
-            let set = BlueprintSet.load(revision.sources + others + [BlueprintSource(path: ownPath, text: document)])
+            let set = try DesiredState.assemble(revision: revision.sources, history: configuration.options.history, connection,
+                                                replacing: (tenant, BlueprintSource(path: ownPath, text: document)))
             var options = configuration.options
             options.trigger = trigger
             options.identity = (tenant, hash)

@@ -96,9 +96,7 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
         var report = try await BlockingIO.run(name: "driftless-drift") {
             let revision = try BlueprintLoader.load(configuration.location)
             let connection = try Connection(ConnectionString(configuration.databaseURL.revealed))
-            // The desired state is git plus every stored API blueprint: never a drop of a tenant's table.
-            let api = try configuration.options.history.storedAPIBlueprints(connection)
-            let set = BlueprintSet.load(revision.sources + api)
+            let set = try DesiredState.assemble(revision: revision.sources, history: configuration.options.history, connection)
             var report = try Reconciler(blueprints: set, revision: revision.revision, options: configuration.options).drift(connection)
             if let tenant = caller.tenant {
                 let owned = try configuration.options.history.owned(by: APIBlueprintRequest.owner(tenant), connection)

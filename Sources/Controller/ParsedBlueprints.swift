@@ -10,17 +10,17 @@ final class ParsedBlueprints: @unchecked Sendable {
     private let lock = NSLock()
     private var last: (commit: String?, apiDigest: String, set: BlueprintSet)?
 
-    /// The set of `revision`'s files plus the API blueprints `api`, decoded only when they
-    /// differ from the last call's.
-    func set(for revision: LoadedRevision, api: [BlueprintSource]) -> BlueprintSet {
-        let apiDigest = BlueprintSet.sourcesDigest(api)
+    /// The set of `sources` (the desired state of `revision`, `DesiredState.sources`), decoded
+    /// only when they differ from the last call's.
+    func set(for revision: LoadedRevision, sources: [BlueprintSource]) -> BlueprintSet {
+        let apiDigest = BlueprintSet.sourcesDigest(Array(sources.dropFirst(revision.sources.count)))
         if let hit = lock.withLock({ last }), hit.apiDigest == apiDigest {
             if let commit = revision.commit, hit.commit == commit { return hit.set }
-            if revision.commit == nil, hit.commit == nil, hit.set.sourcesDigest == BlueprintSet.sourcesDigest(revision.sources + api) {
+            if revision.commit == nil, hit.commit == nil, hit.set.sourcesDigest == BlueprintSet.sourcesDigest(sources) {
                 return hit.set
             }
         }
-        let set = BlueprintSet.load(revision.sources + api)
+        let set = BlueprintSet.load(sources)
         lock.withLock { last = (revision.commit, apiDigest, set) }
         return set
     }

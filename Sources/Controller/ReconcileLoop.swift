@@ -244,8 +244,7 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
                 var healthy = false
                 defer { if healthy { kept.give(back: connection) } }
                 // API blueprints (POST /v1/blueprints) are part of the desired state, so the loop keeps them.
-                let api = try reconcileOptions.history.storedAPIBlueprints(connection)
-                let set = parsed.set(for: revision, api: api)
+                let set = parsed.set(for: revision, sources: try DesiredState.sources(revision: revision.sources, history: reconcileOptions.history, connection))
                 let reconciler = Reconciler(blueprints: set, revision: revision.revision, options: reconcileOptions)
                 if !set.isValid {
                     // An invalid revision is recorded once; the timer does not record it again.

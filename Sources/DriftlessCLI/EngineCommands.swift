@@ -4,10 +4,13 @@ import Foundation
 import Postgres
 import Reconciler
 
-/// What plan and apply share: load the revision, connect, build options.
+/// What plan, apply, drift and verify-rls share: load the revision, connect, assemble the
+/// desired state (the revision plus stored API blueprints, `DesiredState`), build options.
 struct EngineContext {
     var blueprints: BlueprintSet
     var revision: LoadedRevision
+    /// The desired state's sources: the revision's files and the stored API blueprints.
+    var sources: [BlueprintSource]
     var connection: Connection
     var options: ReconcileOptions
 
@@ -22,7 +25,6 @@ struct EngineContext {
             printError("driftless: cannot read blueprints: \(error)")
             throw ExitCode(1)
         }
-        blueprints = decode ? BlueprintSet.load(revision.sources) : .unread
         var options = try reconcile?.reconcileOptions(command: "") ?? ReconcileOptions()
         if let historySchema { options.history = History(schema: historySchema) }
         if let message = revision.commitMessage { options.allowed.formUnion(CommitTrailers.allowedHazards(in: message)) }
@@ -34,6 +36,13 @@ struct EngineContext {
             printError("driftless: cannot connect to the database: \(error)")
             throw ExitCode(1)
         }
+        do {
+            sources = try DesiredState.sources(revision: revision.sources, history: options.history, connection)
+        } catch {
+            printError("driftless: cannot read the stored API blueprints: \(error)")
+            throw ExitCode(1)
+        }
+        blueprints = decode ? BlueprintSet.load(sources) : .unread
     }
 
     var reconciler: Reconciler { Reconciler(blueprints: blueprints, revision: revision.revision, options: options) }
@@ -41,7 +50,7 @@ struct EngineContext {
     /// This context with its blueprints decoded and validated.
     func decoded() -> EngineContext {
         var context = self
-        context.blueprints = BlueprintSet.load(revision.sources)
+        context.blueprints = BlueprintSet.load(sources)
         return context
     }
 }
@@ -59,7 +68,7 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         let context = try EngineContext(database: database, source: source, reconcile: reconcile, decode: false)
         // Files already seen converged against unchanged catalogs: answered before decoding them.
-        let outcome = Reconciler.steadyPlan(sources: context.revision.sources, revision: context.revision.revision,
+        let outcome = Reconciler.steadyPlan(sources: context.sources, revision: context.revision.revision,
                                             options: context.options, context.connection)
             ?? context.decoded().reconciler.plan(context.connection)
         switch format {

@@ -9,7 +9,11 @@ public struct History: Sendable {
     public init(schema: String = "driftless") { self.schema = schema }
 
     var migrations: String { "\(quoteIdentifier(schema)).\"schema_migrations\"" }
-    var managedObjects: String { "\(quoteIdentifier(schema)).\"managed_objects\"" }
+    /// The record of managed objects before it was kept per schema set (read once, then replaced).
+    var legacyManagedObjects: String { "\(quoteIdentifier(schema)).\"managed_objects\"" }
+    var legacyManagedObjectsName: String { "\(quoteIdentifier(schema)).managed_objects" }
+    var managedObjects: String { "\(quoteIdentifier(schema)).\"managed_identities\"" }
+    var managedObjectsName: String { "\(quoteIdentifier(schema)).managed_identities" }
     var cacheTable: String { "\(quoteIdentifier(schema)).\"canonical_cache\"" }
     var cacheTableName: String { "\(quoteIdentifier(schema)).canonical_cache" }
     var apiBlueprints: String { "\(quoteIdentifier(schema)).\"blueprints\"" }
@@ -39,7 +43,7 @@ public struct History: Sendable {
     private func create(_ connection: Connection) throws {
         let exists = try connection.query(
             "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AND to_regclass($5) IS NOT NULL AND to_regclass($6) IS NOT NULL AS present",
-            ["\(quoteIdentifier(schema)).schema_migrations", "\(quoteIdentifier(schema)).managed_objects", cacheTableName,
+            ["\(quoteIdentifier(schema)).schema_migrations", managedObjectsName, cacheTableName,
              "\(quoteIdentifier(schema)).blueprints", convergedTableName, ownershipTableName]).first!
         if try exists.bool("present") { return }
         let statements = [
@@ -67,7 +71,8 @@ public struct History: Sendable {
             )
             """,
             "CREATE UNIQUE INDEX IF NOT EXISTS schema_migrations_idempotency_key ON \(migrations) (idempotency_key) WHERE status IN ('ok', 'noop')",
-            "CREATE TABLE IF NOT EXISTS \(managedObjects) (object text PRIMARY KEY, recorded_at timestamptz NOT NULL DEFAULT now())",
+            // Per schema set (the advisory lock key), by typed identity (ObjectID.key).
+            "CREATE TABLE IF NOT EXISTS \(managedObjects) (lock_key bigint NOT NULL, object text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (lock_key, object))",
             "CREATE TABLE IF NOT EXISTS \(cacheTable) (key text PRIMARY KEY, catalog jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
             "CREATE TABLE IF NOT EXISTS \(apiBlueprints) (tenant_id uuid PRIMARY KEY, document jsonb NOT NULL, payload_hash text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())",
             "CREATE TABLE IF NOT EXISTS \(convergedTable) (key text PRIMARY KEY, fingerprint text NOT NULL, outcome jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())",
@@ -139,18 +144,36 @@ public struct History: Sendable {
             """, [tenant, document, payloadHash])
     }
 
-    /// Objects an earlier successful reconciliation managed.
-    public func managed(_ connection: Connection) throws -> Set<String> {
-        guard try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", ["\(quoteIdentifier(schema)).managed_objects"]).first!.bool("present") else {
+    /// Objects an earlier successful reconciliation of the schema set `lockKey` managed. Before
+    /// the record was kept per schema set it held untyped names: when this set has no typed
+    /// record yet, a live object of the set's schemas whose name the old record lists counts as
+    /// managed (what the old record meant), until the set's next apply writes its own.
+    /// - Throws: `PostgresError`.
+    public func managed(lockKey: Int64, live: Catalog, _ connection: Connection) throws -> Set<ObjectID> {
+        if try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [managedObjectsName]).first!.bool("present") {
+            let keys = try connection.query("SELECT object FROM \(managedObjects) WHERE lock_key = $1::bigint", [String(lockKey)])
+                .rows.map { try $0.string("object") }
+            if !keys.isEmpty { return Set(keys.compactMap(ObjectID.init(key:))) }
+        }
+        guard try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [legacyManagedObjectsName]).first!.bool("present") else {
             return []
         }
-        return Set(try connection.query("SELECT object FROM \(managedObjects)").rows.map { try $0.string("object") })
+        let names = Set(try connection.query("SELECT object FROM \(legacyManagedObjects)").rows.map { try $0.string("object") })
+        return ObjectKinds.identities(in: live).filter { names.contains($0.description) }
     }
 
-    /// Replaces the record of managed objects.
-    public func recordManaged(_ objects: Set<String>, _ connection: Connection) throws {
-        try connection.query("DELETE FROM \(managedObjects)")
-        try connection.query("INSERT INTO \(managedObjects) (object) SELECT unnest($1::text[])", [PostgresArray.text(objects.sorted())])
+    /// Replaces the record of the schema set `lockKey` (other sets' records stay), and forgets
+    /// the old untyped names of its schemas.
+    /// - Throws: `PostgresError`.
+    public func recordManaged(_ objects: Set<ObjectID>, lockKey: Int64, schemas: [String], _ connection: Connection) throws {
+        try connection.query("DELETE FROM \(managedObjects) WHERE lock_key = $1::bigint", [String(lockKey)])
+        try connection.query("INSERT INTO \(managedObjects) (lock_key, object) SELECT $1::bigint, unnest($2::text[])",
+                             [String(lockKey), PostgresArray.text(objects.map(\.key).sorted())])
+        if try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [legacyManagedObjectsName]).first!.bool("present") {
+            try connection.query(
+                "DELETE FROM \(legacyManagedObjects) WHERE object = ANY($1::text[]) OR split_part(object, '.', 1) = ANY($1::text[])",
+                [PostgresArray.text(schemas)])
+        }
     }
 
     /// The recorded ok/noop result for an idempotency key, if any.

@@ -214,14 +214,14 @@ public struct Reconciler: Sendable {
                     }
                 }
                 let residual = scoped(try diff(computed.desired, after.catalog, existing: after.existing,
-                                               managed: Set(computed.managedObjects), source: nil, connection)).filter { $0.applied }
+                                               managed: computed.managedObjects, source: nil, connection)).filter { $0.applied }
                 guard residual.isEmpty else {
                     connection.rollbackQuietly()
                     let errors = residual.map { ResultError(code: "not_converged", message: "still to do after apply: \($0.statements.joined(separator: "; "))") }
                     return recordAfterRollback(result(.failed, "the plan did not converge: \(residual.count) change(s) left after applying it",
                         started: started, statements: computed.result.statements, errors: errors), started: started, connection)
                 }
-                try options.history.recordManaged(managedObjectNames(computed.desired), connection)
+                try options.history.recordManaged(ObjectKinds.identities(in: computed.desired), lockKey: lockKey, schemas: managedSchemas, connection)
                 // Nothing left, not even an unmanaged object, and nobody changed the catalogs
                 // while they were read: the next reconciliation of these blueprints may skip it all.
                 if computed.changes.allSatisfy(\.applied),
@@ -261,7 +261,7 @@ public struct Reconciler: Sendable {
         var cachedInDatabase = false
         var changes: [Change]
         var desired: Catalog
-        var managedObjects: [String]
+        var managedObjects: Set<ObjectID>
         var actual = Catalog()
         /// Set when the steady-state check answered: what the converged reconciliation reported.
         var steady: SteadyState.Outcome?
@@ -358,9 +358,9 @@ public struct Reconciler: Sendable {
         }
         // A role that may only read may not see the history schema: then nothing was managed before.
         try connection.query("SAVEPOINT driftless_history")
-        var managed: Set<String> = []
+        var managed: Set<ObjectID> = []
         do {
-            managed = try options.history.managed(connection)
+            managed = try options.history.managed(lockKey: lockKey, live: actual.catalog, connection)
             try connection.query("RELEASE SAVEPOINT driftless_history")
         } catch let error as PostgresError where error.sqlstate == "42501" {
             try connection.query("ROLLBACK TO SAVEPOINT driftless_history")
@@ -420,7 +420,7 @@ public struct Reconciler: Sendable {
         }
         return Computed(
             result: outcome, cacheHit: cacheHit, cachedInDatabase: cachedInDatabase,
-            changes: changes, desired: canonical.catalog, managedObjects: Array(managed), actual: actual.catalog,
+            changes: changes, desired: canonical.catalog, managedObjects: managed, actual: actual.catalog,
             written: skipped, converged: converged)
     }
 
@@ -447,7 +447,7 @@ public struct Reconciler: Sendable {
 
     /// The changes from `actual` to `desired`, with differences only in how the server prints an
     /// expression set aside (see `Equivalence`).
-    func diff(_ desired: Catalog, _ actual: Catalog, existing: Set<String>, managed: Set<String>, source: Catalog?,
+    func diff(_ desired: Catalog, _ actual: Catalog, existing: Set<String>, managed: Set<ObjectID>, source: Catalog?,
               _ connection: Connection) throws -> [Change] {
         func run(_ actual: Catalog) -> [Change] {
             Differ(desired: desired, actual: actual, managedSchemas: Set(managedSchemas), existingSchemas: existing,
@@ -519,20 +519,6 @@ public struct Reconciler: Sendable {
                 throw StatementFailure(error: failure.error, change: batch[batch.startIndex + failure.index].change)
             }
         }
-    }
-
-    /// Object names of the desired catalog, as the Differ names them, for `managed_objects`.
-    func managedObjectNames(_ catalog: Catalog) -> Set<String> {
-        var names: Set<String> = []
-        for (name, _) in catalog.enums { names.insert(name.description) }
-        for (name, table) in catalog.tables {
-            names.insert(name.description)
-            for column in table.columns { names.insert("\(name).\(column.name)") }
-            for key in table.constraints.keys { names.insert("\(name).\(key)") }
-            for key in table.indexes.keys { names.insert("\(name).\(key)") }
-            for key in table.policies.keys { names.insert("\(name).\(key)") }
-        }
-        return names
     }
 
     func invalid(_ started: Date) -> ReconcileResult {

@@ -18,7 +18,7 @@ public struct Catalog: Sendable, Equatable, Codable {
 public struct EnumType: Sendable, Equatable, Codable {
     public var name: QualifiedName
     public var values: [String]
-    public var origin: Origin?
+    @NotCompared public var origin: Origin?
 
     public init(name: QualifiedName, values: [String], origin: Origin? = nil) {
         self.name = name
@@ -26,7 +26,6 @@ public struct EnumType: Sendable, Equatable, Codable {
         self.origin = origin
     }
 
-    public static func == (lhs: EnumType, rhs: EnumType) -> Bool { lhs.name == rhs.name && lhs.values == rhs.values }
 }
 
 public struct Table: Sendable, Equatable, Codable {
@@ -42,9 +41,9 @@ public struct Table: Sendable, Equatable, Codable {
     /// Table privileges per role. Desired side: `nil` means "leave as is"; only listed roles count.
     public var grants: [String: Set<String>]?
     public var comment: String?
-    /// Desired side only: the previous name to rename from.
-    public var renamedFrom: String?
-    public var origin: Origin?
+    /// Desired side only: the previous name to rename from (not part of the definition).
+    @NotCompared public var renamedFrom: String?
+    @NotCompared public var origin: Origin?
     /// The owning role. Desired side: nil means "any role but the API roles" (docs/security.md,
     /// Owners).
     public var owner: String?
@@ -72,12 +71,6 @@ public struct Table: Sendable, Equatable, Codable {
 
     public func column(_ name: String) -> Column? { columns.first { $0.name == name } }
 
-    public static func == (lhs: Table, rhs: Table) -> Bool {
-        lhs.name == rhs.name && lhs.columns == rhs.columns && lhs.constraints == rhs.constraints
-            && lhs.indexes == rhs.indexes && lhs.rlsEnabled == rhs.rlsEnabled && lhs.rlsForced == rhs.rlsForced
-            && lhs.policies == rhs.policies && lhs.grants == rhs.grants && lhs.comment == rhs.comment
-            && lhs.owner == rhs.owner && lhs.disabledTriggers == rhs.disabledTriggers
-    }
 
     /// Roles that must never own a table: the owner bypasses RLS unless it is forced, and these
     /// are the roles of every Data API request.
@@ -95,8 +88,8 @@ public struct Column: Sendable, Equatable, Codable {
     public var defaultExpression: String?
     public var identity: Identity?
     public var comment: String?
-    public var renamedFrom: String?
-    public var origin: Origin?
+    @NotCompared public var renamedFrom: String?
+    @NotCompared public var origin: Origin?
 
     public init(
         name: String, type: String, notNull: Bool = false, defaultExpression: String? = nil,
@@ -112,10 +105,6 @@ public struct Column: Sendable, Equatable, Codable {
         self.origin = origin
     }
 
-    public static func == (lhs: Column, rhs: Column) -> Bool {
-        lhs.name == rhs.name && lhs.type == rhs.type && lhs.notNull == rhs.notNull
-            && lhs.defaultExpression == rhs.defaultExpression && lhs.identity == rhs.identity && lhs.comment == rhs.comment
-    }
 }
 
 public struct Constraint: Sendable, Equatable, Codable {
@@ -131,7 +120,7 @@ public struct Constraint: Sendable, Equatable, Codable {
     public var referencedColumns: [String]?
     public var onDelete: ReferentialAction?
     public var onUpdate: ReferentialAction?
-    public var origin: Origin?
+    @NotCompared public var origin: Origin?
 
     public init(
         name: String, kind: Kind, columns: [String], expression: String? = nil, referencedTable: QualifiedName? = nil,
@@ -150,13 +139,8 @@ public struct Constraint: Sendable, Equatable, Codable {
     }
 
     /// Equal definitions, whatever the names.
-    public func sameDefinition(as other: Constraint) -> Bool {
-        kind == other.kind && columns == other.columns && expression == other.expression
-            && referencedTable == other.referencedTable && referencedColumns == other.referencedColumns
-            && onDelete == other.onDelete && onUpdate == other.onUpdate
-    }
+    public func sameDefinition(as other: Constraint) -> Bool { renamed(other.name) == other }
 
-    public static func == (lhs: Constraint, rhs: Constraint) -> Bool { lhs.name == rhs.name && lhs.sameDefinition(as: rhs) }
 }
 
 public struct Index: Sendable, Equatable, Codable {
@@ -166,7 +150,7 @@ public struct Index: Sendable, Equatable, Codable {
     public var keys: [String]
     public var unique: Bool
     public var predicate: String?
-    public var origin: Origin?
+    @NotCompared public var origin: Origin?
 
     public init(name: String, method: IndexMethod, keys: [String], unique: Bool, predicate: String? = nil, origin: Origin? = nil) {
         self.name = name
@@ -177,11 +161,9 @@ public struct Index: Sendable, Equatable, Codable {
         self.origin = origin
     }
 
-    public func sameDefinition(as other: Index) -> Bool {
-        method == other.method && keys == other.keys && unique == other.unique && predicate == other.predicate
-    }
+    /// Equal definitions, whatever the names.
+    public func sameDefinition(as other: Index) -> Bool { renamed(other.name) == other }
 
-    public static func == (lhs: Index, rhs: Index) -> Bool { lhs.name == rhs.name && lhs.sameDefinition(as: rhs) }
 }
 
 public struct Policy: Sendable, Equatable, Codable {
@@ -193,8 +175,8 @@ public struct Policy: Sendable, Equatable, Codable {
     public var using: String?
     public var withCheck: String?
     /// Whether Driftless generated it (tenant policies).
-    public var generated: Bool
-    public var origin: Origin?
+    @NotCompared public var generated: Bool
+    @NotCompared public var origin: Origin?
 
     public init(
         name: String, command: PolicyCommand, roles: Set<String>, permissive: Bool = true, using: String? = nil,
@@ -210,10 +192,26 @@ public struct Policy: Sendable, Equatable, Codable {
         self.origin = origin
     }
 
-    public func sameDefinition(as other: Policy) -> Bool {
-        command == other.command && roles == other.roles && permissive == other.permissive
-            && using == other.using && withCheck == other.withCheck
-    }
+    /// Equal definitions, whatever the names.
+    public func sameDefinition(as other: Policy) -> Bool { renamed(other.name) == other }
 
-    public static func == (lhs: Policy, rhs: Policy) -> Bool { lhs.name == rhs.name && lhs.sameDefinition(as: rhs) }
 }
+
+/// A named object of a table: a constraint, an index or a policy.
+public protocol NamedTableObject: Equatable, Sendable {
+    var name: String { get set }
+    var origin: Origin? { get }
+}
+
+extension NamedTableObject {
+    /// This object under another name (to compare definitions whatever the names).
+    public func renamed(_ name: String) -> Self {
+        var copy = self
+        copy.name = name
+        return copy
+    }
+}
+
+extension Constraint: NamedTableObject {}
+extension Index: NamedTableObject {}
+extension Policy: NamedTableObject {}

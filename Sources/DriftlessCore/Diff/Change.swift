@@ -44,14 +44,19 @@ public struct Hazard: Sendable, Codable, Equatable, Hashable {
     }
 }
 
-/// One difference between the desired and the actual catalog, with the SQL that fixes it.
-public struct Change: Sendable, Codable, Equatable {
+/// One difference between the desired and the actual catalog: the typed operations that fix
+/// it, rendered once by the SQL layer, with their hazards and where the blueprints asked for it.
+public struct Change: Sendable, Equatable {
     public enum Kind: String, Sendable, Codable { case missing, changed, unmanaged }
-    public enum ObjectType: String, Sendable, Codable {
+    public enum ObjectType: String, Sendable, Codable, CaseIterable {
         case schema, table, column, constraint, index, `enum`, rls, policy, grant, comment, owner, trigger
     }
 
-    /// Where a change runs; drops of removed objects run last, in reverse order.
+    /// What the change does to its object (for summaries and reports).
+    public enum Action: String, Sendable, Codable { case create, rename, alter, drop }
+
+    /// The rank of a change when no dependency edge orders it (docs/engine.md, Order): drops
+    /// of removed objects come last, in reverse.
     public enum Phase: Int, Sendable, Codable, Comparable {
         case schema, enumCreate, enumValues, renameTable, createTable, renameColumn, dropPoliciesForColumns
         case columns, constraints, foreignKeys, indexes, rls, policies, grants, comments, owners, triggers
@@ -60,28 +65,55 @@ public struct Change: Sendable, Codable, Equatable {
     }
 
     public var kind: Kind
-    public var objectType: ObjectType
-    /// `public.projects`, `public.projects.name`, `public.projects.projects_pkey`, ...
-    public var object: String
-    /// What the blueprints want and what the database has, as the server prints them.
+    /// The object it is about.
+    public var id: ObjectID
+    public var action: Action
+    /// What the blueprints want and what the database has, as the server prints them (for
+    /// people; nothing reads them back).
     public var desired: String?
     public var actual: String?
-    /// The SQL that makes the database match (run in order), each with the template
-    /// `StatementGuard` checks it against.
-    public var sql: [SQL]
-    /// The text of `sql`.
-    public var statements: [String] { sql.map(\.text) }
+    /// The typed steps, in order.
+    public private(set) var operations: [Operation]
+    /// Their statements, each with the template `StatementGuard` checks it against.
+    public private(set) var sql: [SQL]
     public var hazards: [Hazard]
     /// `false` for unmanaged objects when not pruning: reported, never applied.
     public var applied: Bool
     public var phase: Phase
-    /// The table it belongs to, when it belongs to one.
-    public var table: QualifiedName?
     /// The blueprint element that asked for it.
     public var origin: Origin?
     /// A policy dropped and created again unchanged, only because a column under it changes type
     /// or is dropped: a step of the plan, not a difference to report.
     public var isRecreate = false
+    /// Objects whose changes must run before this one, whatever the phases say (Plan).
+    public var dependsOn: Set<ObjectID> = []
+
+    public init(
+        kind: Kind, id: ObjectID, action: Action, operations: [Operation], desired: String? = nil, actual: String? = nil,
+        hazards: [Hazard] = [], applied: Bool = true, phase: Phase, origin: Origin? = nil
+    ) {
+        self.kind = kind
+        self.id = id
+        self.action = action
+        self.operations = operations
+        self.sql = operations.map(SQLRenderer.render)
+        self.desired = desired
+        self.actual = actual
+        self.hazards = hazards
+        self.applied = applied
+        self.phase = phase
+        self.origin = origin
+    }
+
+    public var objectType: ObjectType { id.kind }
+    /// `public.projects`, `public.projects.name`, ...: how reports name the object.
+    public var object: String { id.description }
+    /// The table it belongs to, when it belongs to one.
+    public var table: QualifiedName? { id.tableName }
+    /// The text of `sql`.
+    public var statements: [String] { sql.map(\.text) }
+    /// The strongest lock its statements take.
+    public var lock: LockLevel { operations.map(\.lock).max() ?? .none }
 
     /// Whether the change creates or changes RLS or policies (for `rls_tables`).
     public var touchesRLS: Bool { objectType == .rls || objectType == .policy }

@@ -85,14 +85,14 @@ public struct DriftReport: Sendable, Codable, Equatable {
         var gaps: [RLSGap] = []
         for change in changes {
             guard let table = change.table, !change.isRecreate else { continue }
-            if change.objectType == .rls && change.desired == "enabled" {
+            let enablesRLS = change.operations.contains { if case .enableRLS(true, _) = $0 { return true } else { return false } }
+            if change.objectType == .rls && enablesRLS {
                 gaps.append(RLSGap(table: table.description, problem: .rlsDisabled))
             } else if change.objectType == .policy && change.kind == .missing {
-                let name = String(change.object.dropFirst(table.description.count + 1))
-                if desired.tables[table]?.policies[name]?.generated == true {
+                if desired.tables[table]?.policies[change.id.name]?.generated == true {
                     gaps.append(RLSGap(table: table.description, problem: .tenantPolicyMissing))
                 }
-            } else if change.objectType == .policy && change.kind == .changed && change.phase == .policies {
+            } else if change.objectType == .policy && change.kind == .changed && change.action != .drop {
                 gaps.append(RLSGap(table: table.description, problem: .policyChanged))
             }
         }

@@ -152,23 +152,22 @@ public enum Summary {
     public static func describe(_ changes: [Change], verb: String, rlsTables: [String]) -> String {
         let statements = changes.reduce(0) { $0 + $1.statements.count }
         var parts: [String] = []
-        func count(_ noun: String, _ participle: String, _ predicate: (Change) -> Bool) {
-            let n = changes.filter(predicate).count
-            let plural = noun == "index" ? "indexes" : noun == "policy" ? "policies" : noun + "s"
-            if n > 0 { parts.append("\(n) \(n == 1 ? noun : plural) \(participle)") }
+        // Each kind's phrases, in registry order (ObjectKind.summary).
+        for kind in ObjectKinds.all {
+            let mine = changes.filter { $0.objectType == kind.type }
+            guard !mine.isEmpty else { continue }
+            var phrases: [(participle: String, count: Int)] = []
+            for (action, participle) in kind.summary {
+                let n = mine.filter { $0.action == action }.count
+                guard n > 0 else { continue }
+                if let index = phrases.firstIndex(where: { $0.participle == participle }) {
+                    phrases[index].count += n
+                } else {
+                    phrases.append((participle, n))
+                }
+            }
+            for (participle, n) in phrases { parts.append("\(n) \(n == 1 ? kind.nouns.one : kind.nouns.many) \(participle)") }
         }
-        count("table", "created") { $0.objectType == .table && $0.kind == .missing }
-        count("table", "renamed") { $0.objectType == .table && $0.phase == .renameTable }
-        count("table", "dropped") { $0.objectType == .table && $0.phase == .dropTables }
-        count("column", "added") { $0.objectType == .column && $0.kind == .missing }
-        count("column", "renamed") { $0.objectType == .column && $0.phase == .renameColumn }
-        count("column", "changed") { $0.objectType == .column && $0.phase == .columns && $0.kind == .changed }
-        count("column", "dropped") { $0.objectType == .column && $0.phase == .dropColumns }
-        for (type, noun) in [(Change.ObjectType.enum, "enum"), (.constraint, "constraint"), (.index, "index"), (.policy, "policy"), (.grant, "grant"), (.owner, "owner"), (.trigger, "trigger")] {
-            count(noun, "created") { $0.objectType == type && $0.kind == .missing }
-            count(noun, "changed") { $0.objectType == type && $0.kind != .missing }
-        }
-        count("comment", "set") { $0.objectType == .comment }
         var text = "\(verb) \(statements) statement\(statements == 1 ? "" : "s")"
         if !parts.isEmpty { text += ": " + parts.joined(separator: ", ") }
         if !rlsTables.isEmpty { text += "; RLS on \(rlsTables.count) table\(rlsTables.count == 1 ? "" : "s")" }

@@ -123,15 +123,20 @@ public enum SQLRenderer {
 
     /// A key as the catalog holds it: a column name, or an expression (a quoted column name in
     /// parentheses is a plain column key to PostgreSQL).
-    static func indexKey(_ key: String, table: Table) -> SQL {
-        if table.columns.contains(where: { $0.name == key }) { return "\(ident: key)" }
+    static func indexKey(_ key: String, columns: Set<String>) -> SQL {
+        if columns.contains(key) { return "\(ident: key)" }
         return "\(expression: key)"
     }
 
     public static func createIndex(_ index: Index, on table: Table, schemaOverride: String? = nil) -> SQL {
-        var sql: SQL = "CREATE \(keyword: index.unique ? "UNIQUE " : "")INDEX \(ident: index.name) ON \(qualified(table.name, schemaOverride))"
+        createIndex(index, table: table.name, columns: Set(table.columns.map(\.name)), schemaOverride: schemaOverride)
+    }
+
+    /// `columns`: the table's column names.
+    public static func createIndex(_ index: Index, table: QualifiedName, columns: Set<String>, schemaOverride: String? = nil) -> SQL {
+        var sql: SQL = "CREATE \(keyword: index.unique ? "UNIQUE " : "")INDEX \(ident: index.name) ON \(qualified(table, schemaOverride))"
         if index.method != .btree { sql = "\(sql) USING \(keyword: index.method.rawValue)" }
-        sql = "\(sql) (\(SQL.joined(index.keys.map { indexKey($0, table: table) }, separator: ", ")))"
+        sql = "\(sql) (\(SQL.joined(index.keys.map { indexKey($0, columns: columns) }, separator: ", ")))"
         if let predicate = index.predicate { sql = "\(sql) WHERE \(expression: predicate)" }
         return sql
     }

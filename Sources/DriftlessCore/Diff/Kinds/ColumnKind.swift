@@ -1,0 +1,127 @@
+/// Columns: renamed (`renamed_from`), added, changed (type, default, identity, NOT NULL),
+/// dropped when managed before. A type change or a drop under policies has the table's policies
+/// recreated (`PolicyKind`).
+public enum ColumnKind: ObjectKind {
+    public static let type = Change.ObjectType.column
+    public static let catalogs = ["pg_attribute", "pg_attrdef"]
+    public static let summary: [(action: Change.Action, participle: String)] = [
+        (.create, "added"), (.rename, "renamed"), (.alter, "changed"), (.drop, "dropped"),
+    ]
+
+    public static func identities(in catalog: Catalog) -> [ObjectID] {
+        catalog.tables.values.flatMap { table in table.columns.map { ObjectID.member(.column, of: table.name, $0.name) } }
+    }
+
+    /// Column renames come first, so every kind compares against the new names.
+    static func renamingColumns(_ pair: TablePair, _ plan: inout PlanBuilder) -> TablePair {
+        var pair = pair
+        for column in pair.want.columns where pair.have.column(column.name) == nil {
+            guard let previous = column.renamedFrom, pair.have.column(previous) != nil, pair.want.column(previous) == nil else { continue }
+            plan.add(.changed, pair.id(.column, column.name), .rename, phase: .renameColumn,
+                     [.renameColumn(previous, to: column.name, table: pair.name)], desired: column.name, actual: previous, origin: column.origin)
+            pair.have = CatalogRename.renameColumn(previous, to: column.name, in: pair.have)
+        }
+        return pair
+    }
+
+    public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
+        let name = pair.name
+        let (want, have) = (pair.want, pair.have)
+        for column in want.columns {
+            let id = pair.id(.column, column.name)
+            guard let existing = have.column(column.name) else {
+                var hazards: [Hazard] = []
+                if column.notNull && column.defaultExpression == nil && column.identity == nil {
+                    hazards.append(Hazard(.mayFail, object: id.description, detail: "ADD COLUMN NOT NULL without a default fails on a table with rows"))
+                }
+                if let value = column.defaultExpression, Volatility.isVolatile(value) {
+                    hazards.append(Hazard(.rewritesTable, object: id.description, detail: "a volatile default (\(value)) rewrites every row"))
+                }
+                plan.add(.missing, id, .create, phase: .columns, [.addColumn(pair.writtenColumn(column), table: name)],
+                         desired: Describe.column(column), hazards: hazards, origin: column.origin)
+                continue
+            }
+            func changed(_ operations: [Operation], hazards: [Hazard] = []) -> Change {
+                Change(kind: .changed, id: id, action: .alter, operations: operations, desired: Describe.column(column),
+                       actual: Describe.column(existing), hazards: hazards, phase: .columns, origin: column.origin)
+            }
+            let writtenDefault = pair.writtenColumn(column).defaultExpression
+            if existing.type != column.type {
+                let hazards = TypeChange.hazards(from: existing.type, to: column.type).map {
+                    Hazard($0, object: id.description, detail: "type \(existing.type) → \(column.type)")
+                }
+                var operations: [Operation] = []
+                if existing.defaultExpression != nil { operations.append(.setDefault(nil, column: column.name, table: name)) }
+                operations.append(.setType(column.type, column: column.name, table: name, throughText: false))
+                if let writtenDefault { operations.append(.setDefault(writtenDefault, column: column.name, table: name)) }
+                plan.add(changed(operations, hazards: hazards))
+                if !have.policies.isEmpty { plan.recreatePolicies.insert(name) }
+            } else if !pair.isNew, EnumKind.used(by: column.type, schema: name.schema, among: plan.recreatedEnums) != nil {
+                // Its enum is recreated: the column moves to the new type through text.
+                var operations: [Operation] = []
+                if existing.defaultExpression != nil { operations.append(.setDefault(nil, column: column.name, table: name)) }
+                operations.append(.setType(column.type, column: column.name, table: name, throughText: true))
+                if let writtenDefault { operations.append(.setDefault(writtenDefault, column: column.name, table: name)) }
+                var change = changed(operations)
+                change.isRecreate = existing == column
+                plan.add(change)
+                if !have.policies.isEmpty { plan.recreatePolicies.insert(name) }
+            } else if existing.defaultExpression != column.defaultExpression && existing.identity == column.identity {
+                plan.add(changed([.setDefault(writtenDefault, column: column.name, table: name)]))
+            }
+            if existing.identity != column.identity {
+                var operations: [Operation] = []
+                switch (existing.identity, column.identity) {
+                case (nil, .some(let identity)):
+                    if existing.defaultExpression != nil { operations.append(.setDefault(nil, column: column.name, table: name)) }
+                    if !existing.notNull { operations.append(.setNotNull(true, column: column.name, table: name)) }
+                    operations.append(.addIdentity(identity, column: column.name, table: name))
+                case (.some, .some(let identity)):
+                    operations.append(.setIdentity(identity, column: column.name, table: name))
+                case (.some, nil):
+                    operations.append(.dropIdentity(column: column.name, table: name))
+                    if let writtenDefault { operations.append(.setDefault(writtenDefault, column: column.name, table: name)) }
+                case (nil, nil): break
+                }
+                plan.add(changed(operations))
+            }
+            if existing.notNull != column.notNull && !(column.identity != nil && existing.identity == nil) {
+                var change = changed([.setNotNull(column.notNull, column: column.name, table: name)],
+                                     hazards: column.notNull ? [Hazard(.mayFail, object: id.description, detail: "SET NOT NULL")] : [])
+                // A primary key keeps its columns NOT NULL: drop it first (ConstraintKind).
+                if !column.notNull {
+                    for (key, constraint) in have.constraints where constraint.kind == .primaryKey && constraint.columns.contains(column.name)
+                        && want.constraints[key] != constraint {
+                        change.dependsOn.insert(pair.id(.constraint, key))
+                    }
+                }
+                plan.add(change)
+            }
+        }
+        for column in have.columns where want.column(column.name) == nil {
+            let id = pair.id(.column, column.name)
+            // A policy may use the column: a drop that will run needs the policies out of the way.
+            if context.willDrop(id) && !have.policies.isEmpty { plan.recreatePolicies.insert(name) }
+            plan.removed(id, phase: .dropColumns, [.dropColumn(column.name, table: name)], hazard: .deletesData, detail: "DROP COLUMN",
+                         actual: Describe.column(column), context: context)
+        }
+    }
+}
+
+/// How reports print a definition.
+enum Describe {
+    static func column(_ column: Column) -> String {
+        var text = column.type
+        if let identity = column.identity { text += identity == .always ? " GENERATED ALWAYS AS IDENTITY" : " GENERATED BY DEFAULT AS IDENTITY" }
+        if let value = column.defaultExpression { text += " DEFAULT \(value)" }
+        if column.notNull { text += " NOT NULL" }
+        return text
+    }
+
+    static func policy(_ policy: Policy) -> String {
+        var text = "\(policy.permissive ? "PERMISSIVE" : "RESTRICTIVE") FOR \(policy.command.rawValue.uppercased()) TO \(policy.roles.sorted().joined(separator: ", "))"
+        if let using = policy.using { text += " USING (\(using))" }
+        if let withCheck = policy.withCheck { text += " WITH CHECK (\(withCheck))" }
+        return text
+    }
+}

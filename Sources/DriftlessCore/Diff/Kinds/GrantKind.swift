@@ -1,0 +1,26 @@
+/// Table privileges, only for the roles a blueprint lists.
+public enum GrantKind: ObjectKind {
+    public static let type = Change.ObjectType.grant
+    public static let catalogs = ["pg_class"]
+
+    public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
+        guard let grants = pair.want.grants else { return }
+        let name = pair.name
+        for role in grants.keys.sorted() {
+            let wanted = grants[role]!
+            let current = pair.isNew ? DesiredCatalog.allPrivileges : (pair.have.grants?[role] ?? [])
+            let missing = wanted.subtracting(pair.isNew ? [] : current)
+            let extra = current.subtracting(wanted)
+            var operations: [Operation] = []
+            if !extra.isEmpty { operations.append(.revoke(extra, table: name, role: role)) }
+            if !missing.isEmpty { operations.append(.grant(missing, table: name, role: role)) }
+            guard !operations.isEmpty else { continue }
+            let id = pair.id(.grant, role)
+            let hazards = (role == "anon" || role == "public") && !missing.isEmpty
+                ? [Hazard(.relaxesSecurity, object: id.description, detail: "GRANT to \(role)")] : []
+            plan.add(pair.isNew ? .missing : .changed, id, pair.isNew ? .create : .alter, phase: .grants, operations,
+                     desired: wanted.sorted().joined(separator: ", "),
+                     actual: pair.isNew ? nil : current.sorted().joined(separator: ", "), hazards: hazards, origin: pair.want.origin)
+        }
+    }
+}

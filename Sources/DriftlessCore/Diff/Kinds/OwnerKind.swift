@@ -1,0 +1,19 @@
+/// A table's owner: the blueprint's, or at least none of the API roles (they would bypass
+/// RLS; docs/security.md, Owners).
+public enum OwnerKind: ObjectKind {
+    public static let type = Change.ObjectType.owner
+    public static let catalogs = ["pg_class"]
+    public static let summary: [(action: Change.Action, participle: String)] = [(.alter, "changed")]
+
+    public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
+        guard !pair.isNew, let current = pair.have.owner,
+              pair.want.owner.map({ $0 != current }) ?? Table.apiRoles.contains(current) else { return }
+        let target = pair.want.owner
+        let name = pair.name
+        plan.add(.changed, .property(.owner, of: name), .alter, phase: .owners, [.alterOwner(name, to: target)],
+                 desired: target ?? "the applying role (not \(Table.apiRoles.sorted().joined(separator: ", ")))", actual: current,
+                 hazards: target.map(Table.apiRoles.contains) == true
+                     ? [Hazard(.relaxesSecurity, object: name.description, detail: "OWNER TO \(target!): the owner bypasses RLS")] : [],
+                 origin: pair.want.origin)
+    }
+}

@@ -1,0 +1,74 @@
+/// RLS policies of a table. Changed in place (`ALTER POLICY`) where PostgreSQL can, else
+/// dropped and created; all recreated when a column under them changes type or is dropped.
+public enum PolicyKind: ObjectKind {
+    public static let type = Change.ObjectType.policy
+    public static let catalogs = ["pg_policy"]
+    public static let nouns = (one: "policy", many: "policies")
+
+    public static func identities(in catalog: Catalog) -> [ObjectID] {
+        catalog.tables.values.flatMap { table in table.policies.keys.map { ObjectID.member(.policy, of: table.name, $0) } }
+    }
+
+    public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
+        let (want, have, name) = (pair.want, pair.have, pair.name)
+        let recreate = plan.recreatePolicies.contains(name)
+        var keptAsTheyAre: [Policy] = []
+        if recreate {
+            for policy in have.policies.values.sorted(by: { $0.name < $1.name }) {
+                let id = pair.id(.policy, policy.name)
+                if want.policies[policy.name] == nil {
+                    if context.willDrop(id) {
+                        // Removed from the blueprints (or pruned): a real drop, before the column change.
+                        plan.removed(id, phase: .dropPoliciesForColumns, [.dropPolicy(policy.name, table: name)],
+                                     hazard: policy.permissive ? nil : .relaxesSecurity,
+                                     detail: policy.permissive ? "DROP" : "DROP of a restrictive policy", actual: Describe.policy(policy),
+                                     context: context)
+                        continue
+                    }
+                    // Nobody's: reported as unmanaged, and put back as it was after the column change.
+                    plan.removed(id, phase: .dropPolicies, [.dropPolicy(policy.name, table: name)], hazard: nil, detail: "DROP",
+                                 actual: Describe.policy(policy), context: context)
+                    keptAsTheyAre.append(policy)
+                }
+                var drop = Change(kind: .changed, id: id, action: .drop, operations: [.dropPolicy(policy.name, table: name)],
+                                  actual: Describe.policy(policy), phase: .dropPoliciesForColumns, origin: want.policies[policy.name]?.origin)
+                drop.isRecreate = true
+                plan.add(drop)
+            }
+            for policy in keptAsTheyAre {
+                var back = Change(kind: .changed, id: pair.id(.policy, policy.name), action: .create, operations: [.createPolicy(policy, table: name)],
+                                  desired: Describe.policy(policy), actual: Describe.policy(policy), phase: .policies)
+                back.isRecreate = true
+                plan.add(back)
+            }
+        }
+        let start = plan.changes.count
+        plan.diffNamed(
+            want.policies, recreate ? [:] : have.policies, kind: .policy, pair: pair, context: context,
+            phase: { _ in .policies }, dropPhase: { _ in .dropPolicies },
+            create: { [.createPolicy(pair.written.policies[$0.name] ?? $0, table: name)] },
+            drop: { [.dropPolicy($0.name, table: name)] },
+            rename: { .renamePolicy($0, to: $1, table: name) },
+            describe: Describe.policy,
+            alter: { want, have in
+                want.command == have.command && want.permissive == have.permissive
+                    && (want.using == nil) == (have.using == nil) && (want.withCheck == nil) == (have.withCheck == nil)
+                    ? [.alterPolicy(pair.written.policies[want.name] ?? want, table: name)] : nil
+            },
+            // Creating a policy is what the blueprint asked for; the RLS lints judge how open it is.
+            createHazards: { _ in [] },
+            dropHazard: { policy in
+                // Dropping a permissive policy only takes access away; dropping a restrictive one widens it.
+                policy.permissive ? nil : Hazard(.relaxesSecurity, object: pair.id(.policy, policy.name).description, detail: "DROP of a restrictive policy")
+            })
+        guard recreate else { return }
+        // Recreated policies are reported by what really differs from the database.
+        plan.amend(from: start) { change in
+            guard let existing = have.policies[change.id.name], let wanted = want.policies[change.id.name] else { return }
+            change.isRecreate = existing == wanted
+            change.kind = .changed
+            change.action = .alter
+            change.actual = Describe.policy(existing)
+        }
+    }
+}

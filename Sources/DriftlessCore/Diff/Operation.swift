@@ -1,0 +1,121 @@
+/// One DDL step of a plan, as a typed value: what the differ decides. `SQLRenderer.render`
+/// turns it into SQL; nothing between the diff and the renderer is a string of SQL
+/// (docs/engine.md, Operations).
+public enum Operation: Sendable, Equatable {
+    public enum EnumPosition: Sendable, Equatable {
+        /// At the end, or after a label.
+        case after(String?)
+        case before(String)
+    }
+
+    case createSchema(String)
+    case createEnum(EnumType)
+    case addEnumValue(QualifiedName, value: String, EnumPosition)
+    case renameType(QualifiedName, to: String)
+    case dropType(QualifiedName)
+    case createTable(Table)
+    case renameTable(QualifiedName, to: String)
+    case dropTable(QualifiedName)
+    case addColumn(Column, table: QualifiedName)
+    case renameColumn(String, to: String, table: QualifiedName)
+    case dropColumn(String, table: QualifiedName)
+    case setDefault(String?, column: String, table: QualifiedName)
+    /// `TYPE t USING c::t`; `throughText` casts through text (an enum recreated).
+    case setType(String, column: String, table: QualifiedName, throughText: Bool)
+    case setNotNull(Bool, column: String, table: QualifiedName)
+    case addIdentity(Column.Identity, column: String, table: QualifiedName)
+    case setIdentity(Column.Identity, column: String, table: QualifiedName)
+    case dropIdentity(column: String, table: QualifiedName)
+    case addConstraint(Constraint, table: QualifiedName)
+    case dropConstraint(String, table: QualifiedName)
+    case renameConstraint(String, to: String, table: QualifiedName)
+    /// `columns`: the table's column names (a key that names one is a column key).
+    case createIndex(Index, table: QualifiedName, columns: Set<String>)
+    case dropIndex(String, schema: String)
+    case renameIndex(String, to: String, schema: String)
+    case enableRLS(Bool, table: QualifiedName)
+    case forceRLS(Bool, table: QualifiedName)
+    case createPolicy(Policy, table: QualifiedName)
+    case alterPolicy(Policy, table: QualifiedName)
+    case dropPolicy(String, table: QualifiedName)
+    case renamePolicy(String, to: String, table: QualifiedName)
+    case grant(Set<String>, table: QualifiedName, role: String)
+    case revoke(Set<String>, table: QualifiedName, role: String)
+    case commentOnTable(QualifiedName, String?)
+    case commentOnColumn(String, table: QualifiedName, String?)
+    /// To `CURRENT_USER` when the role is nil.
+    case alterOwner(QualifiedName, to: String?)
+    case enableTrigger(String, table: QualifiedName)
+
+    /// The strongest table lock the statement takes (PostgreSQL's documentation of each
+    /// command; docs/engine.md, Locks).
+    public var lock: LockLevel {
+        switch self {
+        case .createSchema, .createEnum, .addEnumValue, .renameType, .dropType, .createTable, .commentOnTable, .commentOnColumn:
+            return .none
+        case .createIndex: return .share
+        case .addConstraint(let constraint, _): return constraint.kind == .foreignKey ? .shareRowExclusive : .accessExclusive
+        case .createPolicy, .alterPolicy, .dropPolicy, .renamePolicy, .grant, .revoke, .enableTrigger:
+            return .accessExclusive
+        default: return .accessExclusive
+        }
+    }
+}
+
+/// Table lock levels an operation may take, weakest first.
+public enum LockLevel: Int, Sendable, Codable, Comparable {
+    /// No lock on a table with rows (new objects, comments, types).
+    case none
+    /// SHARE: blocks writes, not reads (CREATE INDEX).
+    case share
+    /// SHARE ROW EXCLUSIVE: blocks writes (ADD FOREIGN KEY, on both tables).
+    case shareRowExclusive
+    /// ACCESS EXCLUSIVE: blocks reads and writes (most ALTER TABLE forms, DROP).
+    case accessExclusive
+
+    public static func < (lhs: LockLevel, rhs: LockLevel) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+extension SQLRenderer {
+    /// The statement of one operation.
+    public static func render(_ operation: Operation) -> SQL {
+        switch operation {
+        case .createSchema(let schema): return createSchema(schema)
+        case .createEnum(let type): return createEnum(type)
+        case .addEnumValue(let type, let value, .after(let after)): return addEnumValue(type, value: value, after: after)
+        case .addEnumValue(let type, let value, .before(let before)): return addEnumValue(type, value: value, before: before)
+        case .renameType(let type, let name): return renameType(type, to: name)
+        case .dropType(let type): return dropType(type)
+        case .createTable(let table): return createTable(table)
+        case .renameTable(let table, let name): return renameTable(table, to: name)
+        case .dropTable(let table): return dropTable(table)
+        case .addColumn(let column, let table): return addColumn(column, to: table)
+        case .renameColumn(let column, let name, let table): return renameColumn(column, to: name, in: table)
+        case .dropColumn(let column, let table): return dropColumn(column, from: table)
+        case .setDefault(let value, let column, let table): return setDefault(value, column: column, of: table)
+        case .setType(let type, let column, let table, let throughText): return setType(type, column: column, of: table, throughText: throughText)
+        case .setNotNull(let notNull, let column, let table): return setNotNull(notNull, column: column, of: table)
+        case .addIdentity(let identity, let column, let table): return addIdentity(identity, column: column, of: table)
+        case .setIdentity(let identity, let column, let table): return setIdentity(identity, column: column, of: table)
+        case .dropIdentity(let column, let table): return dropIdentity(column: column, of: table)
+        case .addConstraint(let constraint, let table): return addConstraint(constraint, to: table)
+        case .dropConstraint(let name, let table): return dropConstraint(name, from: table)
+        case .renameConstraint(let name, let newName, let table): return renameConstraint(name, to: newName, on: table)
+        case .createIndex(let index, let table, let columns): return createIndex(index, table: table, columns: columns)
+        case .dropIndex(let name, let schema): return dropIndex(name, schema: schema)
+        case .renameIndex(let name, let newName, let schema): return renameIndex(name, to: newName, schema: schema)
+        case .enableRLS(let enabled, let table): return enableRLS(enabled, on: table)
+        case .forceRLS(let forced, let table): return forceRLS(forced, on: table)
+        case .createPolicy(let policy, let table): return createPolicy(policy, on: table)
+        case .alterPolicy(let policy, let table): return alterPolicy(policy, on: table)
+        case .dropPolicy(let name, let table): return dropPolicy(name, on: table)
+        case .renamePolicy(let name, let newName, let table): return renamePolicy(name, to: newName, on: table)
+        case .grant(let privileges, let table, let role): return grant(privileges, on: table, to: role)
+        case .revoke(let privileges, let table, let role): return revoke(privileges, on: table, from: role)
+        case .commentOnTable(let table, let text): return comment(onTable: table, text)
+        case .commentOnColumn(let column, let table, let text): return comment(onColumn: column, of: table, text)
+        case .alterOwner(let table, let role): return alterOwner(table, to: role)
+        case .enableTrigger(let trigger, let table): return enableTrigger(trigger, on: table)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import DriftlessCore
+import Postgres
+
+/// The desired state of a database, assembled the same way for every entry point (reconcile.md,
+/// The desired state, assembled once): the revision's git (or directory) blueprints plus every
+/// stored API blueprint. `plan`, `apply`, `drift`, `verify-rls`, `import --check`, the loop,
+/// `GET /v1/drift` and `POST /v1/blueprints` all call it, so none of them plans to drop an API
+/// tenant's objects because it read only git.
+public enum DesiredState {
+    /// The sources of the desired state: `revision` plus the stored API blueprints (as
+    /// `api/<tenant_id>.json`), with `replacing`'s stored document swapped for its new one (a
+    /// `POST /v1/blueprints` being reconciled). A role that may not read the history schema
+    /// sees none stored.
+    /// - Throws: `PostgresError` other than a refused read of the history schema.
+    public static func sources(revision: [BlueprintSource], history: History, _ connection: Connection,
+                               replacing: (tenant: String, document: BlueprintSource)? = nil) throws -> [BlueprintSource] {
+        var stored: [BlueprintSource] = []
+        do {
+            stored = try history.storedAPIBlueprints(connection, excluding: replacing?.tenant)
+        } catch let error as PostgresError where error.sqlstate == "42501" {
+            stored = []
+        }
+        return revision + stored + (replacing.map { [$0.document] } ?? [])
+    }
+
+    /// The decoded and validated set of `sources(revision:history:_:replacing:)`.
+    /// - Throws: `PostgresError`.
+    public static func assemble(revision: [BlueprintSource], history: History, _ connection: Connection,
+                                replacing: (tenant: String, document: BlueprintSource)? = nil) throws -> BlueprintSet {
+        BlueprintSet.load(try sources(revision: revision, history: history, connection, replacing: replacing))
+    }
+}

@@ -1,0 +1,524 @@
+import DriftlessCore
+import Testing
+
+// The differ, table-driven, without a database (docs/engine.md, Testing the engine): for each
+// case a desired and an actual catalog (both as the server would print them), what was managed
+// before, and the exact statements that would run, their hazards, and what is only reported.
+
+private let publicT = QualifiedName(schema: "public", name: "t")
+private let publicU = QualifiedName(schema: "public", name: "u")
+private let status = QualifiedName(schema: "public", name: "status")
+
+private func col(_ name: String, _ type: String = "integer", notNull: Bool = false, default value: String? = nil,
+                 identity: Column.Identity? = nil, comment: String? = nil, renamedFrom: String? = nil) -> Column {
+    Column(name: name, type: type, notNull: notNull, defaultExpression: value, identity: identity, comment: comment, renamedFrom: renamedFrom)
+}
+
+private func table(
+    _ name: QualifiedName = publicT, _ columns: [Column] = [col("id", notNull: true)], constraints: [Constraint] = [],
+    indexes: [Index] = [], rls: Bool = false, forced: Bool = false, policies: [Policy] = [], grants: [String: Set<String>]? = nil,
+    comment: String? = nil, renamedFrom: String? = nil, owner: String? = nil, disabledTriggers: Set<String>? = nil
+) -> Table {
+    var table = Table(name: name, columns: columns, constraints: Dictionary(uniqueKeysWithValues: constraints.map { ($0.name, $0) }),
+                      indexes: Dictionary(uniqueKeysWithValues: indexes.map { ($0.name, $0) }), rlsEnabled: rls, rlsForced: forced,
+                      policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.name, $0) }), grants: grants, comment: comment,
+                      renamedFrom: renamedFrom)
+    table.owner = owner
+    table.disabledTriggers = disabledTriggers
+    return table
+}
+
+private func catalog(_ tables: Table..., enums: [EnumType] = []) -> Catalog {
+    Catalog(enums: Dictionary(uniqueKeysWithValues: enums.map { ($0.name, $0) }),
+            tables: Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0) }))
+}
+
+private func pk(_ columns: String..., name: String = "t_pkey") -> Constraint { Constraint(name: name, kind: .primaryKey, columns: columns) }
+private func policy(_ name: String, _ command: PolicyCommand = .select, roles: Set<String> = ["authenticated"], permissive: Bool = true,
+                    using: String? = "true", withCheck: String? = nil) -> Policy {
+    Policy(name: name, command: command, roles: roles, permissive: permissive, using: using, withCheck: withCheck)
+}
+
+private let T = "\"public\".\"t\""
+
+struct DiffCase: Sendable, CustomTestStringConvertible {
+    var name: String
+    var desired: Catalog
+    var actual: Catalog
+    var managed: Set<ObjectID> = []
+    var prune = false
+    var existingSchemas: Set<String> = ["public"]
+    /// The statements that run, in order.
+    var sql: [String]
+    var hazards: Set<HazardKind> = []
+    /// Objects reported but not applied (unmanaged, not pruned).
+    var reported: [String] = []
+    var testDescription: String { name }
+}
+
+private let cases: [DiffCase] = [
+    // Schemas
+    DiffCase(name: "a table in a new schema creates the schema first",
+             desired: catalog(table(QualifiedName(schema: "app", name: "t"))), actual: catalog(), existingSchemas: ["public"],
+             sql: ["CREATE SCHEMA IF NOT EXISTS \"app\"", "CREATE TABLE \"app\".\"t\" (\n  \"id\" integer NOT NULL\n)"]),
+    DiffCase(name: "identical catalogs: nothing", desired: catalog(table()), actual: catalog(table()), sql: []),
+
+    // Enums
+    DiffCase(name: "a new enum", desired: catalog(enums: [EnumType(name: status, values: ["a", "b"])]), actual: catalog(),
+             sql: ["CREATE TYPE \"public\".\"status\" AS ENUM ('a', 'b')"]),
+    DiffCase(name: "a label added at the end",
+             desired: catalog(enums: [EnumType(name: status, values: ["a", "b", "c"])]), actual: catalog(enums: [EnumType(name: status, values: ["a", "b"])]),
+             sql: ["ALTER TYPE \"public\".\"status\" ADD VALUE 'c' AFTER 'b'"]),
+    DiffCase(name: "a label added before the first",
+             desired: catalog(enums: [EnumType(name: status, values: ["z", "a"])]), actual: catalog(enums: [EnumType(name: status, values: ["a"])]),
+             sql: ["ALTER TYPE \"public\".\"status\" ADD VALUE 'z' BEFORE 'a'"]),
+    DiffCase(name: "a label added in the middle",
+             desired: catalog(enums: [EnumType(name: status, values: ["a", "m", "z"])]), actual: catalog(enums: [EnumType(name: status, values: ["a", "z"])]),
+             sql: ["ALTER TYPE \"public\".\"status\" ADD VALUE 'm' AFTER 'a'"]),
+    DiffCase(name: "a label removed: the enum is recreated and its columns move through text",
+             desired: catalog(table(publicT, [col("s", "status", default: "'a'::status")]), enums: [EnumType(name: status, values: ["a"])]),
+             actual: catalog(table(publicT, [col("s", "status", default: "'a'::status")]), enums: [EnumType(name: status, values: ["a", "b"])]),
+             sql: ["ALTER TYPE \"public\".\"status\" RENAME TO \"status__driftless_old\"", "CREATE TYPE \"public\".\"status\" AS ENUM ('a')",
+                   "ALTER TABLE \(T) ALTER COLUMN \"s\" DROP DEFAULT", "ALTER TABLE \(T) ALTER COLUMN \"s\" TYPE status USING \"s\"::text::status",
+                   "ALTER TABLE \(T) ALTER COLUMN \"s\" SET DEFAULT ('a'::status)", "DROP TYPE \"public\".\"status__driftless_old\""],
+             hazards: [.deletesData]),
+    DiffCase(name: "labels reordered: recreated, an array column too",
+             desired: catalog(table(publicT, [col("s", "status[]")]), enums: [EnumType(name: status, values: ["b", "a"])]),
+             actual: catalog(table(publicT, [col("s", "status[]")]), enums: [EnumType(name: status, values: ["a", "b"])]),
+             sql: ["ALTER TYPE \"public\".\"status\" RENAME TO \"status__driftless_old\"", "CREATE TYPE \"public\".\"status\" AS ENUM ('b', 'a')",
+                   "ALTER TABLE \(T) ALTER COLUMN \"s\" TYPE status[] USING \"s\"::text[]::status[]", "DROP TYPE \"public\".\"status__driftless_old\""],
+             hazards: [.deletesData]),
+    DiffCase(name: "an enum recreated under a policy has the policy recreated",
+             desired: catalog(table(publicT, [col("s", "status")], policies: [policy("p", using: "(s = 'a'::status)")]), enums: [EnumType(name: status, values: ["a"])]),
+             actual: catalog(table(publicT, [col("s", "status")], policies: [policy("p", using: "(s = 'a'::status)")]), enums: [EnumType(name: status, values: ["a", "b"])]),
+             sql: ["ALTER TYPE \"public\".\"status\" RENAME TO \"status__driftless_old\"", "CREATE TYPE \"public\".\"status\" AS ENUM ('a')",
+                   "DROP POLICY \"p\" ON \(T)", "ALTER TABLE \(T) ALTER COLUMN \"s\" TYPE status USING \"s\"::text::status",
+                   "CREATE POLICY \"p\" ON \(T) AS PERMISSIVE FOR SELECT TO \"authenticated\" USING ((s = 'a'::status))",
+                   "DROP TYPE \"public\".\"status__driftless_old\""],
+             hazards: [.deletesData]),
+    DiffCase(name: "an enum nobody managed is only reported", desired: catalog(), actual: catalog(enums: [EnumType(name: status, values: ["a"])]),
+             sql: [], reported: ["public.status"]),
+    DiffCase(name: "a managed enum removed is dropped", desired: catalog(), actual: catalog(enums: [EnumType(name: status, values: ["a"])]),
+             managed: [.enumType(status)], sql: ["DROP TYPE \"public\".\"status\""], hazards: [.deletesData]),
+    DiffCase(name: "an unmanaged enum with --prune is dropped", desired: catalog(), actual: catalog(enums: [EnumType(name: status, values: ["a"])]),
+             prune: true, sql: ["DROP TYPE \"public\".\"status\""], hazards: [.deletesData]),
+
+    // Tables
+    DiffCase(name: "a new table", desired: catalog(table(publicT, [col("id", "bigint", notNull: true), col("name", "text")])), actual: catalog(),
+             sql: ["CREATE TABLE \(T) (\n  \"id\" bigint NOT NULL,\n  \"name\" text\n)"]),
+    DiffCase(name: "a new table with identity and defaults",
+             desired: catalog(table(publicT, [col("id", "bigint", notNull: true, identity: .always), col("at", "timestamp with time zone", default: "now()")])),
+             actual: catalog(),
+             sql: ["CREATE TABLE \(T) (\n  \"id\" bigint GENERATED ALWAYS AS IDENTITY NOT NULL,\n  \"at\" timestamp with time zone DEFAULT (now())\n)"]),
+    DiffCase(name: "a table renamed", desired: catalog(table(publicU, renamedFrom: "t")), actual: catalog(table(publicT)),
+             sql: ["ALTER TABLE \(T) RENAME TO \"u\""]),
+    DiffCase(name: "a rename whose old name is still wanted creates instead",
+             desired: catalog(table(publicT), table(publicU, renamedFrom: "t")), actual: catalog(table(publicT)),
+             sql: ["CREATE TABLE \"public\".\"u\" (\n  \"id\" integer NOT NULL\n)"]),
+    DiffCase(name: "a managed table removed is dropped", desired: catalog(), actual: catalog(table()), managed: [.table(publicT)],
+             sql: ["DROP TABLE \(T)"], hazards: [.deletesData]),
+    DiffCase(name: "an unmanaged table is only reported", desired: catalog(), actual: catalog(table()), sql: [], reported: ["public.t"]),
+    DiffCase(name: "an unmanaged table with --prune is dropped", desired: catalog(), actual: catalog(table()), prune: true,
+             sql: ["DROP TABLE \(T)"], hazards: [.deletesData]),
+    DiffCase(name: "tables of schemas no blueprint manages are never touched",
+             desired: catalog(), actual: catalog(table(QualifiedName(schema: "auth", name: "users"))), prune: true, sql: []),
+    DiffCase(name: "a managed column record does not make a table of that name managed",
+             desired: catalog(), actual: catalog(table()), managed: [.member(.column, of: QualifiedName(schema: "public", name: "x"), "t")],
+             sql: [], reported: ["public.t"]),
+
+    // Columns
+    DiffCase(name: "a nullable column added", desired: catalog(table(publicT, [col("id", notNull: true), col("b", "text")])), actual: catalog(table()),
+             sql: ["ALTER TABLE \(T) ADD COLUMN \"b\" text"]),
+    DiffCase(name: "a NOT NULL column without a default may fail",
+             desired: catalog(table(publicT, [col("id", notNull: true), col("b", "text", notNull: true)])), actual: catalog(table()),
+             sql: ["ALTER TABLE \(T) ADD COLUMN \"b\" text NOT NULL"], hazards: [.mayFail]),
+    DiffCase(name: "a NOT NULL column with a default is safe",
+             desired: catalog(table(publicT, [col("id", notNull: true), col("b", "text", notNull: true, default: "'x'::text")])), actual: catalog(table()),
+             sql: ["ALTER TABLE \(T) ADD COLUMN \"b\" text DEFAULT ('x'::text) NOT NULL"]),
+    DiffCase(name: "a volatile default rewrites the table",
+             desired: catalog(table(publicT, [col("id", notNull: true), col("u", "uuid", default: "gen_random_uuid()")])), actual: catalog(table()),
+             sql: ["ALTER TABLE \(T) ADD COLUMN \"u\" uuid DEFAULT (gen_random_uuid())"], hazards: [.rewritesTable]),
+    DiffCase(name: "a column renamed", desired: catalog(table(publicT, [col("key", notNull: true, renamedFrom: "id")])), actual: catalog(table()),
+             sql: ["ALTER TABLE \(T) RENAME COLUMN \"id\" TO \"key\""]),
+    DiffCase(name: "integer to bigint rewrites", desired: catalog(table(publicT, [col("id", "bigint", notNull: true)])), actual: catalog(table()),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"id\" TYPE bigint USING \"id\"::bigint"], hazards: [.rewritesTable]),
+    DiffCase(name: "text to integer may lose data",
+             desired: catalog(table(publicT, [col("id", notNull: true)])), actual: catalog(table(publicT, [col("id", "text", notNull: true)])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"id\" TYPE integer USING \"id\"::integer"], hazards: [.rewritesTable, .deletesData]),
+    DiffCase(name: "a varchar widened is catalog-only",
+             desired: catalog(table(publicT, [col("n", "character varying(80)")])), actual: catalog(table(publicT, [col("n", "character varying(40)")])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" TYPE character varying(80) USING \"n\"::character varying(80)"]),
+    DiffCase(name: "a varchar narrowed may lose data",
+             desired: catalog(table(publicT, [col("n", "character varying(10)")])), actual: catalog(table(publicT, [col("n", "character varying(40)")])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" TYPE character varying(10) USING \"n\"::character varying(10)"], hazards: [.rewritesTable, .deletesData]),
+    DiffCase(name: "a type change keeps the default",
+             desired: catalog(table(publicT, [col("n", "bigint", default: "0")])), actual: catalog(table(publicT, [col("n", default: "0")])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" DROP DEFAULT", "ALTER TABLE \(T) ALTER COLUMN \"n\" TYPE bigint USING \"n\"::bigint",
+                   "ALTER TABLE \(T) ALTER COLUMN \"n\" SET DEFAULT (0)"], hazards: [.rewritesTable]),
+    DiffCase(name: "a default changed", desired: catalog(table(publicT, [col("n", default: "1")])), actual: catalog(table(publicT, [col("n", default: "0")])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" SET DEFAULT (1)"]),
+    DiffCase(name: "a default dropped", desired: catalog(table(publicT, [col("n")])), actual: catalog(table(publicT, [col("n", default: "0")])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" DROP DEFAULT"]),
+    DiffCase(name: "an identity added to a nullable column with a default",
+             desired: catalog(table(publicT, [col("n", notNull: true, identity: .byDefault)])), actual: catalog(table(publicT, [col("n", default: "0")])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" DROP DEFAULT", "ALTER TABLE \(T) ALTER COLUMN \"n\" SET NOT NULL",
+                   "ALTER TABLE \(T) ALTER COLUMN \"n\" ADD GENERATED BY DEFAULT AS IDENTITY"]),
+    DiffCase(name: "an identity switched to ALWAYS",
+             desired: catalog(table(publicT, [col("n", notNull: true, identity: .always)])), actual: catalog(table(publicT, [col("n", notNull: true, identity: .byDefault)])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" SET GENERATED ALWAYS"]),
+    DiffCase(name: "an identity dropped for a default",
+             desired: catalog(table(publicT, [col("n", notNull: true, default: "0")])), actual: catalog(table(publicT, [col("n", notNull: true, identity: .always)])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" DROP IDENTITY", "ALTER TABLE \(T) ALTER COLUMN \"n\" SET DEFAULT (0)"]),
+    DiffCase(name: "SET NOT NULL may fail", desired: catalog(table(publicT, [col("n", notNull: true)])), actual: catalog(table(publicT, [col("n")])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" SET NOT NULL"], hazards: [.mayFail]),
+    DiffCase(name: "DROP NOT NULL is safe", desired: catalog(table(publicT, [col("n")])), actual: catalog(table(publicT, [col("n", notNull: true)])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" DROP NOT NULL"]),
+    DiffCase(name: "a managed column removed is dropped",
+             desired: catalog(table()), actual: catalog(table(publicT, [col("id", notNull: true), col("old", "text")])),
+             managed: [.member(.column, of: publicT, "old")], sql: ["ALTER TABLE \(T) DROP COLUMN \"old\""], hazards: [.deletesData]),
+    DiffCase(name: "an unmanaged column is only reported",
+             desired: catalog(table()), actual: catalog(table(publicT, [col("id", notNull: true), col("old", "text")])),
+             sql: [], reported: ["public.t.old"]),
+    DiffCase(name: "an index record does not make a column of that name managed",
+             desired: catalog(table()), actual: catalog(table(publicT, [col("id", notNull: true), col("old", "text")])),
+             managed: [.member(.index, of: publicT, "old")], sql: [], reported: ["public.t.old"]),
+    DiffCase(name: "a primary key dropped before DROP NOT NULL of its column",
+             desired: catalog(table(publicT, [col("id")])),
+             actual: catalog(table(publicT, [col("id", notNull: true)], constraints: [pk("id")])),
+             managed: [.member(.constraint, of: publicT, "t_pkey")],
+             sql: ["ALTER TABLE \(T) DROP CONSTRAINT \"t_pkey\"", "ALTER TABLE \(T) ALTER COLUMN \"id\" DROP NOT NULL"]),
+
+    // Constraints
+    DiffCase(name: "a primary key added to a table with rows may fail",
+             desired: catalog(table(publicT, constraints: [pk("id")])), actual: catalog(table()),
+             sql: ["ALTER TABLE \(T) ADD CONSTRAINT \"t_pkey\" PRIMARY KEY (\"id\")"], hazards: [.mayFail]),
+    DiffCase(name: "a new table's constraints carry no hazard",
+             desired: catalog(table(publicT, constraints: [pk("id")])), actual: catalog(),
+             sql: ["CREATE TABLE \(T) (\n  \"id\" integer NOT NULL\n)", "ALTER TABLE \(T) ADD CONSTRAINT \"t_pkey\" PRIMARY KEY (\"id\")"]),
+    DiffCase(name: "a unique constraint", desired: catalog(table(publicT, constraints: [Constraint(name: "t_id_key", kind: .unique, columns: ["id"])])),
+             actual: catalog(table()), sql: ["ALTER TABLE \(T) ADD CONSTRAINT \"t_id_key\" UNIQUE (\"id\")"], hazards: [.mayFail]),
+    DiffCase(name: "a check constraint", desired: catalog(table(publicT, constraints: [Constraint(name: "t_id_check", kind: .check, columns: [], expression: "(id > 0)")])),
+             actual: catalog(table()), sql: ["ALTER TABLE \(T) ADD CONSTRAINT \"t_id_check\" CHECK ((id > 0))"], hazards: [.mayFail]),
+    DiffCase(name: "a changed check is dropped and added",
+             desired: catalog(table(publicT, constraints: [Constraint(name: "c", kind: .check, columns: [], expression: "(id > 1)")])),
+             actual: catalog(table(publicT, constraints: [Constraint(name: "c", kind: .check, columns: [], expression: "(id > 0)")])),
+             sql: ["ALTER TABLE \(T) DROP CONSTRAINT \"c\"", "ALTER TABLE \(T) ADD CONSTRAINT \"c\" CHECK ((id > 1))"], hazards: [.mayFail]),
+    DiffCase(name: "a constraint renamed when only its name differs",
+             desired: catalog(table(publicT, constraints: [pk("id", name: "t_key")])), actual: catalog(table(publicT, constraints: [pk("id")])),
+             sql: ["ALTER TABLE \(T) RENAME CONSTRAINT \"t_pkey\" TO \"t_key\""]),
+    DiffCase(name: "foreign keys come after the tables and keys they reference",
+             desired: catalog(table(publicT, constraints: [pk("id")]),
+                              table(publicU, [col("t_id")], constraints: [Constraint(name: "u_t_fkey", kind: .foreignKey, columns: ["t_id"],
+                                                                                       referencedTable: publicT, referencedColumns: ["id"], onDelete: .cascade)])),
+             actual: catalog(),
+             sql: ["CREATE TABLE \(T) (\n  \"id\" integer NOT NULL\n)", "CREATE TABLE \"public\".\"u\" (\n  \"t_id\" integer\n)",
+                   "ALTER TABLE \(T) ADD CONSTRAINT \"t_pkey\" PRIMARY KEY (\"id\")",
+                   "ALTER TABLE \"public\".\"u\" ADD CONSTRAINT \"u_t_fkey\" FOREIGN KEY (\"t_id\") REFERENCES \(T) (\"id\") ON DELETE CASCADE"]),
+    DiffCase(name: "a foreign key's action changed",
+             desired: catalog(table(publicU, [col("t_id")], constraints: [Constraint(name: "f", kind: .foreignKey, columns: ["t_id"], referencedTable: publicT, referencedColumns: ["id"], onDelete: .setNull)])),
+             actual: catalog(table(publicU, [col("t_id")], constraints: [Constraint(name: "f", kind: .foreignKey, columns: ["t_id"], referencedTable: publicT, referencedColumns: ["id"])])),
+             sql: ["ALTER TABLE \"public\".\"u\" DROP CONSTRAINT \"f\"",
+                   "ALTER TABLE \"public\".\"u\" ADD CONSTRAINT \"f\" FOREIGN KEY (\"t_id\") REFERENCES \(T) (\"id\") ON DELETE SET NULL"],
+             hazards: [.mayFail]),
+    DiffCase(name: "a managed constraint removed is dropped without a hazard",
+             desired: catalog(table()), actual: catalog(table(publicT, constraints: [pk("id")])), managed: [.member(.constraint, of: publicT, "t_pkey")],
+             sql: ["ALTER TABLE \(T) DROP CONSTRAINT \"t_pkey\""]),
+    DiffCase(name: "an unmanaged constraint is only reported",
+             desired: catalog(table()), actual: catalog(table(publicT, constraints: [pk("id")])), sql: [], reported: ["public.t.t_pkey"]),
+    DiffCase(name: "a managed foreign key is dropped before other constraints",
+             desired: catalog(table(publicU, [col("t_id")])),
+             actual: catalog(table(publicU, [col("t_id")], constraints: [pk("t_id", name: "u_pkey"),
+                                                                    Constraint(name: "f", kind: .foreignKey, columns: ["t_id"], referencedTable: publicT, referencedColumns: ["id"])])),
+             managed: [.member(.constraint, of: publicU, "f"), .member(.constraint, of: publicU, "u_pkey")],
+             sql: ["ALTER TABLE \"public\".\"u\" DROP CONSTRAINT \"f\"", "ALTER TABLE \"public\".\"u\" DROP CONSTRAINT \"u_pkey\""]),
+
+    // Indexes
+    DiffCase(name: "an index on a table with rows locks it",
+             desired: catalog(table(publicT, indexes: [Index(name: "t_id_idx", method: .btree, keys: ["id"], unique: false)])), actual: catalog(table()),
+             sql: ["CREATE INDEX \"t_id_idx\" ON \(T) (\"id\")"], hazards: [.locksTable]),
+    DiffCase(name: "a unique index may fail too",
+             desired: catalog(table(publicT, indexes: [Index(name: "t_id_idx", method: .btree, keys: ["id"], unique: true)])), actual: catalog(table()),
+             sql: ["CREATE UNIQUE INDEX \"t_id_idx\" ON \(T) (\"id\")"], hazards: [.locksTable, .mayFail]),
+    DiffCase(name: "a new table's index carries no hazard",
+             desired: catalog(table(publicT, indexes: [Index(name: "t_id_idx", method: .btree, keys: ["id"], unique: false)])), actual: catalog(),
+             sql: ["CREATE TABLE \(T) (\n  \"id\" integer NOT NULL\n)", "CREATE INDEX \"t_id_idx\" ON \(T) (\"id\")"]),
+    DiffCase(name: "an expression key and a predicate are parenthesized",
+             desired: catalog(table(publicT, [col("n", "text")], indexes: [Index(name: "i", method: .btree, keys: ["lower(n)"], unique: false, predicate: "(n IS NOT NULL)")])),
+             actual: catalog(table(publicT, [col("n", "text")])),
+             sql: ["CREATE INDEX \"i\" ON \(T) ((lower(n))) WHERE ((n IS NOT NULL))"], hazards: [.locksTable]),
+    DiffCase(name: "a gin index names its method",
+             desired: catalog(table(publicT, [col("tags", "text[]")], indexes: [Index(name: "i", method: .gin, keys: ["tags"], unique: false)])),
+             actual: catalog(table(publicT, [col("tags", "text[]")])),
+             sql: ["CREATE INDEX \"i\" ON \(T) USING gin (\"tags\")"], hazards: [.locksTable]),
+    DiffCase(name: "an index renamed when only its name differs",
+             desired: catalog(table(publicT, indexes: [Index(name: "new", method: .btree, keys: ["id"], unique: false)])),
+             actual: catalog(table(publicT, indexes: [Index(name: "old", method: .btree, keys: ["id"], unique: false)])),
+             sql: ["ALTER INDEX \"public\".\"old\" RENAME TO \"new\""]),
+    DiffCase(name: "a changed index is dropped and created",
+             desired: catalog(table(publicT, indexes: [Index(name: "i", method: .hash, keys: ["id"], unique: false)])),
+             actual: catalog(table(publicT, indexes: [Index(name: "i", method: .btree, keys: ["id"], unique: false)])),
+             sql: ["DROP INDEX \"public\".\"i\"", "CREATE INDEX \"i\" ON \(T) USING hash (\"id\")"], hazards: [.locksTable]),
+    DiffCase(name: "a managed index removed is dropped",
+             desired: catalog(table()), actual: catalog(table(publicT, indexes: [Index(name: "i", method: .btree, keys: ["id"], unique: false)])),
+             managed: [.member(.index, of: publicT, "i")], sql: ["DROP INDEX \"public\".\"i\""]),
+    DiffCase(name: "an unmanaged index named like a managed column survives",
+             desired: catalog(table(publicT, [col("id", notNull: true), col("x", "text")])),
+             actual: catalog(table(publicT, [col("id", notNull: true), col("x", "text")], indexes: [Index(name: "x", method: .btree, keys: ["id"], unique: false)])),
+             managed: [.member(.column, of: publicT, "x")], sql: [], reported: ["public.t.x"]),
+
+    // RLS
+    DiffCase(name: "RLS enabled", desired: catalog(table(rls: true)), actual: catalog(table()),
+             sql: ["ALTER TABLE \(T) ENABLE ROW LEVEL SECURITY"]),
+    DiffCase(name: "RLS disabled relaxes security", desired: catalog(table()), actual: catalog(table(rls: true)),
+             sql: ["ALTER TABLE \(T) DISABLE ROW LEVEL SECURITY"], hazards: [.relaxesSecurity]),
+    DiffCase(name: "RLS forced", desired: catalog(table(rls: true, forced: true)), actual: catalog(table(rls: true)),
+             sql: ["ALTER TABLE \(T) FORCE ROW LEVEL SECURITY"]),
+    DiffCase(name: "RLS no longer forced relaxes security", desired: catalog(table(rls: true)), actual: catalog(table(rls: true, forced: true)),
+             sql: ["ALTER TABLE \(T) NO FORCE ROW LEVEL SECURITY"], hazards: [.relaxesSecurity]),
+    DiffCase(name: "RLS on a new table", desired: catalog(table(rls: true)), actual: catalog(),
+             sql: ["CREATE TABLE \(T) (\n  \"id\" integer NOT NULL\n)", "ALTER TABLE \(T) ENABLE ROW LEVEL SECURITY"]),
+
+    // Policies
+    DiffCase(name: "a policy created", desired: catalog(table(rls: true, policies: [policy("read")])), actual: catalog(table(rls: true)),
+             sql: ["CREATE POLICY \"read\" ON \(T) AS PERMISSIVE FOR SELECT TO \"authenticated\" USING (true)"]),
+    DiffCase(name: "a policy's expression changed in place",
+             desired: catalog(table(rls: true, policies: [policy("read", using: "(id > 0)")])), actual: catalog(table(rls: true, policies: [policy("read")])),
+             sql: ["ALTER POLICY \"read\" ON \(T) TO \"authenticated\" USING ((id > 0))"]),
+    DiffCase(name: "a policy's roles changed in place",
+             desired: catalog(table(rls: true, policies: [policy("read", roles: ["anon", "authenticated"])])), actual: catalog(table(rls: true, policies: [policy("read")])),
+             sql: ["ALTER POLICY \"read\" ON \(T) TO \"anon\", \"authenticated\" USING (true)"]),
+    DiffCase(name: "a policy's command changed: dropped and created",
+             desired: catalog(table(rls: true, policies: [policy("p", .update)])), actual: catalog(table(rls: true, policies: [policy("p")])),
+             sql: ["DROP POLICY \"p\" ON \(T)", "CREATE POLICY \"p\" ON \(T) AS PERMISSIVE FOR UPDATE TO \"authenticated\" USING (true)"]),
+    DiffCase(name: "a policy made restrictive: dropped and created",
+             desired: catalog(table(rls: true, policies: [policy("p", permissive: false)])), actual: catalog(table(rls: true, policies: [policy("p")])),
+             sql: ["DROP POLICY \"p\" ON \(T)", "CREATE POLICY \"p\" ON \(T) AS RESTRICTIVE FOR SELECT TO \"authenticated\" USING (true)"]),
+    DiffCase(name: "a policy gaining WITH CHECK: dropped and created",
+             desired: catalog(table(rls: true, policies: [policy("p", .all, withCheck: "true")])), actual: catalog(table(rls: true, policies: [policy("p", .all)])),
+             sql: ["DROP POLICY \"p\" ON \(T)", "CREATE POLICY \"p\" ON \(T) AS PERMISSIVE FOR ALL TO \"authenticated\" USING (true) WITH CHECK (true)"]),
+    DiffCase(name: "a policy renamed", desired: catalog(table(rls: true, policies: [policy("new")])), actual: catalog(table(rls: true, policies: [policy("old")])),
+             sql: ["ALTER POLICY \"old\" ON \(T) RENAME TO \"new\""]),
+    DiffCase(name: "a managed permissive policy removed is dropped without a hazard",
+             desired: catalog(table(rls: true)), actual: catalog(table(rls: true, policies: [policy("p")])), managed: [.member(.policy, of: publicT, "p")],
+             sql: ["DROP POLICY \"p\" ON \(T)"]),
+    DiffCase(name: "a managed restrictive policy removed relaxes security",
+             desired: catalog(table(rls: true)), actual: catalog(table(rls: true, policies: [policy("p", permissive: false)])),
+             managed: [.member(.policy, of: publicT, "p")], sql: ["DROP POLICY \"p\" ON \(T)"], hazards: [.relaxesSecurity]),
+    DiffCase(name: "an unmanaged policy is only reported",
+             desired: catalog(table(rls: true)), actual: catalog(table(rls: true, policies: [policy("p")])), sql: [], reported: ["public.t.p"]),
+    DiffCase(name: "a column type change under a policy recreates the policy",
+             desired: catalog(table(publicT, [col("id", "bigint", notNull: true)], rls: true, policies: [policy("p", using: "(id > 0)")])),
+             actual: catalog(table(publicT, [col("id", notNull: true)], rls: true, policies: [policy("p", using: "(id > 0)")])),
+             sql: ["DROP POLICY \"p\" ON \(T)", "ALTER TABLE \(T) ALTER COLUMN \"id\" TYPE bigint USING \"id\"::bigint",
+                   "CREATE POLICY \"p\" ON \(T) AS PERMISSIVE FOR SELECT TO \"authenticated\" USING ((id > 0))"],
+             hazards: [.rewritesTable]),
+    DiffCase(name: "a managed column dropped under a policy recreates the policies",
+             desired: catalog(table(publicT, [col("id", notNull: true)], rls: true, policies: [policy("p")])),
+             actual: catalog(table(publicT, [col("id", notNull: true), col("old")], rls: true, policies: [policy("p")])),
+             managed: [.member(.column, of: publicT, "old")],
+             sql: ["DROP POLICY \"p\" ON \(T)", "CREATE POLICY \"p\" ON \(T) AS PERMISSIVE FOR SELECT TO \"authenticated\" USING (true)",
+                   "ALTER TABLE \(T) DROP COLUMN \"old\""],
+             hazards: [.deletesData]),
+    DiffCase(name: "an unmanaged policy under a dropped column is put back as it was",
+             desired: catalog(table(publicT, [col("id", notNull: true)], rls: true)),
+             actual: catalog(table(publicT, [col("id", notNull: true), col("old")], rls: true, policies: [policy("mine")])),
+             managed: [.member(.column, of: publicT, "old")],
+             sql: ["DROP POLICY \"mine\" ON \(T)", "CREATE POLICY \"mine\" ON \(T) AS PERMISSIVE FOR SELECT TO \"authenticated\" USING (true)",
+                   "ALTER TABLE \(T) DROP COLUMN \"old\""],
+             hazards: [.deletesData], reported: ["public.t.mine"]),
+    DiffCase(name: "an unmanaged column leaves the policies alone",
+             desired: catalog(table(publicT, [col("id", notNull: true)], rls: true, policies: [policy("p")])),
+             actual: catalog(table(publicT, [col("id", notNull: true), col("old")], rls: true, policies: [policy("p")])),
+             sql: [], reported: ["public.t.old"]),
+
+    // Grants
+    DiffCase(name: "a grant to authenticated", desired: catalog(table(grants: ["authenticated": ["select"]])), actual: catalog(table(grants: [:])),
+             sql: ["GRANT SELECT ON \(T) TO \"authenticated\""]),
+    DiffCase(name: "a grant to anon relaxes security", desired: catalog(table(grants: ["anon": ["select"]])), actual: catalog(table(grants: [:])),
+             sql: ["GRANT SELECT ON \(T) TO \"anon\""], hazards: [.relaxesSecurity]),
+    DiffCase(name: "extra privileges revoked", desired: catalog(table(grants: ["authenticated": ["select"]])),
+             actual: catalog(table(grants: ["authenticated": ["select", "insert", "delete"]])),
+             sql: ["REVOKE DELETE, INSERT ON \(T) FROM \"authenticated\""]),
+    DiffCase(name: "a revoke from anon is not a relaxation", desired: catalog(table(grants: ["anon": []])), actual: catalog(table(grants: ["anon": ["select"]])),
+             sql: ["REVOKE SELECT ON \(T) FROM \"anon\""]),
+    DiffCase(name: "a new table's grants override default privileges",
+             desired: catalog(table(grants: ["authenticated": ["select", "insert"]])), actual: catalog(),
+             sql: ["CREATE TABLE \(T) (\n  \"id\" integer NOT NULL\n)", "REVOKE DELETE, REFERENCES, TRIGGER, TRUNCATE, UPDATE ON \(T) FROM \"authenticated\"",
+                   "GRANT INSERT, SELECT ON \(T) TO \"authenticated\""]),
+    DiffCase(name: "grants not listed are left as they are", desired: catalog(table()), actual: catalog(table(grants: ["anon": ["select"]])), sql: []),
+    DiffCase(name: "equal grants: nothing", desired: catalog(table(grants: ["authenticated": ["select"]])),
+             actual: catalog(table(grants: ["authenticated": ["select"], "service_role": ["select"]])), sql: []),
+
+    // Owners
+    DiffCase(name: "a table owned by anon is taken back", desired: catalog(table()), actual: catalog(table(owner: "anon")),
+             sql: ["ALTER TABLE \(T) OWNER TO CURRENT_USER"]),
+    DiffCase(name: "a table owned by postgres is left alone", desired: catalog(table()), actual: catalog(table(owner: "postgres")), sql: []),
+    DiffCase(name: "a blueprint giving a table to authenticated relaxes security",
+             desired: catalog(table(owner: "authenticated")), actual: catalog(table(owner: "postgres")),
+             sql: ["ALTER TABLE \(T) OWNER TO \"authenticated\""], hazards: [.relaxesSecurity]),
+    DiffCase(name: "a blueprint's own owner", desired: catalog(table(owner: "app_owner")), actual: catalog(table(owner: "postgres")),
+             sql: ["ALTER TABLE \(T) OWNER TO \"app_owner\""]),
+
+    // Triggers
+    DiffCase(name: "a trigger disabled by hand is enabled again", desired: catalog(table()), actual: catalog(table(disabledTriggers: ["audit"])),
+             sql: ["ALTER TABLE \(T) ENABLE TRIGGER \"audit\""]),
+    DiffCase(name: "no disabled trigger: nothing", desired: catalog(table()), actual: catalog(table(disabledTriggers: [])), sql: []),
+
+    // Comments
+    DiffCase(name: "a table comment set", desired: catalog(table(comment: "Things")), actual: catalog(table()),
+             sql: ["COMMENT ON TABLE \(T) IS 'Things'"]),
+    DiffCase(name: "a column comment changed",
+             desired: catalog(table(publicT, [col("id", notNull: true, comment: "new")])), actual: catalog(table(publicT, [col("id", notNull: true, comment: "old")])),
+             sql: ["COMMENT ON COLUMN \(T).\"id\" IS 'new'"]),
+    DiffCase(name: "a comment on a column added in the same plan",
+             desired: catalog(table(publicT, [col("id", notNull: true), col("n", "text", comment: "it's new")])), actual: catalog(table()),
+             sql: ["ALTER TABLE \(T) ADD COLUMN \"n\" text", "COMMENT ON COLUMN \(T).\"n\" IS 'it''s new'"]),
+    DiffCase(name: "a new table's comments come after it", desired: catalog(table(publicT, [col("id", comment: "key")], comment: "T")), actual: catalog(),
+             sql: ["CREATE TABLE \(T) (\n  \"id\" integer\n)", "COMMENT ON COLUMN \(T).\"id\" IS 'key'", "COMMENT ON TABLE \(T) IS 'T'"]),
+    DiffCase(name: "equal comments: nothing", desired: catalog(table(comment: "x")), actual: catalog(table(comment: "x")), sql: []),
+
+    // Names as PostgreSQL allows them
+    DiffCase(name: "names with quotes, dots and spaces are quoted",
+             desired: catalog(table(QualifiedName(schema: "public", name: "a \"b\".c"), [col("Mixed Case")])), actual: catalog(),
+             sql: ["CREATE TABLE \"public\".\"a \"\"b\"\".c\" (\n  \"Mixed Case\" integer\n)"]),
+
+    // Order
+    DiffCase(name: "enums, tables, columns, constraints, indexes, RLS, policies, comments in order",
+             desired: catalog(table(publicT, [col("id", notNull: true), col("s", "status")], constraints: [pk("id")],
+                                    indexes: [Index(name: "i", method: .btree, keys: ["s"], unique: false)], rls: true,
+                                    policies: [policy("p")], comment: "c"),
+                              enums: [EnumType(name: status, values: ["a"])]),
+             actual: catalog(table()),
+             sql: ["CREATE TYPE \"public\".\"status\" AS ENUM ('a')", "ALTER TABLE \(T) ADD COLUMN \"s\" status",
+                   "ALTER TABLE \(T) ADD CONSTRAINT \"t_pkey\" PRIMARY KEY (\"id\")", "CREATE INDEX \"i\" ON \(T) (\"s\")",
+                   "ALTER TABLE \(T) ENABLE ROW LEVEL SECURITY",
+                   "CREATE POLICY \"p\" ON \(T) AS PERMISSIVE FOR SELECT TO \"authenticated\" USING (true)", "COMMENT ON TABLE \(T) IS 'c'"],
+             hazards: [.mayFail, .locksTable]),
+    DiffCase(name: "drops run last, in reverse: policies, indexes, foreign keys, constraints, columns, tables, enums",
+             desired: catalog(table(publicU, [col("id", notNull: true)])),
+             actual: catalog(table(publicU, [col("id", notNull: true), col("s", "status")], constraints: [pk("id", name: "u_pkey")],
+                                   indexes: [Index(name: "i", method: .btree, keys: ["s"], unique: false)], rls: true, policies: [policy("p")]),
+                             table(), enums: [EnumType(name: status, values: ["a"])]),
+             prune: true,
+             sql: ["DROP POLICY \"p\" ON \"public\".\"u\"", "ALTER TABLE \"public\".\"u\" DISABLE ROW LEVEL SECURITY", "DROP INDEX \"public\".\"i\"",
+                   "ALTER TABLE \"public\".\"u\" DROP CONSTRAINT \"u_pkey\"", "ALTER TABLE \"public\".\"u\" DROP COLUMN \"s\"",
+                   "DROP TABLE \(T)", "DROP TYPE \"public\".\"status\""],
+             hazards: [.relaxesSecurity, .deletesData]),
+]
+
+@Suite("The differ, table-driven: catalogs in, typed operations and SQL out")
+struct DifferTableTests {
+    @Test(arguments: cases)
+    func theDifferPlansExactlyThis(_ example: DiffCase) {
+        let plan = Differ(desired: example.desired, actual: example.actual, managedSchemas: ["public", "app"].filter { schema in
+            example.desired.schemas.contains(schema) || example.actual.schemas.contains(schema) || schema == "public"
+        }.reduce(into: Set<String>()) { $0.insert($1) }, existingSchemas: example.existingSchemas,
+                          previouslyManaged: example.managed, prune: example.prune).plan()
+        let applied = plan.applied
+        #expect(applied.flatMap(\.statements) == example.sql)
+        #expect(Set(applied.flatMap(\.hazards).map(\.hazard)) == example.hazards)
+        #expect(plan.changes.filter { !$0.applied }.map(\.object) == example.reported)
+        // Every statement is what its typed operation renders, and passes the statement guard.
+        for change in applied {
+            #expect(change.sql.map(\.text) == change.operations.map { SQLRenderer.render($0).text })
+            #expect(StatementGuard.violations(in: [change]).isEmpty, "\(change.statements)")
+        }
+    }
+
+    @Test func thereAreEnoughCasesForEveryKindAndHazard() {
+        #expect(cases.count >= 80)
+        // Every kind is exercised by some case, and every hazard is expected by some case.
+        var kinds: Set<Change.ObjectType> = []
+        for example in cases {
+            let changes = Differ(desired: example.desired, actual: example.actual, managedSchemas: ["public", "app"],
+                                 existingSchemas: example.existingSchemas, previouslyManaged: example.managed, prune: example.prune).changes()
+            kinds.formUnion(changes.map(\.objectType))
+        }
+        #expect(kinds == Set(Change.ObjectType.allCases))
+        #expect(Set(cases.flatMap(\.hazards)) == Set(HazardKind.allCases))
+    }
+}
+
+@Suite("Typed identities and the kind registry")
+struct ObjectIdentityTests {
+    @Test func keysNeverCollideAcrossKindsOrDots() {
+        let column = ObjectID.member(.column, of: publicT, "x")
+        let index = ObjectID.member(.index, of: publicT, "x")
+        #expect(column.description == index.description)
+        #expect(column.key != index.key)
+        // "a.b" + "c" and "a" + "b.c": one description, two keys.
+        let left = ObjectID.table(QualifiedName(schema: "a.b", name: "c"))
+        let right = ObjectID.table(QualifiedName(schema: "a", name: "b.c"))
+        #expect(left.description == right.description)
+        #expect(left.key != right.key)
+    }
+
+    @Test(arguments: [
+        ObjectID.schema("public"), .enumType(status), .table(publicT), .member(.column, of: publicT, "we\"ird.name"),
+        .member(.policy, of: QualifiedName(schema: "my schema", name: "t"), "Users can read their own rows"),
+        .property(.rls, of: publicT), .property(.comment, of: publicT), .member(.comment, of: publicT, "id"),
+    ])
+    func aKeyReadsBackAsTheSameIdentity(_ id: ObjectID) {
+        #expect(ObjectID(key: id.key) == id)
+    }
+
+    @Test func malformedKeysAreRefused() {
+        for key in ["", "table", "nokind:\"a\".\"b\"", "table:a.b", "table:\"a\"", "table:\"a\".\"b", "column:\"a\""] {
+            #expect(ObjectID(key: key) == nil, "\(key)")
+        }
+    }
+
+    @Test func everyKindIsRegisteredOnce() {
+        let types = ObjectKinds.all.map { $0.type }
+        #expect(Set(types) == Set(Change.ObjectType.allCases))
+        #expect(types.count == Set(types).count)
+        #expect(ObjectKinds.all.allSatisfy { !$0.catalogs.isEmpty })
+    }
+
+    @Test func theManagedRecordNamesEveryKindThatCanBeDropped() {
+        let desired = catalog(table(publicT, constraints: [pk("id")], indexes: [Index(name: "i", method: .btree, keys: ["id"], unique: false)],
+                                    policies: [policy("p")]), enums: [EnumType(name: status, values: ["a"])])
+        #expect(ObjectKinds.identities(in: desired) == [
+            .enumType(status), .table(publicT), .member(.column, of: publicT, "id"), .member(.constraint, of: publicT, "t_pkey"),
+            .member(.index, of: publicT, "i"), .member(.policy, of: publicT, "p"),
+        ])
+    }
+
+    @Test func equalityIgnoresWhereADefinitionWasWritten() {
+        var written = table(publicT, [col("id", renamedFrom: "key")])
+        written.origin = Origin(file: "a.yaml", line: 3, path: "$.tables[0]")
+        var printed = table(publicT, [col("id")])
+        printed.owner = nil
+        #expect(written == printed)
+        var other = printed
+        other.columns[0].notNull = true
+        #expect(written != other)
+    }
+}
+
+@Suite("Plan order: dependency edges over phases")
+struct PlanOrderTests {
+    func change(_ name: String, _ phase: Change.Phase, dependsOn: Set<ObjectID> = []) -> Change {
+        var change = Change(kind: .missing, id: .table(QualifiedName(schema: "public", name: name)), action: .create,
+                            operations: [.createSchema(name)], phase: phase)
+        change.dependsOn = dependsOn
+        return change
+    }
+
+    @Test func withoutEdgesThePhaseOrderStandsAndTiesKeepTheirOrder() {
+        let plan = Plan(ordering: [change("c", .indexes), change("a", .createTable), change("b", .createTable), change("d", .schema)])
+        #expect(plan.changes.map(\.id.name) == ["d", "a", "b", "c"])
+    }
+
+    @Test func anEdgeMovesAChangeAfterWhatItDependsOn() {
+        let plan = Plan(ordering: [change("late", .dropTables), change("early", .columns, dependsOn: [.table(QualifiedName(schema: "public", name: "late"))]),
+                                   change("other", .columns)])
+        #expect(plan.changes.map(\.id.name) == ["other", "late", "early"])
+    }
+
+    @Test func aCycleStillPlansEveryChangeOnce() {
+        let a = QualifiedName(schema: "public", name: "a"), b = QualifiedName(schema: "public", name: "b")
+        let plan = Plan(ordering: [change("a", .columns, dependsOn: [.table(b)]), change("b", .columns, dependsOn: [.table(a)])])
+        #expect(plan.changes.map(\.id.name) == ["a", "b"])
+    }
+}
