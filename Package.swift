@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "DriftlessCore", "Reconciler", "Postgres", "GitSource", "TestSupport", "DriftlessCLI", "Controller",
+                "DriftlessCore", "Reconciler", "Postgres", "GitSource", "TestSupport", "DriftlessCLI", "Controller", "BlockingIO",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -20,7 +20,7 @@ final class ParsedBlueprints: @unchecked Sendable {
                 return hit.set
             }
         }
-        let set = BlueprintSet.load(sources)
+        let set = BlueprintSet.load(sources, parallelism: .cores)
         lock.withLock { last = (revision.commit, apiDigest, set) }
         return set
     }

@@ -42,7 +42,7 @@ struct EngineContext {
             printError("driftless: cannot read the stored API blueprints: \(error)")
             throw ExitCode(1)
         }
-        blueprints = decode ? BlueprintSet.load(sources) : .unread
+        blueprints = decode ? BlueprintSet.load(sources, parallelism: .cores) : .unread
     }
 
     var reconciler: Reconciler { Reconciler(blueprints: blueprints, revision: revision.revision, options: options) }
@@ -50,7 +50,7 @@ struct EngineContext {
     /// This context with its blueprints decoded and validated.
     func decoded() -> EngineContext {
         var context = self
-        context.blueprints = BlueprintSet.load(sources)
+        context.blueprints = BlueprintSet.load(sources, parallelism: .cores)
         return context
     }
 }

@@ -19,7 +19,7 @@ struct ValidateCommand: ParsableCommand {
         let report: ValidationReport
         do {
             let revision = try BlueprintLoader.load(source.location)
-            report = ValidationReport(BlueprintSet.load(revision.sources))
+            report = ValidationReport(BlueprintSet.load(revision.sources, parallelism: .cores))
         } catch {
             report = ValidationReport(loadError: "\(error)")
         }

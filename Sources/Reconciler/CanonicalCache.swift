@@ -8,7 +8,11 @@ import Postgres
 /// by `apply` only, so `plan` and `drift` stay read-only).
 public enum CanonicalCache {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var memory: [String: Catalog] = [:]
+    /// The most recently used catalogs, newest last; at most `memoryLimit` of them.
+    nonisolated(unsafe) private static var memory: [(key: String, catalog: Catalog)] = []
+    /// How many catalogs stay in memory (a controller serves one desired state per database;
+    /// older revisions fall out).
+    static let memoryLimit = 16
 
     static func key(payloadHash: String, serverVersion: Int) -> String { "\(payloadHash):\(serverVersion)" }
 
@@ -25,19 +29,27 @@ public enum CanonicalCache {
     static func lookup<T>(payloadHash: String, connection: Connection, history: History,
                           meanwhile: () throws -> T) throws -> (cached: (catalog: Catalog, source: Source)?, other: T) {
         let key = key(payloadHash: payloadHash, serverVersion: connection.serverVersion)
-        lock.lock()
-        let hit = memory[key]
-        lock.unlock()
-        if let hit { return ((hit, .memory), try meanwhile()) }
+        if let hit = recall(key) { return ((hit, .memory), try meanwhile()) }
         guard let row = try history.optionalRow(
             from: history.cacheTableName, "SELECT catalog FROM \(history.cacheTable) WHERE key = $1", [key], connection) else {
             return (nil, try meanwhile())
         }
-        let decoding = BackgroundWork { try row.json("catalog", as: Catalog.self) }
-        let other = try meanwhile()
-        let catalog = try decoding.value()
+        // Decoding 1,000 tables takes about as long as the server takes to answer the
+        // introspection: both at once, on two cores (CPU work and one connection's calls; the
+        // connection is used by that one call only).
+        nonisolated(unsafe) var decoded: Result<Catalog, Error>?
+        nonisolated(unsafe) var other: Result<T, Error>?
+        nonisolated(unsafe) let work = meanwhile
+        Parallelism.cores.forEach(2) { index in
+            if index == 0 {
+                decoded = Result { try row.json("catalog", as: Catalog.self) }
+            } else {
+                other = Result { try work() }
+            }
+        }
+        let catalog = try decoded!.get()
         remember(catalog, key: key)
-        return ((catalog, .database), other)
+        return ((catalog, .database), try other!.get())
     }
 
     /// Stores `catalog` in memory and, inside the caller's transaction, in the history schema.
@@ -49,37 +61,29 @@ public enum CanonicalCache {
     }
 
     static func remember(_ catalog: Catalog, key: String) {
-        lock.lock()
-        memory[key] = catalog
-        lock.unlock()
+        lock.withLock {
+            memory.removeAll { $0.key == key }
+            memory.append((key, catalog))
+            if memory.count > memoryLimit { memory.removeFirst(memory.count - memoryLimit) }
+        }
     }
+
+    /// The catalog remembered for `key`, now the most recently used.
+    static func recall(_ key: String) -> Catalog? {
+        lock.withLock {
+            guard let index = memory.firstIndex(where: { $0.key == key }) else { return nil }
+            let entry = memory.remove(at: index)
+            memory.append(entry)
+            return entry.catalog
+        }
+    }
+
+    /// How many catalogs are in memory.
+    static var memoryCount: Int { lock.withLock { memory.count } }
 
     /// Forgets the in-memory entries (tests and benchmarks measure cold runs with it).
     public static func clearMemory() {
-        lock.lock()
-        memory = [:]
-        lock.unlock()
+        lock.withLock { memory = [] }
     }
 }
 
-/// Work started on a thread of its own, its value collected later (CPU work only).
-final class BackgroundWork<Value: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    // Written once by the worker before `done` is signalled, read after it.
-    private var outcome: Result<Value, Error>?
-
-    init(_ work: @escaping @Sendable () throws -> Value) {
-        Thread { [self] in
-            outcome = Result { try work() }
-            done.signal()
-        }.start()
-    }
-
-    /// Waits for the work and returns its value.
-    /// - Throws: what the work threw.
-    func value() throws -> Value {
-        done.wait()
-        done.signal()
-        return try outcome!.get()
-    }
-}

@@ -27,6 +27,6 @@ public enum DesiredState {
     /// - Throws: `PostgresError`.
     public static func assemble(revision: [BlueprintSource], history: History, _ connection: Connection,
                                 replacing: (tenant: String, document: BlueprintSource)? = nil) throws -> BlueprintSet {
-        BlueprintSet.load(try sources(revision: revision, history: history, connection, replacing: replacing))
+        BlueprintSet.load(try sources(revision: revision, history: history, connection, replacing: replacing), parallelism: .cores)
     }
 }

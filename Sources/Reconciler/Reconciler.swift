@@ -76,15 +76,25 @@ public struct DriftError: Error, CustomStringConvertible {
     public var description: String { result.summary }
 }
 
-/// A plan: the changes, and the Result that says what would happen.
+/// A plan: its changes in order, and the Result that says what would happen.
 public struct PlanOutcome: Sendable {
     public var result: ReconcileResult
-    /// Every difference found, applied or not (unmanaged ones are reported only).
-    public var changes: [Change]
+    /// Every difference found, applied or not (unmanaged ones are reported only), in the order
+    /// they run.
+    public var plan: Plan
+    /// The plan's changes.
+    public var changes: [Change] { plan.changes }
     /// Whether the canonical desired state came from the cache (no scratch copies were built).
     public var cacheHit = false
     /// Whether the steady-state check answered (nothing was introspected or compared).
     public var steadyState = false
+
+    public init(result: ReconcileResult, plan: Plan = Plan(ordering: []), cacheHit: Bool = false, steadyState: Bool = false) {
+        self.result = result
+        self.plan = plan
+        self.cacheHit = cacheHit
+        self.steadyState = steadyState
+    }
 }
 
 /// One reconciliation against one database (reconcile.md, steps 1 to 10). Blocking: run it on
@@ -132,125 +142,16 @@ public struct Reconciler: Sendable {
     /// Steps 1 to 7, then ROLLBACK: what `apply` would do, changing nothing.
     public func plan(_ connection: Connection) -> PlanOutcome {
         let started = Date()
-        guard blueprints.isValid else { return PlanOutcome(result: invalid(started), changes: []) }
+        guard blueprints.isValid else { return PlanOutcome(result: invalid(started)) }
         defer { connection.rollbackQuietly() }
         do {
             // Not READ ONLY: the scratch copies in pg_temp are CREATE statements. Rolled back below.
             try connection.query("BEGIN")
             let computed = try compute(connection, started: started)
-            return PlanOutcome(result: computed.result, changes: computed.changes, cacheHit: computed.cacheHit,
+            return PlanOutcome(result: computed.result, plan: computed.plan, cacheHit: computed.cacheHit,
                                steadyState: computed.steady != nil)
         } catch {
-            return PlanOutcome(result: failure(error, started: started), changes: [])
-        }
-    }
-
-    /// All of it: plan, gate, apply in one transaction, prove, record.
-    public func apply(_ connection: Connection) -> ReconcileResult {
-        let started = Date()
-        guard blueprints.isValid else {
-            let result = invalid(started)
-            return recordAfterRollback(result, started: started, connection)
-        }
-        var enumsAdded = false
-        // Tables the database does not have yet are created as written and read back afterwards
-        // instead of being built twice (scratch copy, then for real). Should the server refuse
-        // one of their statements, everything is canonicalized once more, which reports every
-        // objection with its blueprint location, as `plan` does.
-        var canonicalizeNewTables = false
-        var takenAsWritten: Set<QualifiedName> = []
-        while true {
-            do {
-                try connection.query("BEGIN")
-                guard try lock(connection, wait: options.waitForLock) else {
-                    connection.rollbackQuietly()
-                    let busy = result(.retry, "another reconciliation is running", started: started,
-                                      errors: [ResultError(code: "locked", message: "another reconciliation holds the advisory lock")])
-                    // Replicas that lose the lock every tick would fill the history: once per revision.
-                    if let revision, (try? options.history.hasLockBusyRow(revision: revision, connection)) == true { return busy }
-                    return recordAfterRollback(busy, started: started, connection)
-                }
-                try options.history.ensure(connection)
-                if let recorded = try options.history.recorded(key: idempotencyKey, connection) {
-                    connection.rollbackQuietly()
-                    return recorded
-                }
-                if let claim = options.claim {
-                    let conflicts = try claim(connection)
-                    if !conflicts.isEmpty {
-                        connection.rollbackQuietly()
-                        let names = conflicts.compactMap { $0.message.split(separator: ":").first.map(String.init) }
-                        return recordAfterRollback(result(.blocked, "owned by someone else: \(names.joined(separator: ", "))", started: started,
-                                                          errors: conflicts), started: started, connection)
-                    }
-                }
-                var computed = try compute(connection, started: started, canonicalizeNewTables: canonicalizeNewTables, recording: true)
-                takenAsWritten = computed.written
-                guard computed.result.status == .ok else {
-                    connection.rollbackQuietly()
-                    if computed.result.status == .noop {
-                        return try recordNoop(computed.result, desired: computed.cachedInDatabase ? nil : computed.desired,
-                                              converged: computed.converged, started: started, connection)
-                    }
-                    return recordAfterRollback(computed.result, started: started, connection)
-                }
-                let applied = computed.changes.filter { $0.applied && !$0.statements.isEmpty }
-                // New enum labels cannot be used in the transaction that adds them: commit them first.
-                let additions = applied.filter { $0.phase == .enumValues && $0.hazards.isEmpty }
-                if !additions.isEmpty && !enumsAdded && applied.count > additions.count {
-                    try run(additions, connection)
-                    try connection.query("COMMIT")
-                    enumsAdded = true
-                    continue
-                }
-                try run(applied, connection)
-                // Prove: the database now matches, or the plan did not converge.
-                let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
-                let after = try introspect(connection)
-                if !computed.written.isEmpty {
-                    // The new tables as the server prints them: the canonical form a scratch copy would have given.
-                    for schema in Set(computed.written.map(\.schema)) {
-                        Canonicalizer.merge(after.catalog, from: schema, into: &computed.desired, schema: schema, only: computed.written)
-                    }
-                }
-                let residual = scoped(try diff(computed.desired, after.catalog, existing: after.existing,
-                                               managed: computed.managedObjects, source: nil, connection)).filter { $0.applied }
-                guard residual.isEmpty else {
-                    connection.rollbackQuietly()
-                    let errors = residual.map { ResultError(code: "not_converged", message: "still to do after apply: \($0.statements.joined(separator: "; "))") }
-                    return recordAfterRollback(result(.failed, "the plan did not converge: \(residual.count) change(s) left after applying it",
-                        started: started, statements: computed.result.statements, errors: errors), started: started, connection)
-                }
-                try options.history.recordManaged(ObjectKinds.identities(in: computed.desired), lockKey: lockKey, schemas: managedSchemas, connection)
-                // Nothing left, not even an unmanaged object, and nobody changed the catalogs
-                // while they were read: the next reconciliation of these blueprints may skip it all.
-                if computed.changes.allSatisfy(\.applied),
-                   try SteadyState.fingerprint(connection, schemas: managedSchemas) == fingerprint {
-                    try SteadyState.store(key: steadyKey(connection), fingerprint: fingerprint,
-                                          outcome: convergedOutcome(computed.result.warnings, desired: computed.desired, actual: after.catalog),
-                                          history: options.history, connection)
-                }
-                if !computed.cachedInDatabase {
-                    try CanonicalCache.store(computed.desired, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
-                }
-                try options.beforeCommit?(connection)
-                var final = computed.result
-                final.durationMS = Int(Date().timeIntervalSince(started) * 1000)
-                final.migrationID = try options.history.record(final, startedAt: started, controller: options.controller, connection)
-                try connection.query("COMMIT")
-                return final
-            } catch let failure as StatementFailure {
-                connection.rollbackQuietly()
-                if !canonicalizeNewTables, let table = failure.change.table, takenAsWritten.contains(table) {
-                    canonicalizeNewTables = true
-                    enumsAdded = false
-                    continue
-                }
-                return recordAfterRollback(self.failure(failure.error, started: started, statement: failure.change), started: started, connection)
-            } catch {
-                connection.rollbackQuietly()
-                return recordAfterRollback(self.failure(error, started: started), started: started, connection)
-            }
+            return PlanOutcome(result: failure(error, started: started))
         }
     }
 
@@ -259,7 +160,7 @@ public struct Reconciler: Sendable {
         /// Whether the canonical desired state came from the cache, and from this database's.
         var cacheHit = false
         var cachedInDatabase = false
-        var changes: [Change]
+        var plan: Plan
         var desired: Catalog
         var managedObjects: Set<ObjectID>
         var actual = Catalog()
@@ -281,8 +182,8 @@ public struct Reconciler: Sendable {
         try connection.query("BEGIN")
         // Drift sends no statement of the plan: the guard is for what is sent.
         let computed = try compute(connection, started: Date(), guarding: false)
-        if computed.result.status == .blocked && computed.changes.isEmpty { throw DriftError(result: computed.result) }
-        var report = DriftReport.build(changes: computed.changes, desired: computed.desired, actual: computed.actual, revision: revision)
+        if computed.result.status == .blocked && computed.plan.changes.isEmpty { throw DriftError(result: computed.result) }
+        var report = DriftReport.build(changes: computed.plan.changes, desired: computed.desired, actual: computed.actual, revision: revision)
         if let steady = computed.steady {
             report.rlsGaps = steady.rlsGaps
             report.inSync = steady.rlsGaps.isEmpty
@@ -291,137 +192,6 @@ public struct Reconciler: Sendable {
             report.warnings = RLSLint.run(computed.actual)
         }
         return report
-    }
-
-    /// Steps 3 to 7 inside an open transaction: lock settings, introspect, canonicalize, diff, gate.
-    /// `recording`: the caller records a converged state (`Computed.converged`), as `apply` does.
-    /// `guarding`: pass every statement through `StatementGuard` (plan and apply; drift sends none).
-    func compute(_ connection: Connection, started: Date, canonicalizeNewTables: Bool = true, recording: Bool = false,
-                 guarding: Bool = true) throws -> Computed {
-        // standard_conforming_strings as the parser that checked every fragment reads strings.
-        try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), "
-                             + "set_config('standard_conforming_strings', 'on', true)",
-                             [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
-        // The catalogs' fingerprint before they are read: to compare with a recorded converged
-        // state, and (apply) to record one should nothing change while they are read.
-        var fingerprint: String?
-        if !options.fullCheck, let record = try SteadyState.lookup(key: steadyKey(connection), history: options.history, connection),
-           record.outcome.schemas == managedSchemas {
-            let now = try SteadyState.fingerprint(connection, schemas: managedSchemas)
-            if now == record.fingerprint {
-                var outcome = result(.noop, "nothing to do", started: started)
-                outcome.warnings = record.outcome.warnings
-                return Computed(result: outcome, cacheHit: true, cachedInDatabase: true, changes: [], desired: Catalog(),
-                                managedObjects: [], steady: record.outcome)
-            }
-            fingerprint = now
-        }
-        if recording && fingerprint == nil {
-            fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
-        }
-        // The cached canonical state decodes while the server answers the introspection.
-        let (cached, actual) = try CanonicalCache.lookup(payloadHash: blueprints.payloadHash, connection: connection,
-                                                         history: options.history) { try introspect(connection) }
-        let written = DesiredCatalog.build(blueprints)
-        let canonical: (catalog: Catalog, rejections: [Canonicalizer.Rejection])
-        var cacheHit = false
-        var cachedInDatabase = false
-        var skipped: Set<QualifiedName> = []
-        if let cached {
-            canonical = (cached.catalog, [])
-            cacheHit = true
-            cachedInDatabase = cached.source == .database
-        } else if canonicalizeNewTables {
-            canonical = try Canonicalizer.canonicalize(written, connection: connection)
-        } else {
-            // Only what is compared: tables that exist (or are renamed from one that does), and every enum.
-            let compared = written.tables.filter { name, table in
-                actual.catalog.tables[name] != nil
-                    || table.renamedFrom.map { actual.catalog.tables[QualifiedName(schema: name.schema, name: $0)] != nil } ?? false
-            }
-            skipped = Set(written.tables.keys).subtracting(compared.keys)
-            let part = try Canonicalizer.canonicalize(Catalog(enums: written.enums, tables: compared), connection: connection)
-            var catalog = written
-            catalog.enums = part.catalog.enums
-            catalog.tables.merge(part.catalog.tables) { $1 }
-            canonical = (catalog, part.rejections)
-        }
-        if !canonical.rejections.isEmpty {
-            let errors = canonical.rejections.map { rejection -> ResultError in
-                var error = ResultError(code: rejection.code, message: rejection.message,
-                                        sqlstate: rejection.sqlstate, statement: rejection.statement)
-                error.locate(rejection.origin)
-                return error
-            }
-            let result = result(.blocked, "the server rejected \(errors.count) blueprint element(s)", started: started, errors: errors)
-            return Computed(result: result, changes: [], desired: canonical.catalog, managedObjects: [])
-        }
-        // A role that may only read may not see the history schema: then nothing was managed before.
-        try connection.query("SAVEPOINT driftless_history")
-        var managed: Set<ObjectID> = []
-        do {
-            managed = try options.history.managed(lockKey: lockKey, live: actual.catalog, connection)
-            try connection.query("RELEASE SAVEPOINT driftless_history")
-        } catch let error as PostgresError where error.sqlstate == "42501" {
-            try connection.query("ROLLBACK TO SAVEPOINT driftless_history")
-        }
-        let all = try diff(canonical.catalog, actual.catalog, existing: actual.existing, managed: managed,
-                           source: written, connection)
-        // Pending changes of other owners are never applied by a scoped (API) request, but a
-        // hazard among them still blocks it: its delta only, or nothing.
-        let elsewhere = options.scope == nil ? [] : all.filter { $0.applied && !$0.statements.isEmpty && !options.scope!.contains($0) }
-        let changes = scoped(all)
-        let applied = changes.filter { $0.applied && !$0.statements.isEmpty }
-        // Every statement that would be sent has the shape it was rendered with, or nothing is.
-        let refused = guarding ? StatementGuard.violations(in: applied) : []
-        if !refused.isEmpty {
-            let errors = refused.map { change, violation -> ResultError in
-                var error = ResultError(code: "invalid_fragment", message: violation.description, statement: violation.statement)
-                error.locate(change.origin)
-                return error
-            }
-            let result = result(.blocked, "\(errors.count) generated statement(s) refused by the statement guard", started: started, errors: errors)
-            return Computed(result: result, changes: [], desired: canonical.catalog, managedObjects: [])
-        }
-        let statements = applied.flatMap(\.statements)
-        let hazards = applied.flatMap(\.hazards)
-        let rlsTables = Array(Set(applied.filter(\.touchesRLS).compactMap { $0.table?.description })).sorted()
-        let ownAllowed = options.allowed.union(HazardKind.allowedByDefault).union(options.scope?.allowed ?? [])
-        let blocking = applied.flatMap { change in
-            change.hazards.filter { hazard in
-                // --prune allows deletes_data for unmanaged objects alone.
-                !(ownAllowed.contains(hazard.hazard)
-                    || (change.kind == .unmanaged && options.prune && hazard.hazard == .deletesData))
-            }
-        } + elsewhere.flatMap { change in
-            change.hazards.filter { !options.allowed.union(HazardKind.allowedByDefault).contains($0.hazard) }
-        }
-        let status: ReconcileStatus
-        let summary: String
-        if !blocking.isEmpty {
-            status = .blocked
-            let kinds = Set(blocking.map(\.hazard.rawValue)).sorted().joined(separator: ", ")
-            summary = "\(blocking.count) hazard(s) not allowed (\(kinds)); allow with --allow \(kinds)"
-        } else if applied.isEmpty {
-            status = .noop
-            let unmanaged = changes.filter { $0.kind == .unmanaged }.count
-            summary = unmanaged == 0 ? "nothing to do" : "nothing to do; \(unmanaged) unmanaged object(s) left alone (--prune drops them)"
-        } else {
-            status = .ok
-            summary = Summary.describe(applied, verb: "applied", rlsTables: rlsTables)
-        }
-        let errors = blocking.map { ResultError(code: "hazard_not_allowed", message: "\($0.hazard.rawValue) on \($0.object): \($0.detail)") }
-        var outcome = result(status, summary, started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors)
-        outcome.warnings = blueprints.warnings.map { Lint(code: $0.code, object: "\($0.file ?? ""):\($0.line ?? 0) \($0.path ?? "")", message: $0.message) }
-            + RLSLint.run(canonical.catalog)
-        var converged: (String, SteadyState.Outcome)?
-        if recording, changes.isEmpty, let fingerprint, try SteadyState.fingerprint(connection, schemas: managedSchemas) == fingerprint {
-            converged = (fingerprint, convergedOutcome(outcome.warnings, desired: canonical.catalog, actual: actual.catalog))
-        }
-        return Computed(
-            result: outcome, cacheHit: cacheHit, cachedInDatabase: cachedInDatabase,
-            changes: changes, desired: canonical.catalog, managedObjects: managed, actual: actual.catalog,
-            written: skipped, converged: converged)
     }
 
     func steadyKey(_ connection: Connection) -> String {
@@ -433,7 +203,7 @@ public struct Reconciler: Sendable {
     public static func steadyPlan(sources: [BlueprintSource], revision: String?, options: ReconcileOptions,
                                   _ connection: Connection) -> PlanOutcome? {
         SteadyState.plan(sources: sources, revision: revision, options: options, connection)
-            .map { PlanOutcome(result: $0, changes: [], cacheHit: true, steadyState: true) }
+            .map { PlanOutcome(result: $0, cacheHit: true, steadyState: true) }
     }
 
     /// What a converged reconciliation reports, for the steady-state check to replay.

@@ -66,17 +66,15 @@ public struct TableDefinition: Sendable, Equatable {
     public var indexes: [IndexDefinition]
     public var rls: RLSDefinition
     /// `nil`: leave privileges as they are. Present: exact table privileges per listed role.
-    public var grants: [(role: String, privileges: [String])]?
+    public var grants: [GrantDefinition]?
     public var origin: Origin
 
-    public static func == (lhs: TableDefinition, rhs: TableDefinition) -> Bool {
-        lhs.name == rhs.name && lhs.renamedFrom == rhs.renamedFrom && lhs.comment == rhs.comment
-            && lhs.columns == rhs.columns && lhs.primaryKey == rhs.primaryKey && lhs.unique == rhs.unique
-            && lhs.checks == rhs.checks && lhs.foreignKeys == rhs.foreignKeys && lhs.indexes == rhs.indexes
-            && lhs.rls == rhs.rls && lhs.origin == rhs.origin
-            && lhs.grants?.map(\.role) == rhs.grants?.map(\.role)
-            && lhs.grants?.map(\.privileges) == rhs.grants?.map(\.privileges)
-    }
+}
+
+/// The privileges a blueprint lists for one role.
+public struct GrantDefinition: Sendable, Equatable {
+    public var role: String
+    public var privileges: [String]
 }
 
 public struct ColumnDefinition: Sendable, Equatable {

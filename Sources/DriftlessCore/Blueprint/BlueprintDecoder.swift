@@ -241,7 +241,7 @@ private struct Reader {
         for (index, item) in (list(fields["indexes"], path: "\(path).indexes") ?? []).enumerated() {
             if let definition = indexDefinition(item, path: "\(path).indexes[\(index)]") { indexes.append(definition) }
         }
-        var grants: [(role: String, privileges: [String])]?
+        var grants: [GrantDefinition]?
         if let grantsNode = fields["grants"] {
             if case .mapping(let pairs, _) = grantsNode {
                 record("\(path).grants", grantsNode)
@@ -249,9 +249,9 @@ private struct Reader {
                 for pair in pairs {
                     let grantPath = "\(path).grants.\(pair.key)"
                     if pair.value.isNull {
-                        grants?.append((pair.key, []))
+                        grants?.append(GrantDefinition(role: pair.key, privileges: []))
                     } else if let privileges = strings(pair.value, path: grantPath) {
-                        grants?.append((pair.key, privileges))
+                        grants?.append(GrantDefinition(role: pair.key, privileges: privileges))
                     }
                 }
             } else {

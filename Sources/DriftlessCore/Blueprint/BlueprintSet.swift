@@ -65,14 +65,15 @@ public struct BlueprintSet: Sendable {
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Decodes and validates `sources` (files that are not blueprint paths are ignored).
-    public static func load(_ sources: [BlueprintSource]) -> BlueprintSet {
+    /// Decodes and validates `sources` (files that are not blueprint paths are ignored), files
+    /// and fragments spread by `parallelism`.
+    public static func load(_ sources: [BlueprintSource], parallelism: Parallelism = .sequential) -> BlueprintSet {
         let files = sources.filter { isBlueprintPath($0.path) }.sorted { $0.path < $1.path }
         var documents: [Blueprint] = []
         var diagnostics: [Diagnostic] = []
         var payloads: [JSONValue] = []
-        // Files decode independently: on every core at once (YAML parsing is most of a load).
-        let decoded = concurrentMap(files) { file -> (blueprint: Blueprint?, diagnostics: [Diagnostic], json: JSONValue?) in
+        // Files decode independently (YAML parsing is most of a load).
+        let decoded = parallelism.map(files) { file -> (blueprint: Blueprint?, diagnostics: [Diagnostic], json: JSONValue?) in
             guard let text = String(data: file.contents, encoding: .utf8) else {
                 return (nil, [Diagnostic(code: "encoding", message: "the file is not UTF-8 text", file: file.displayPath, path: "$")], nil)
             }
@@ -84,7 +85,7 @@ public struct BlueprintSet: Sendable {
             if let json = file.json { payloads.append(json) }
         }
         // Documents that decoded are validated even when others did not: every error at once.
-        diagnostics += BlueprintValidator.validate(documents)
+        diagnostics += BlueprintValidator.validate(documents, parallelism: parallelism)
         if files.isEmpty {
             diagnostics.append(Diagnostic(.warning, code: "no_blueprints", message: "no *.json, *.yaml or *.yml files were found"))
         }
@@ -95,16 +96,3 @@ public struct BlueprintSet: Sendable {
     }
 }
 
-/// `transform` of every element, computed on all cores, in the order of `elements`.
-func concurrentMap<Element: Sendable, Result: Sendable>(_ elements: [Element], _ transform: @Sendable (Element) -> Result) -> [Result] {
-    guard elements.count > 1 else { return elements.map(transform) }
-    let results = UnsafeMutableBufferPointer<Result?>.allocate(capacity: elements.count)
-    results.initialize(repeating: nil)
-    defer { results.deinitialize(); results.deallocate() }
-    nonisolated(unsafe) let slots = results
-    DispatchQueue.concurrentPerform(iterations: elements.count) { index in
-        // Each iteration writes its own slot only.
-        slots[index] = transform(elements[index])
-    }
-    return results.map { $0! }
-}

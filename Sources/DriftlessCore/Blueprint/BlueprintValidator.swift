@@ -25,9 +25,9 @@ public enum BlueprintValidator {
     static let privileges: Set<String> = ["select", "insert", "update", "delete", "truncate", "references", "trigger", "all"]
 
     /// Validates decoded documents; returns every error and warning.
-    public static func validate(_ blueprints: [Blueprint]) -> [Diagnostic] {
+    public static func validate(_ blueprints: [Blueprint], parallelism: Parallelism = .sequential) -> [Diagnostic] {
         var context = Context(blueprints: blueprints)
-        context.fragments = checkFragments(blueprints)
+        context.fragments = checkFragments(blueprints, parallelism: parallelism)
         context.run()
         return context.diagnostics
     }
@@ -40,7 +40,7 @@ public enum BlueprintValidator {
 
     /// The parser's verdict on every fragment of the blueprints, computed on every core: parsing
     /// them is most of validating a large set.
-    static func checkFragments(_ blueprints: [Blueprint]) -> [Fragment: SQLFragment.Problem?] {
+    static func checkFragments(_ blueprints: [Blueprint], parallelism: Parallelism) -> [Fragment: SQLFragment.Problem?] {
         var all: Set<Fragment> = []
         func add(_ text: String?, _ category: SQLFragment.Category = .expression) {
             if let text { all.insert(Fragment(text: category == .typeName ? text.trimmingCharacters(in: .whitespaces) : text, category: category)) }
@@ -65,7 +65,7 @@ public enum BlueprintValidator {
             }
         }
         let list = Array(all)
-        let problems = concurrentMap(list) { SQLFragment.problem(in: $0.text, as: $0.category) }
+        let problems = parallelism.map(list) { SQLFragment.problem(in: $0.text, as: $0.category) }
         return Dictionary(uniqueKeysWithValues: zip(list, problems))
     }
 

@@ -167,12 +167,12 @@ public enum StatementGuard {
     }
 
     /// Every statement of `changes` that the guard refuses, with its change.
-    public static func violations(in changes: [Change]) -> [(Change, Violation)] {
-        // Parsing is the cost (a third of a 1,000-table apply's CPU): chunks on every core, the
-        // way blueprint files are decoded, each with a checker of its own.
+    public static func violations(in changes: [Change], parallelism: Parallelism = .sequential) -> [(Change, Violation)] {
+        // Parsing is the cost (a third of a 1,000-table apply's CPU): chunks spread the way
+        // blueprint files are decoded, each with a checker of its own.
         let size = 256
         let chunks = stride(from: 0, to: changes.count, by: size).map { Array(changes[$0..<min($0 + size, changes.count)]) }
-        return concurrentMap(chunks) { chunk -> [Refusal] in
+        return parallelism.map(chunks) { chunk -> [Refusal] in
             var refused: [Refusal] = []
             var checker = Checker()
             for change in chunk {

@@ -1,0 +1,328 @@
+import DriftlessCore
+import Foundation
+import Postgres
+
+// One reconciliation as stages with typed outputs (docs/engine.md, Stages):
+//
+//   settings → steady state? → (desired: cache around canonicalization) + (actual: introspection)
+//   → managed record → diff (Plan) → gate → [apply → prove → record]
+//
+// `compute` runs the stages up to the gate inside the caller's transaction; `apply` runs
+// attempts of the whole, each in a transaction of its own.
+
+extension Reconciler {
+    /// How one attempt of `apply` reads the desired state.
+    struct Attempt {
+        /// Canonicalize every table, new ones too (after the server refused a statement of a
+        /// table taken as written).
+        var canonicalizeNewTables = false
+        /// An earlier attempt committed the new enum labels.
+        var enumsAdded = false
+    }
+
+    enum AttemptOutcome {
+        case finished(ReconcileResult)
+        case again(Attempt)
+    }
+
+    /// All of it: plan, gate, apply in one transaction, prove, record.
+    public func apply(_ connection: Connection) -> ReconcileResult {
+        let started = Date()
+        guard blueprints.isValid else { return recordAfterRollback(invalid(started), started: started, connection) }
+        // Tables the database does not have yet are created as written and read back afterwards
+        // instead of being built twice (scratch copy, then for real). Should the server refuse
+        // one of their statements, everything is canonicalized once more, which reports every
+        // objection with its blueprint location, as `plan` does. New enum labels are committed
+        // by an attempt of their own. So at most three attempts, four with room.
+        var attempt = Attempt()
+        for _ in 0..<4 {
+            switch applyAttempt(attempt, started: started, connection) {
+            case .finished(let result): return result
+            case .again(let next): attempt = next
+            }
+        }
+        return recordAfterRollback(result(.failed, "internal: the reconciliation did not settle in four attempts", started: started,
+                                          errors: [ResultError(code: "internal", message: "too many attempts")]),
+                                   started: started, connection)
+    }
+
+    /// One attempt in one transaction: lock, replay, claim, compute, apply, prove, record.
+    func applyAttempt(_ attempt: Attempt, started: Date, _ connection: Connection) -> AttemptOutcome {
+        var takenAsWritten: Set<QualifiedName> = []
+        do {
+            try connection.query("BEGIN")
+            guard try lock(connection, wait: options.waitForLock) else {
+                connection.rollbackQuietly()
+                let busy = result(.retry, "another reconciliation is running", started: started,
+                                  errors: [ResultError(code: "locked", message: "another reconciliation holds the advisory lock")])
+                // Replicas that lose the lock every tick would fill the history: once per revision.
+                if let revision, (try? options.history.hasLockBusyRow(revision: revision, connection)) == true { return .finished(busy) }
+                return .finished(recordAfterRollback(busy, started: started, connection))
+            }
+            try options.history.ensure(connection)
+            if let recorded = try options.history.recorded(key: idempotencyKey, connection) {
+                connection.rollbackQuietly()
+                return .finished(recorded)
+            }
+            if let claim = options.claim {
+                let conflicts = try claim(connection)
+                if !conflicts.isEmpty {
+                    connection.rollbackQuietly()
+                    let names = conflicts.compactMap { $0.message.split(separator: ":").first.map(String.init) }
+                    return .finished(recordAfterRollback(result(.blocked, "owned by someone else: \(names.joined(separator: ", "))", started: started,
+                                                                errors: conflicts), started: started, connection))
+                }
+            }
+            var computed = try compute(connection, started: started, canonicalizeNewTables: attempt.canonicalizeNewTables, recording: true)
+            takenAsWritten = computed.written
+            guard computed.result.status == .ok else {
+                connection.rollbackQuietly()
+                if computed.result.status == .noop {
+                    return .finished(try recordNoop(computed.result, desired: computed.cachedInDatabase ? nil : computed.desired,
+                                                    converged: computed.converged, started: started, connection))
+                }
+                return .finished(recordAfterRollback(computed.result, started: started, connection))
+            }
+            let applied = computed.plan.applied
+            // New enum labels cannot be used in the transaction that adds them: commit them first.
+            let additions = applied.filter { $0.phase == .enumValues && $0.hazards.isEmpty }
+            if !additions.isEmpty && !attempt.enumsAdded && applied.count > additions.count {
+                try run(additions, connection)
+                try connection.query("COMMIT")
+                var next = attempt
+                next.enumsAdded = true
+                return .again(next)
+            }
+            try run(applied, connection)
+            // Prove: the database now matches, or the plan did not converge.
+            let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
+            let after = try introspect(connection)
+            if !computed.written.isEmpty {
+                // The new tables as the server prints them: the canonical form a scratch copy would have given.
+                for schema in Set(computed.written.map(\.schema)) {
+                    Canonicalizer.merge(after.catalog, from: schema, into: &computed.desired, schema: schema, only: computed.written)
+                }
+            }
+            let residual = scoped(try diff(computed.desired, after.catalog, existing: after.existing,
+                                           managed: computed.managedObjects, source: nil, connection)).filter { $0.applied }
+            guard residual.isEmpty else {
+                connection.rollbackQuietly()
+                let errors = residual.map { ResultError(code: "not_converged", message: "still to do after apply: \($0.statements.joined(separator: "; "))") }
+                return .finished(recordAfterRollback(result(.failed, "the plan did not converge: \(residual.count) change(s) left after applying it",
+                    started: started, statements: computed.result.statements, errors: errors), started: started, connection))
+            }
+            try options.history.recordManaged(ObjectKinds.identities(in: computed.desired), lockKey: lockKey, schemas: managedSchemas, connection)
+            // Nothing left, not even an unmanaged object, and nobody changed the catalogs
+            // while they were read: the next reconciliation of these blueprints may skip it all.
+            if computed.plan.changes.allSatisfy(\.applied),
+               try SteadyState.fingerprint(connection, schemas: managedSchemas) == fingerprint {
+                try SteadyState.store(key: steadyKey(connection), fingerprint: fingerprint,
+                                      outcome: convergedOutcome(computed.result.warnings, desired: computed.desired, actual: after.catalog),
+                                      history: options.history, connection)
+            }
+            if !computed.cachedInDatabase {
+                try CanonicalCache.store(computed.desired, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
+            }
+            try options.beforeCommit?(connection)
+            var final = computed.result
+            final.durationMS = Int(Date().timeIntervalSince(started) * 1000)
+            final.migrationID = try options.history.record(final, startedAt: started, controller: options.controller, connection)
+            try connection.query("COMMIT")
+            return .finished(final)
+        } catch let failure as StatementFailure {
+            connection.rollbackQuietly()
+            if !attempt.canonicalizeNewTables, let table = failure.change.table, takenAsWritten.contains(table) {
+                return .again(Attempt(canonicalizeNewTables: true, enumsAdded: false))
+            }
+            return .finished(recordAfterRollback(self.failure(failure.error, started: started, statement: failure.change), started: started, connection))
+        } catch {
+            connection.rollbackQuietly()
+            return .finished(recordAfterRollback(self.failure(error, started: started), started: started, connection))
+        }
+    }
+
+    /// Steps 3 to 7 inside an open transaction: settings, steady state, desired and actual,
+    /// managed record, diff, gate. `recording`: the caller records a converged state
+    /// (`Computed.converged`), as `apply` does. `guarding`: pass every statement through
+    /// `StatementGuard` (plan and apply; drift sends none).
+    func compute(_ connection: Connection, started: Date, canonicalizeNewTables: Bool = true, recording: Bool = false,
+                 guarding: Bool = true) throws -> Computed {
+        try settings(connection)
+        let steady = try steadyState(connection, recording: recording)
+        if case .converged(let record) = steady {
+            var outcome = result(.noop, "nothing to do", started: started)
+            outcome.warnings = record.outcome.warnings
+            return Computed(result: outcome, cacheHit: true, cachedInDatabase: true, plan: Plan(ordering: []), desired: Catalog(),
+                            managedObjects: [], steady: record.outcome)
+        }
+        let states = try desiredAndActual(connection, canonicalizeNewTables: canonicalizeNewTables)
+        if !states.desired.rejections.isEmpty {
+            let errors = states.desired.rejections.map { rejection -> ResultError in
+                var error = ResultError(code: rejection.code, message: rejection.message,
+                                        sqlstate: rejection.sqlstate, statement: rejection.statement)
+                error.locate(rejection.origin)
+                return error
+            }
+            let result = result(.blocked, "the server rejected \(errors.count) blueprint element(s)", started: started, errors: errors)
+            return Computed(result: result, plan: Plan(ordering: []), desired: states.desired.catalog, managedObjects: [])
+        }
+        let managed = try managedRecord(connection, live: states.actual.catalog)
+        let all = try diff(states.desired.catalog, states.actual.catalog, existing: states.actual.existing, managed: managed,
+                           source: states.written, connection)
+        var outcome = try gate(all, desired: states.desired.catalog, started: started, guarding: guarding)
+        guard outcome.status != .blocked || outcome.errors.allSatisfy({ $0.code != "invalid_fragment" }) else {
+            return Computed(result: outcome, plan: Plan(ordering: []), desired: states.desired.catalog, managedObjects: [])
+        }
+        outcome.warnings = blueprints.warnings.map { Lint(code: $0.code, object: "\($0.file ?? ""):\($0.line ?? 0) \($0.path ?? "")", message: $0.message) }
+            + RLSLint.run(states.desired.catalog)
+        let plan = Plan(ordering: scoped(all))
+        var converged: (String, SteadyState.Outcome)?
+        if recording, plan.changes.isEmpty, let fingerprint = steady.fingerprint,
+           try SteadyState.fingerprint(connection, schemas: managedSchemas) == fingerprint {
+            converged = (fingerprint, convergedOutcome(outcome.warnings, desired: states.desired.catalog, actual: states.actual.catalog))
+        }
+        return Computed(
+            result: outcome, cacheHit: states.cacheHit, cachedInDatabase: states.cachedInDatabase,
+            plan: plan, desired: states.desired.catalog, managedObjects: managed, actual: states.actual.catalog,
+            written: states.skipped, converged: converged)
+    }
+
+    /// Stage: the transaction's settings. standard_conforming_strings as the parser that
+    /// checked every fragment reads strings.
+    func settings(_ connection: Connection) throws {
+        try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), "
+                             + "set_config('standard_conforming_strings', 'on', true)",
+                             [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
+    }
+
+    /// What the steady-state stage found.
+    enum Steady {
+        /// The catalogs are as a recorded converged reconciliation left them.
+        case converged(SteadyState.Record)
+        /// Compare in full; the fingerprint taken before reading, when one was.
+        case compare(fingerprint: String?)
+
+        var fingerprint: String? {
+            if case .compare(let fingerprint) = self { return fingerprint }
+            return nil
+        }
+    }
+
+    /// Stage: the catalogs' fingerprint before they are read, compared with a recorded
+    /// converged state, and (`recording`) kept to record one should nothing change meanwhile.
+    func steadyState(_ connection: Connection, recording: Bool) throws -> Steady {
+        var fingerprint: String?
+        if !options.fullCheck, let record = try SteadyState.lookup(key: steadyKey(connection), history: options.history, connection),
+           record.outcome.schemas == managedSchemas {
+            let now = try SteadyState.fingerprint(connection, schemas: managedSchemas)
+            if now == record.fingerprint { return .converged(record) }
+            fingerprint = now
+        }
+        if recording && fingerprint == nil {
+            fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
+        }
+        return .compare(fingerprint: fingerprint)
+    }
+
+    /// The desired and actual states, as the diff reads them.
+    struct States {
+        /// The canonical desired catalog, and what the server refused of it.
+        var desired: (catalog: Catalog, rejections: [Canonicalizer.Rejection])
+        /// The desired catalog as written (statements are rendered from it).
+        var written: Catalog
+        var actual: (catalog: Catalog, existing: Set<String>)
+        var cacheHit = false
+        var cachedInDatabase = false
+        /// Tables taken as written, not canonicalized.
+        var skipped: Set<QualifiedName> = []
+    }
+
+    /// Stage: the canonical desired catalog (the cache wrapped around canonicalization) and
+    /// the live catalog (introspection). The cached canonical state decodes while the server
+    /// answers the introspection.
+    func desiredAndActual(_ connection: Connection, canonicalizeNewTables: Bool) throws -> States {
+        let (cached, actual) = try CanonicalCache.lookup(payloadHash: blueprints.payloadHash, connection: connection,
+                                                         history: options.history) { try introspect(connection) }
+        let written = DesiredCatalog.build(blueprints)
+        if let cached {
+            return States(desired: (cached.catalog, []), written: written, actual: actual, cacheHit: true,
+                          cachedInDatabase: cached.source == .database)
+        }
+        if canonicalizeNewTables {
+            return States(desired: try Canonicalizer.canonicalize(written, connection: connection), written: written, actual: actual)
+        }
+        // Only what is compared: tables that exist (or are renamed from one that does), and every enum.
+        let compared = written.tables.filter { name, table in
+            actual.catalog.tables[name] != nil
+                || table.renamedFrom.map { actual.catalog.tables[QualifiedName(schema: name.schema, name: $0)] != nil } ?? false
+        }
+        let part = try Canonicalizer.canonicalize(Catalog(enums: written.enums, tables: compared), connection: connection)
+        var catalog = written
+        catalog.enums = part.catalog.enums
+        catalog.tables.merge(part.catalog.tables) { $1 }
+        return States(desired: (catalog, part.rejections), written: written, actual: actual,
+                      skipped: Set(written.tables.keys).subtracting(compared.keys))
+    }
+
+    /// Stage: what earlier reconciliations of this schema set managed. A role that may only
+    /// read may not see the history schema: then nothing was managed before.
+    func managedRecord(_ connection: Connection, live: Catalog) throws -> Set<ObjectID> {
+        try connection.query("SAVEPOINT driftless_history")
+        do {
+            let managed = try options.history.managed(lockKey: lockKey, live: live, connection)
+            try connection.query("RELEASE SAVEPOINT driftless_history")
+            return managed
+        } catch let error as PostgresError where error.sqlstate == "42501" {
+            try connection.query("ROLLBACK TO SAVEPOINT driftless_history")
+            return []
+        }
+    }
+
+    /// Stage: the gate. Every statement that would be sent has the shape it was rendered with
+    /// (`guarding`), and no hazard is left that is not allowed; the Result says what happens.
+    func gate(_ all: [Change], desired: Catalog, started: Date, guarding: Bool) throws -> ReconcileResult {
+        // Pending changes of other owners are never applied by a scoped (API) request, but a
+        // hazard among them still blocks it: its delta only, or nothing.
+        let elsewhere = options.scope == nil ? [] : all.filter { $0.applied && !$0.statements.isEmpty && !options.scope!.contains($0) }
+        let changes = scoped(all)
+        let applied = changes.filter { $0.applied && !$0.statements.isEmpty }
+        let refused = guarding ? StatementGuard.violations(in: applied, parallelism: .cores) : []
+        if !refused.isEmpty {
+            let errors = refused.map { change, violation -> ResultError in
+                var error = ResultError(code: "invalid_fragment", message: violation.description, statement: violation.statement)
+                error.locate(change.origin)
+                return error
+            }
+            return result(.blocked, "\(errors.count) generated statement(s) refused by the statement guard", started: started, errors: errors)
+        }
+        let statements = applied.flatMap(\.statements)
+        let hazards = applied.flatMap(\.hazards)
+        let rlsTables = Array(Set(applied.filter(\.touchesRLS).compactMap { $0.table?.description })).sorted()
+        let ownAllowed = options.allowed.union(HazardKind.allowedByDefault).union(options.scope?.allowed ?? [])
+        let blocking = applied.flatMap { change in
+            change.hazards.filter { hazard in
+                // --prune allows deletes_data for unmanaged objects alone.
+                !(ownAllowed.contains(hazard.hazard)
+                    || (change.kind == .unmanaged && options.prune && hazard.hazard == .deletesData))
+            }
+        } + elsewhere.flatMap { change in
+            change.hazards.filter { !options.allowed.union(HazardKind.allowedByDefault).contains($0.hazard) }
+        }
+        let status: ReconcileStatus
+        let summary: String
+        if !blocking.isEmpty {
+            status = .blocked
+            let kinds = Set(blocking.map(\.hazard.rawValue)).sorted().joined(separator: ", ")
+            summary = "\(blocking.count) hazard(s) not allowed (\(kinds)); allow with --allow \(kinds)"
+        } else if applied.isEmpty {
+            status = .noop
+            let unmanaged = changes.filter { $0.kind == .unmanaged }.count
+            summary = unmanaged == 0 ? "nothing to do" : "nothing to do; \(unmanaged) unmanaged object(s) left alone (--prune drops them)"
+        } else {
+            status = .ok
+            summary = Summary.describe(applied, verb: "applied", rlsTables: rlsTables)
+        }
+        let errors = blocking.map { ResultError(code: "hazard_not_allowed", message: "\($0.hazard.rawValue) on \($0.object): \($0.detail)") }
+        return result(status, summary, started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors)
+    }
+}
