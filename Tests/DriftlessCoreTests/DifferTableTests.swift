@@ -54,6 +54,12 @@ struct DiffCase: Sendable, CustomTestStringConvertible {
     /// Objects reported but not applied (unmanaged, not pruned).
     var reported: [String] = []
     var testDescription: String { name }
+
+    /// The plan of this case: the managed schemas are those its catalogs mention, and public.
+    var plan: Plan {
+        Differ(desired: desired, actual: actual, managedSchemas: desired.schemas.union(actual.schemas).union(["public"]).subtracting(["auth"]),
+               existingSchemas: existingSchemas, previouslyManaged: managed, prune: prune).plan()
+    }
 }
 
 private let cases: [DiffCase] = [
@@ -410,10 +416,7 @@ private let cases: [DiffCase] = [
 struct DifferTableTests {
     @Test(arguments: cases)
     func theDifferPlansExactlyThis(_ example: DiffCase) {
-        let plan = Differ(desired: example.desired, actual: example.actual, managedSchemas: ["public", "app"].filter { schema in
-            example.desired.schemas.contains(schema) || example.actual.schemas.contains(schema) || schema == "public"
-        }.reduce(into: Set<String>()) { $0.insert($1) }, existingSchemas: example.existingSchemas,
-                          previouslyManaged: example.managed, prune: example.prune).plan()
+        let plan = example.plan
         let applied = plan.applied
         #expect(applied.flatMap(\.statements) == example.sql)
         #expect(Set(applied.flatMap(\.hazards).map(\.hazard)) == example.hazards)
@@ -430,9 +433,7 @@ struct DifferTableTests {
         // Every kind is exercised by some case, and every hazard is expected by some case.
         var kinds: Set<Change.ObjectType> = []
         for example in cases {
-            let changes = Differ(desired: example.desired, actual: example.actual, managedSchemas: ["public", "app"],
-                                 existingSchemas: example.existingSchemas, previouslyManaged: example.managed, prune: example.prune).changes()
-            kinds.formUnion(changes.map(\.objectType))
+            kinds.formUnion(example.plan.changes.map(\.objectType))
         }
         #expect(kinds == Set(Change.ObjectType.allCases))
         #expect(Set(cases.flatMap(\.hazards)) == Set(HazardKind.allCases))
@@ -520,5 +521,27 @@ struct PlanOrderTests {
         let a = QualifiedName(schema: "public", name: "a"), b = QualifiedName(schema: "public", name: "b")
         let plan = Plan(ordering: [change("a", .columns, dependsOn: [.table(b)]), change("b", .columns, dependsOn: [.table(a)])])
         #expect(plan.changes.map(\.id.name) == ["a", "b"])
+    }
+}
+
+@Suite("Summaries count what changed, by kind")
+struct SummaryTests {
+    func summary(_ example: String) -> String {
+        Summary.describe(cases.first { $0.name == example }!.plan.applied, verb: "applied", rlsTables: [])
+    }
+
+    @Test func eachKindInItsOrderWithItsWords() {
+        #expect(summary("enums, tables, columns, constraints, indexes, RLS, policies, comments in order")
+                == "applied 7 statements: 1 column added, 1 enum created, 1 constraint created, 1 index created, 1 policy created, 1 comment set")
+        #expect(summary("a table in a new schema creates the schema first") == "applied 2 statements: 1 table created")
+        #expect(summary("a table renamed") == "applied 1 statement: 1 table renamed")
+        #expect(summary("a managed column removed is dropped") == "applied 1 statement: 1 column dropped")
+    }
+
+    @Test func stepsThatPutSomethingBackAreNotCounted() {
+        // The policy is dropped and created again unchanged: the column is what changed.
+        #expect(summary("a column type change under a policy recreates the policy") == "applied 3 statements: 1 column changed")
+        // The enum is what changed; its column only follows it.
+        #expect(summary("a label removed: the enum is recreated and its columns move through text") == "applied 6 statements: 1 enum changed")
     }
 }

@@ -68,7 +68,6 @@ public struct TableDefinition: Sendable, Equatable {
     /// `nil`: leave privileges as they are. Present: exact table privileges per listed role.
     public var grants: [GrantDefinition]?
     public var origin: Origin
-
 }
 
 /// The privileges a blueprint lists for one role.

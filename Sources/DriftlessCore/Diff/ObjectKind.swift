@@ -30,10 +30,11 @@ extension ObjectKind {
 }
 
 /// The registry: every kind, in the order the differ visits them (which is also the order of
-/// changes that no dependency orders, and of summary phrases).
+/// changes that neither a dependency nor a phase orders, and of summary phrases). Catalog-level
+/// diffs (schemas, tables, enums) all run before the per-table ones.
 public enum ObjectKinds {
     public static let all: [any ObjectKind.Type] = [
-        SchemaKind.self, EnumKind.self, TableKind.self, ColumnKind.self, ConstraintKind.self, IndexKind.self,
+        SchemaKind.self, TableKind.self, ColumnKind.self, EnumKind.self, ConstraintKind.self, IndexKind.self,
         RLSKind.self, PolicyKind.self, GrantKind.self, OwnerKind.self, TriggerKind.self, CommentKind.self,
     ]
 

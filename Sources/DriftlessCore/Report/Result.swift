@@ -152,9 +152,10 @@ public enum Summary {
     public static func describe(_ changes: [Change], verb: String, rlsTables: [String]) -> String {
         let statements = changes.reduce(0) { $0 + $1.statements.count }
         var parts: [String] = []
-        // Each kind's phrases, in registry order (ObjectKind.summary).
+        // Each kind's phrases, in registry order (ObjectKind.summary). Steps that only put an
+        // object back as it was (`isRecreate`) are not differences.
         for kind in ObjectKinds.all {
-            let mine = changes.filter { $0.objectType == kind.type }
+            let mine = changes.filter { $0.objectType == kind.type && !$0.isRecreate }
             guard !mine.isEmpty else { continue }
             var phrases: [(participle: String, count: Int)] = []
             for (action, participle) in kind.summary {
