@@ -94,32 +94,14 @@ public enum Canonicalizer {
         return (result, rejections)
     }
 
-    struct Statement {
-        var sql: SQL
-        var origin: Origin?
-        var table: String?
-        var createsTable = false
-    }
+    typealias Statement = ScratchStatement
 
-    /// DDL for the scratch copies of `schema`'s objects, in dependency order.
+    /// DDL for the scratch copies of `schema`'s objects, in dependency order: what belongs to
+    /// no table (enums) first, then each table with its objects, kind by kind.
     static func scratchStatements(_ desired: Catalog, schema: String) -> [Statement] {
-        var statements: [Statement] = []
-        for type in desired.enums.values.filter({ $0.name.schema == schema }).sorted(by: { $0.name < $1.name }) {
-            statements.append(Statement(sql: SQLRenderer.createEnum(type, schemaOverride: "pg_temp"), origin: type.origin))
-        }
-        let tables = desired.tables.values.filter { $0.name.schema == schema }.sorted { $0.name < $1.name }
-        for table in tables {
-            let key = table.name.name
-            statements.append(Statement(sql: SQLRenderer.createTable(table, schemaOverride: "pg_temp"), origin: table.origin, table: key, createsTable: true))
-            for constraint in table.constraints.values.sorted(by: { $0.name < $1.name }) where constraint.kind != .foreignKey {
-                statements.append(Statement(sql: SQLRenderer.addConstraint(constraint, to: table.name, schemaOverride: "pg_temp"), origin: constraint.origin, table: key))
-            }
-            for index in table.indexes.values.sorted(by: { $0.name < $1.name }) {
-                statements.append(Statement(sql: SQLRenderer.createIndex(index, on: table, schemaOverride: "pg_temp"), origin: index.origin, table: key))
-            }
-            for policy in table.policies.values.sorted(by: { $0.name < $1.name }) {
-                statements.append(Statement(sql: SQLRenderer.createPolicy(policy, on: table.name, schemaOverride: "pg_temp"), origin: policy.origin, table: key))
-            }
+        var statements = ObjectKinds.all.flatMap { $0.scratch(desired, schema: schema) }
+        for table in desired.tables.values.filter({ $0.name.schema == schema }).sorted(by: { $0.name < $1.name }) {
+            for kind in ObjectKinds.all { statements += kind.scratch(table) }
         }
         return statements
     }
@@ -136,27 +118,7 @@ public enum Canonicalizer {
         for (name, table) in desired.tables where name.schema == schema && tables?.contains(name) ?? true {
             guard let canonical = scratch.tables[QualifiedName(schema: tempSchema, name: name.name)] else { continue }
             var merged = table
-            for index in merged.columns.indices {
-                guard let column = canonical.column(merged.columns[index].name) else { continue }
-                merged.columns[index].type = column.type
-                merged.columns[index].defaultExpression = column.defaultExpression
-                merged.columns[index].notNull = column.notNull
-            }
-            for (key, constraint) in canonical.constraints where merged.constraints[key] != nil {
-                merged.constraints[key]?.expression = constraint.expression
-                merged.constraints[key]?.columns = constraint.columns
-            }
-            for (key, index) in canonical.indexes where merged.indexes[key] != nil {
-                merged.indexes[key]?.keys = index.keys
-                merged.indexes[key]?.predicate = index.predicate
-                merged.indexes[key]?.unique = index.unique
-                merged.indexes[key]?.method = index.method
-            }
-            for (key, policy) in canonical.policies where merged.policies[key] != nil {
-                merged.policies[key]?.using = policy.using
-                merged.policies[key]?.withCheck = policy.withCheck
-                merged.policies[key]?.roles = policy.roles
-            }
+            for kind in ObjectKinds.all { kind.adopt(canonical, into: &merged) }
             desired.tables[name] = merged
         }
     }

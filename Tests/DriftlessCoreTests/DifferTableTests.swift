@@ -476,6 +476,34 @@ struct ObjectIdentityTests {
         #expect(ObjectKinds.all.allSatisfy { !$0.catalogs.isEmpty })
     }
 
+    @Test func theIntrospectionIsAssembledFromTheKinds() {
+        let parts = ObjectKinds.all.compactMap { $0.introspection }
+        #expect(Set(parts.map(\.code)).count == parts.count)
+        for part in parts { #expect(CatalogQuery.text.contains("SELECT '\(part.code)' AS kind, \(part.select)")) }
+        // Rows of every kind read back into the catalog, tables first whatever the row order.
+        func row(_ values: String?...) -> CatalogRow { CatalogRow(values: values, parseArray: { text in
+            text.dropFirst().dropLast().split(separator: ",").map(String.init) }) }
+        let read = CatalogQuery.read([
+            row("c", "public", "t", "b", "2", "text", "false", nil, "", nil, nil),
+            row("c", "public", "t", "a", "1", "integer", "true", nil, "a", "key", nil),
+            row("p", "public", "t", "p", "r", "true", "{authenticated}", "true", nil, nil, nil),
+            row("t", "public", "t", nil, "true", "false", "T", "postgres", nil, nil, nil),
+            row("s", "public", nil, nil, nil, nil, nil, nil, nil, nil, nil),
+            row("e", "public", nil, "status", "{a,b}", nil, nil, nil, nil, nil, nil),
+            row("g", "public", "t", nil, "anon", "select", nil, nil, nil, nil, nil),
+            row("r", "public", "t", "audit", nil, nil, nil, nil, nil, nil, nil),
+        ])
+        let table = try! #require(read.catalog.tables[publicT])
+        #expect(table.columns.map(\.name) == ["a", "b"])
+        #expect(table.columns[0].identity == .always && table.columns[0].comment == "key")
+        #expect(table.rlsEnabled && table.comment == "T" && table.owner == "postgres")
+        #expect(table.policies["p"]?.command == .select)
+        #expect(table.grants == ["anon": ["select"]])
+        #expect(table.disabledTriggers == ["audit"])
+        #expect(read.catalog.enums[status]?.values == ["a", "b"])
+        #expect(read.existingSchemas == ["public"])
+    }
+
     @Test func theManagedRecordNamesEveryKindThatCanBeDropped() {
         let desired = catalog(table(publicT, constraints: [pk("id")], indexes: [Index(name: "i", method: .btree, keys: ["id"], unique: false)],
                                     policies: [policy("p")]), enums: [EnumType(name: status, values: ["a"])])
@@ -543,5 +571,20 @@ struct SummaryTests {
         #expect(summary("a column type change under a policy recreates the policy") == "applied 3 statements: 1 column changed")
         // The enum is what changed; its column only follows it.
         #expect(summary("a label removed: the enum is recreated and its columns move through text") == "applied 6 statements: 1 enum changed")
+    }
+}
+
+@Suite("Lock levels of operations")
+struct LockLevelTests {
+    @Test func eachChangeNamesTheStrongestLockItTakes() {
+        func lock(_ example: String) -> LockLevel? { cases.first { $0.name == example }!.plan.applied.map(\.lock).max() }
+        #expect(lock("a new enum") == LockLevel.none)
+        #expect(lock("a grant to authenticated") == LockLevel.none)
+        #expect(lock("an index on a table with rows locks it") == .share)
+        #expect(lock("a foreign key's action changed") == .accessExclusive)
+        #expect(lock("a nullable column added") == .accessExclusive)
+        #expect(lock("a trigger disabled by hand is enabled again") == .shareRowExclusive)
+        let foreignKey = Operation.addConstraint(Constraint(name: "f", kind: .foreignKey, columns: ["a"], referencedTable: publicT, referencedColumns: ["id"]), table: publicU)
+        #expect(foreignKey.lock == .shareRowExclusive)
     }
 }

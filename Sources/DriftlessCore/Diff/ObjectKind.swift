@@ -15,6 +15,19 @@ public protocol ObjectKind: Sendable {
     /// The identities of this kind's objects in a (desired) catalog: what a reconciliation
     /// records as managed, so a later removal is a drop and not an unmanaged object.
     static func identities(in catalog: Catalog) -> [ObjectID]
+    /// Its part of the introspection statement (`CatalogQuery`); nil when its fields come with
+    /// another kind's rows (RLS flags, owners and table comments with the table's row, column
+    /// comments with the column's).
+    static var introspection: IntrospectionPart? { get }
+    /// Reads one of its rows.
+    static func read(_ row: CatalogRow, into reader: inout CatalogReader)
+    /// The scratch copies (in `pg_temp`) of its desired objects of `schema` that belong to no
+    /// table (enums), built before any table's.
+    static func scratch(_ catalog: Catalog, schema: String) -> [ScratchStatement]
+    /// The scratch copies of one desired table's objects of this kind.
+    static func scratch(_ table: Table) -> [ScratchStatement]
+    /// Takes the server's text of this kind's fields from the scratch copy of a table.
+    static func adopt(_ scratch: Table, into table: inout Table)
     /// Changes of objects that do not belong to one table (schemas, enums, tables themselves).
     static func diff(_ context: DiffContext, _ plan: inout PlanBuilder)
     /// Changes of one table's objects of this kind.
@@ -22,6 +35,11 @@ public protocol ObjectKind: Sendable {
 }
 
 extension ObjectKind {
+    public static var introspection: IntrospectionPart? { nil }
+    public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {}
+    public static func scratch(_ catalog: Catalog, schema: String) -> [ScratchStatement] { [] }
+    public static func scratch(_ table: Table) -> [ScratchStatement] { [] }
+    public static func adopt(_ scratch: Table, into table: inout Table) {}
     public static func diff(_ context: DiffContext, _ plan: inout PlanBuilder) {}
     public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {}
     public static var summary: [(action: Change.Action, participle: String)] { [(.create, "created"), (.alter, "changed"), (.rename, "changed"), (.drop, "changed")] }

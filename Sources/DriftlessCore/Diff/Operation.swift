@@ -48,15 +48,15 @@ public enum Operation: Sendable, Equatable {
     case enableTrigger(String, table: QualifiedName)
 
     /// The strongest table lock the statement takes (PostgreSQL's documentation of each
-    /// command; docs/engine.md, Locks).
+    /// command; docs/engine.md, Operations and SQL).
     public var lock: LockLevel {
         switch self {
-        case .createSchema, .createEnum, .addEnumValue, .renameType, .dropType, .createTable, .commentOnTable, .commentOnColumn:
+        case .createSchema, .createEnum, .addEnumValue, .renameType, .dropType, .createTable, .commentOnTable, .commentOnColumn,
+             .grant, .revoke:
             return .none
         case .createIndex: return .share
         case .addConstraint(let constraint, _): return constraint.kind == .foreignKey ? .shareRowExclusive : .accessExclusive
-        case .createPolicy, .alterPolicy, .dropPolicy, .renamePolicy, .grant, .revoke, .enableTrigger:
-            return .accessExclusive
+        case .enableTrigger: return .shareRowExclusive
         default: return .accessExclusive
         }
     }
@@ -64,11 +64,12 @@ public enum Operation: Sendable, Equatable {
 
 /// Table lock levels an operation may take, weakest first.
 public enum LockLevel: Int, Sendable, Codable, Comparable {
-    /// No lock on a table with rows (new objects, comments, types).
+    /// Nothing that blocks reads or writes of a table with rows (new objects, comments, types,
+    /// privileges).
     case none
     /// SHARE: blocks writes, not reads (CREATE INDEX).
     case share
-    /// SHARE ROW EXCLUSIVE: blocks writes (ADD FOREIGN KEY, on both tables).
+    /// SHARE ROW EXCLUSIVE: blocks writes (ADD FOREIGN KEY, on both tables; ENABLE TRIGGER).
     case shareRowExclusive
     /// ACCESS EXCLUSIVE: blocks reads and writes (most ALTER TABLE forms, DROP).
     case accessExclusive

@@ -2,6 +2,58 @@
 public enum ConstraintKind: ObjectKind {
     public static let type = Change.ObjectType.constraint
     public static let catalogs = ["pg_constraint"]
+    public static let introspection: IntrospectionPart? = IntrospectionPart(code: "k", select: """
+        rel.nspname, rel.relname, con.conname, con.contype::text,
+               (SELECT coalesce(array_agg(a.attname ORDER BY k.ord), '{}') FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
+                  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)::text,
+               CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END,
+               rn.nspname, rc.relname,
+               (SELECT array_agg(a.attname ORDER BY k.ord) FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
+                  JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum)::text,
+               con.confdeltype::text || con.confupdtype::text
+          FROM pg_constraint con JOIN rel ON rel.oid = con.conrelid
+          LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+          WHERE con.contype IN ('p', 'u', 'c', 'f')
+        """)
+
+    public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
+        let kind: Constraint.Kind = switch row[0] {
+        case "p": .primaryKey
+        case "u": .unique
+        case "c": .check
+        default: .foreignKey
+        }
+        let actions = Array(row[6] ?? "aa")
+        reader.catalog.tables[row.table]?.constraints[row.name] = Constraint(
+            name: row.name, kind: kind, columns: kind == .check ? [] : row.array(1) ?? [], expression: row[2],
+            referencedTable: row[4].map { QualifiedName(schema: row[3] ?? row.schema, name: $0) }, referencedColumns: row.array(5),
+            onDelete: kind == .foreignKey ? action(actions.first) : nil, onUpdate: kind == .foreignKey ? action(actions.last) : nil)
+    }
+
+    static func action(_ code: Character?) -> ReferentialAction {
+        switch code {
+        case "r": .restrict
+        case "c": .cascade
+        case "n": .setNull
+        case "d": .setDefault
+        default: .noAction
+        }
+    }
+
+    /// Primary, unique and check constraints; foreign keys are compared structurally and never
+    /// built there (no lock on a live table).
+    public static func scratch(_ table: Table) -> [ScratchStatement] {
+        table.constraints.values.sorted { $0.name < $1.name }.filter { $0.kind != .foreignKey }.map {
+            ScratchStatement(sql: SQLRenderer.addConstraint($0, to: table.name, schemaOverride: "pg_temp"), origin: $0.origin, table: table.name.name)
+        }
+    }
+
+    public static func adopt(_ scratch: Table, into table: inout Table) {
+        for (key, constraint) in scratch.constraints where table.constraints[key] != nil {
+            table.constraints[key]?.expression = constraint.expression
+            table.constraints[key]?.columns = constraint.columns
+        }
+    }
 
     public static func identities(in catalog: Catalog) -> [ObjectID] {
         catalog.tables.values.flatMap { table in table.constraints.keys.map { ObjectID.member(.constraint, of: table.name, $0) } }

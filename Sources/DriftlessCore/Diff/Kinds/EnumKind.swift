@@ -3,6 +3,25 @@
 public enum EnumKind: ObjectKind {
     public static let type = Change.ObjectType.enum
     public static let catalogs = ["pg_type", "pg_enum"]
+    public static let introspection: IntrospectionPart? = IntrospectionPart(code: "e", select: """
+        n.nspname, NULL, t.typname,
+               (SELECT coalesce(array_agg(e.enumlabel ORDER BY e.enumsortorder), '{}') FROM pg_enum e WHERE e.enumtypid = t.oid)::text,
+               NULL, NULL, NULL, NULL, NULL, NULL
+          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+          WHERE t.typtype = 'e' AND n.nspname = ANY($1::text[])
+            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+        """)
+
+    public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
+        let name = QualifiedName(schema: row.schema, name: row.name)
+        reader.catalog.enums[name] = EnumType(name: name, values: row.array(0) ?? [])
+    }
+
+    public static func scratch(_ catalog: Catalog, schema: String) -> [ScratchStatement] {
+        catalog.enums.values.filter { $0.name.schema == schema }.sorted { $0.name < $1.name }.map {
+            ScratchStatement(sql: SQLRenderer.createEnum($0, schemaOverride: "pg_temp"), origin: $0.origin)
+        }
+    }
 
     public static func identities(in catalog: Catalog) -> [ObjectID] { catalog.enums.keys.map(ObjectID.enumType) }
 

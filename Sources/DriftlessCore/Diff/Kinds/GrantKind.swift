@@ -2,6 +2,15 @@
 public enum GrantKind: ObjectKind {
     public static let type = Change.ObjectType.grant
     public static let catalogs = ["pg_class"]
+    public static let introspection: IntrospectionPart? = IntrospectionPart(code: "g", select: """
+        rel.nspname, rel.relname, NULL, CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END,
+               lower(x.privilege_type), NULL, NULL, NULL, NULL, NULL
+          FROM rel, aclexplode(rel.relacl) x
+        """)
+
+    public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
+        reader.grants[row.table, default: [:]][row[0] ?? "public", default: []].insert(row[1] ?? "")
+    }
 
     public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
         guard let grants = pair.want.grants else { return }

@@ -4,6 +4,39 @@ public enum PolicyKind: ObjectKind {
     public static let type = Change.ObjectType.policy
     public static let catalogs = ["pg_policy"]
     public static let nouns = (one: "policy", many: "policies")
+    public static let introspection: IntrospectionPart? = IntrospectionPart(code: "p", select: """
+        rel.nspname, rel.relname, p.polname, p.polcmd::text, p.polpermissive::text,
+               (SELECT array_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END) FROM unnest(p.polroles) r)::text,
+               pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), NULL, NULL
+          FROM pg_policy p JOIN rel ON rel.oid = p.polrelid
+        """)
+
+    public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
+        let command: PolicyCommand = switch row[0] {
+        case "r": .select
+        case "a": .insert
+        case "w": .update
+        case "d": .delete
+        default: .all
+        }
+        reader.catalog.tables[row.table]?.policies[row.name] = Policy(
+            name: row.name, command: command, roles: Set(row.array(2) ?? ["public"]), permissive: row[1] == "true",
+            using: row[3], withCheck: row[4])
+    }
+
+    public static func scratch(_ table: Table) -> [ScratchStatement] {
+        table.policies.values.sorted { $0.name < $1.name }.map {
+            ScratchStatement(sql: SQLRenderer.createPolicy($0, on: table.name, schemaOverride: "pg_temp"), origin: $0.origin, table: table.name.name)
+        }
+    }
+
+    public static func adopt(_ scratch: Table, into table: inout Table) {
+        for (key, policy) in scratch.policies where table.policies[key] != nil {
+            table.policies[key]?.using = policy.using
+            table.policies[key]?.withCheck = policy.withCheck
+            table.policies[key]?.roles = policy.roles
+        }
+    }
 
     public static func identities(in catalog: Catalog) -> [ObjectID] {
         catalog.tables.values.flatMap { table in table.policies.keys.map { ObjectID.member(.policy, of: table.name, $0) } }

@@ -4,6 +4,23 @@ public enum TableKind: ObjectKind {
     public static let type = Change.ObjectType.table
     public static let catalogs = ["pg_class"]
     public static let summary: [(action: Change.Action, participle: String)] = [(.create, "created"), (.rename, "renamed"), (.drop, "dropped")]
+    /// With the RLS flags, the comment and the owner (RLSKind, CommentKind, OwnerKind).
+    public static let introspection: IntrospectionPart? = IntrospectionPart(code: "t", select: """
+        rel.nspname, rel.relname, NULL, rel.relrowsecurity::text, rel.relforcerowsecurity::text,
+               obj_description(rel.oid, 'pg_class'), pg_get_userbyid(rel.relowner), NULL, NULL, NULL
+          FROM rel
+        """)
+
+    public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
+        var table = Table(name: row.table, columns: [], rlsEnabled: row[0] == "true", rlsForced: row[1] == "true", grants: [:], comment: row[2])
+        table.owner = row[3]
+        reader.catalog.tables[row.table] = table
+    }
+
+    /// The table with its columns (their types, defaults and NOT NULL are the server's after).
+    public static func scratch(_ table: Table) -> [ScratchStatement] {
+        [ScratchStatement(sql: SQLRenderer.createTable(table, schemaOverride: "pg_temp"), origin: table.origin, table: table.name.name, createsTable: true)]
+    }
 
     public static func identities(in catalog: Catalog) -> [ObjectID] { catalog.tables.keys.map(ObjectID.table) }
 
