@@ -28,6 +28,7 @@ struct ImportCommand: ParsableCommand {
         let url = database.databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
         let catalog: Catalog
         let databaseName: String
+        let apiRoles: Set<String>
         do {
             let connection = try Connection(ConnectionString(url))
             try connection.query("BEGIN")
@@ -40,6 +41,8 @@ struct ImportCommand: ParsableCommand {
             }
             catalog = introspected.catalog
             databaseName = try connection.query("SELECT current_database() AS name").first!.string("name")
+            apiRoles = Set(try connection.query("SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role')")
+                .rows.map { try $0.string("rolname") })
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -49,7 +52,7 @@ struct ImportCommand: ParsableCommand {
         let tenant = tenantID ?? Self.derivedTenantID(database: databaseName, schema: schema)
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let documents = BlueprintWriter.documents(catalog, schema: schema, tenantID: tenant)
+            let documents = BlueprintWriter.documents(catalog, schema: schema, tenantID: tenant, roles: apiRoles)
             for (file, document) in documents {
                 let text = format == "json" ? document.json() + "\n" : try document.yaml()
                 let path = (out as NSString).appendingPathComponent("\(file).\(format)")

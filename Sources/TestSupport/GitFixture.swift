@@ -57,11 +57,18 @@ public final class GitFixture: @unchecked Sendable {
     }
 }
 
-/// Runs blocking test code (libpq, libgit2, processes) on its own thread, off the cooperative pool.
+/// Runs blocking test code (libpq, libgit2, processes) on a thread of its own, off the
+/// cooperative pool and off `BlockingIO`'s pool: a test body that waits for the controller must
+/// not hold one of the threads the controller's own blocking calls need.
 /// - Throws: what `body` throws.
 @discardableResult
 public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await BlockingIO.run(name: "driftless-test", body)
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.name = "driftless-test"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
 }
 
 /// Carries a value that is used by one thread at a time across an `await` (a connection held

@@ -81,7 +81,6 @@ let invalidCases: [InvalidCase] = [
     invalid("identity kind misspelt", table("t", "    columns:\n      - {name: a, type: bigint, identity: allways}\n"), "invalid_value", "$.tables[0].columns[0].identity", line: 6, contains: "did you mean 'always'"),
     invalid("nullable primary key", table("t", "    columns:\n      - {name: id, type: uuid, primary_key: true, nullable: true}\n"), "nullable_primary_key", "$.tables[0].columns[0].nullable", line: 6),
     invalid("renamed_from naming itself", table("t", "    columns:\n      - {name: a, type: text, renamed_from: a}\n"), "invalid_rename", "$.tables[0].columns[0].renamed_from", line: 6),
-    invalid("table without columns", table("t", "    columns: []\n"), "no_columns", "$.tables[0].columns", line: 5),
 
     // Keys, constraints, indexes.
     invalid("primary key in both forms", table("t", idColumn + "    primary_key: [id]\n"), "primary_key_conflict", "$.tables[0].primary_key", line: 7),

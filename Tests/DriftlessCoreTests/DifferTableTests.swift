@@ -351,6 +351,10 @@ private let cases: [DiffCase] = [
              desired: catalog(table(grants: ["authenticated": ["select", "insert"]])), actual: catalog(),
              sql: ["CREATE TABLE \(T) (\n  \"id\" integer NOT NULL\n)", "REVOKE DELETE, REFERENCES, TRIGGER, TRUNCATE, UPDATE ON \(T) FROM \"authenticated\"",
                    "GRANT INSERT, SELECT ON \(T) TO \"authenticated\""]),
+    DiffCase(name: "with --prune, a role the grants do not list loses its privileges",
+             desired: catalog(table(grants: ["authenticated": ["select"]])),
+             actual: catalog(table(grants: ["authenticated": ["select"], "reporting": ["select", "insert"]])), prune: true,
+             sql: ["REVOKE INSERT, SELECT ON \(T) FROM \"reporting\""]),
     DiffCase(name: "grants not listed are left as they are", desired: catalog(table()), actual: catalog(table(grants: ["anon": ["select"]])), sql: []),
     DiffCase(name: "equal grants: nothing", desired: catalog(table(grants: ["authenticated": ["select"]])),
              actual: catalog(table(grants: ["authenticated": ["select"], "service_role": ["select"]])), sql: []),
@@ -381,6 +385,12 @@ private let cases: [DiffCase] = [
              sql: ["ALTER TABLE \(T) ADD COLUMN \"n\" text", "COMMENT ON COLUMN \(T).\"n\" IS 'it''s new'"]),
     DiffCase(name: "a new table's comments come after it", desired: catalog(table(publicT, [col("id", comment: "key")], comment: "T")), actual: catalog(),
              sql: ["CREATE TABLE \(T) (\n  \"id\" integer\n)", "COMMENT ON COLUMN \(T).\"id\" IS 'key'", "COMMENT ON TABLE \(T) IS 'T'"]),
+    DiffCase(name: "a comment the blueprints no longer have is left alone", desired: catalog(table()), actual: catalog(table(comment: "x")), sql: []),
+    DiffCase(name: "a managed table comment removed is dropped", desired: catalog(table()), actual: catalog(table(comment: "x")),
+             managed: [.property(.comment, of: publicT)], sql: ["COMMENT ON TABLE \(T) IS NULL"]),
+    DiffCase(name: "a column comment removed with --prune is dropped",
+             desired: catalog(table()), actual: catalog(table(publicT, [col("id", notNull: true, comment: "x")])), prune: true,
+             sql: ["COMMENT ON COLUMN \(T).\"id\" IS NULL"]),
     DiffCase(name: "equal comments: nothing", desired: catalog(table(comment: "x")), actual: catalog(table(comment: "x")), sql: []),
 
     // Names as PostgreSQL allows them
@@ -511,6 +521,8 @@ struct ObjectIdentityTests {
             .enumType(status), .table(publicT), .member(.column, of: publicT, "id"), .member(.constraint, of: publicT, "t_pkey"),
             .member(.index, of: publicT, "i"), .member(.policy, of: publicT, "p"),
         ])
+        #expect(Set(ObjectKinds.identities(in: catalog(table(publicT, [col("id", comment: "c")], comment: "t"))).filter { $0.kind == .comment })
+                == [.property(.comment, of: publicT), .member(.comment, of: publicT, "id")])
     }
 
     @Test func equalityIgnoresWhereADefinitionWasWritten() {

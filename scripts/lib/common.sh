@@ -31,13 +31,14 @@ ensure_system_packages() {
 # A private Python environment for test helpers (JSON Schema validation), made once.
 ensure_python_tools() {
   local venv="$ROOT/.build/test-venv"
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import jsonschema, yaml, helm_python, kubernetes_validate' 2>/dev/null; then
-    log "preparing $venv (jsonschema, pyyaml, helm-python-sdk, kubernetes-validate)"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import jsonschema, yaml, helm_python, kubernetes_validate, migra, psycopg2' 2>/dev/null; then
+    log "preparing $venv (jsonschema, pyyaml, helm-python-sdk, kubernetes-validate, migra)"
     python3 -m venv "$venv" 2>/dev/null || {
       DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >/dev/null
       python3 -m venv "$venv"
     }
-    "$venv/bin/pip" install --quiet --disable-pip-version-check jsonschema pyyaml helm-python-sdk kubernetes-validate
+    "$venv/bin/pip" install --quiet --disable-pip-version-check jsonschema pyyaml helm-python-sdk kubernetes-validate \
+      migra psycopg2-binary setuptools
   fi
   export DRIFTLESS_TEST_PYTHON="$venv/bin/python"
 }

@@ -250,9 +250,8 @@ private struct Context {
                 error("invalid_rename", "renamed_from '\(previous)' is still defined as a table of its own", blueprint, "\(path).renamed_from")
             }
         }
-        if table.columns.isEmpty && blueprint.positions["\(path).columns"] != nil {
-            error("no_columns", "table '\(table.name)' has no columns", blueprint, "\(path).columns")
-        }
+        // `columns: []` is a table without columns, which PostgreSQL allows (an import of a
+        // table whose last column was dropped writes one).
         var columnNames: Set<String> = []
         for (index, column) in table.columns.enumerated() {
             let columnPath = "\(path).columns[\(index)]"

@@ -58,8 +58,12 @@ public indirect enum DocumentValue: Equatable, Sendable {
 /// database it already has: `validate` passes them and `plan` against the same database finds
 /// nothing to do.
 public enum BlueprintWriter {
-    /// One document for the enums (when there are any) and one per table, by file name.
-    public static func documents(_ catalog: Catalog, schema: String, tenantID: String) -> [(file: String, document: DocumentValue)] {
+    /// One document for the enums (when there are any) and one per table, by file name; a
+    /// schema with neither gets one document that only names it (so applying it manages the
+    /// schema, and drops what it no longer has). `roles`: roles whose privileges every table
+    /// states, even when they have none (the API roles of a Supabase project), so a revoked
+    /// privilege is imported as revoked.
+    public static func documents(_ catalog: Catalog, schema: String, tenantID: String, roles: Set<String> = []) -> [(file: String, document: DocumentValue)] {
         var documents: [(String, DocumentValue)] = []
         func header() -> [(String, DocumentValue)] {
             var pairs: [(String, DocumentValue)] = [("version", .int(1)), ("tenant_id", .string(tenantID))]
@@ -73,12 +77,17 @@ public enum BlueprintWriter {
             }))])))
         }
         for table in catalog.tables.values.filter({ $0.name.schema == schema }).sorted(by: { $0.name < $1.name }) {
-            documents.append((table.name.name, .map(header() + [("tables", .list([self.table(table, schema: schema)]))])))
+            documents.append((table.name.name, .map(header() + [("tables", .list([self.table(table, schema: schema, roles: roles)]))])))
+        }
+        if documents.isEmpty {
+            var only = header()
+            if schema == "public" { only.append(("schema", .string(schema))) }
+            documents.append(("schema", .map(only + [("tables", .list([]))])))
         }
         return documents
     }
 
-    static func table(_ table: Table, schema: String) -> DocumentValue {
+    static func table(_ table: Table, schema: String, roles: Set<String> = []) -> DocumentValue {
         var pairs: [(String, DocumentValue)] = [("name", .string(table.name.name))]
         if let comment = table.comment { pairs.append(("comment", .string(comment))) }
         let primaryKey = table.constraints.values.first { $0.kind == .primaryKey }
@@ -150,6 +159,15 @@ public enum BlueprintWriter {
             })))
         }
         pairs.append(("rls", .map(rls)))
+        // Privileges as they are: every grantee but the owner (who holds them all anyway), and
+        // `roles` even with none.
+        let byRole = table.grants ?? [:]
+        let grantees = Set(byRole.keys).union(roles).subtracting(table.owner.map { [$0] } ?? [])
+        if !grantees.isEmpty {
+            pairs.append(("grants", .map(grantees.sorted().map { role in
+                (role, .list((byRole[role] ?? []).sorted().map(DocumentValue.string)))
+            })))
+        }
         return .map(pairs)
     }
 

@@ -2,7 +2,15 @@
 public enum CommentKind: ObjectKind {
     public static let type = Change.ObjectType.comment
     public static let catalogs = ["pg_description"]
-    public static let summary: [(action: Change.Action, participle: String)] = [(.create, "set"), (.alter, "set")]
+    public static let summary: [(action: Change.Action, participle: String)] = [(.create, "set"), (.alter, "set"), (.drop, "dropped")]
+
+    /// Comments the blueprints set, so that removing one later drops it.
+    public static func identities(in catalog: Catalog) -> [ObjectID] {
+        catalog.tables.values.flatMap { table in
+            (table.comment == nil ? [] : [ObjectID.property(.comment, of: table.name)])
+                + table.columns.filter { $0.comment != nil }.map { ObjectID.member(.comment, of: table.name, $0.name) }
+        }
+    }
 
     public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
         let (want, have, name) = (pair.want, pair.have, pair.name)
@@ -17,6 +25,18 @@ public enum CommentKind: ObjectKind {
         if let comment = want.comment, comment != have.comment {
             plan.add(have.comment == nil ? .missing : .changed, .property(.comment, of: name), have.comment == nil ? .create : .alter,
                      phase: .comments, [.commentOnTable(name, comment)], desired: comment, actual: have.comment, origin: want.origin)
+        }
+        // An absent comment leaves the comment as it is, unless an earlier reconciliation set it
+        // (then it was removed from the blueprints) or the run prunes.
+        if want.comment == nil, let existing = have.comment, context.willDrop(.property(.comment, of: name)) {
+            plan.removed(.property(.comment, of: name), phase: .comments, [.commentOnTable(name, nil)], hazard: nil,
+                         detail: "COMMENT ... IS NULL", actual: existing, context: context)
+        }
+        for column in have.columns {
+            let id = pair.id(.comment, column.name)
+            guard let existing = column.comment, want.column(column.name).map({ $0.comment == nil }) == true, context.willDrop(id) else { continue }
+            plan.removed(id, phase: .comments, [.commentOnColumn(column.name, table: name, nil)], hazard: nil,
+                         detail: "COMMENT ... IS NULL", actual: existing, context: context)
         }
     }
 }

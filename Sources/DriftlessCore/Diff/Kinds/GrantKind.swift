@@ -1,11 +1,13 @@
-/// Table privileges, only for the roles a blueprint lists.
+/// Table privileges, only for the roles a blueprint lists (with `--prune`, the roles it lists
+/// are all there are). The owner's own privileges are not read: it holds them all, and a table
+/// whose ACL was never touched and one that names only its owner are the same.
 public enum GrantKind: ObjectKind {
     public static let type = Change.ObjectType.grant
     public static let catalogs = ["pg_class"]
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "g", select: """
         rel.nspname, rel.relname, NULL, CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END,
                lower(x.privilege_type), NULL, NULL, NULL, NULL, NULL
-          FROM rel, aclexplode(rel.relacl) x
+          FROM rel, aclexplode(rel.relacl) x WHERE x.grantee <> rel.relowner
         """)
 
     public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
@@ -30,6 +32,12 @@ public enum GrantKind: ObjectKind {
             plan.add(pair.isNew ? .missing : .changed, id, pair.isNew ? .create : .alter, phase: .grants, operations,
                      desired: wanted.sorted().joined(separator: ", "),
                      actual: pair.isNew ? nil : current.sorted().joined(separator: ", "), hazards: hazards, origin: pair.want.origin)
+        }
+        // With --prune, the grants a blueprint lists are all there are: other roles lose theirs.
+        guard context.prune, !pair.isNew else { return }
+        for (role, privileges) in (pair.have.grants ?? [:]).sorted(by: { $0.key < $1.key }) where grants[role] == nil && !privileges.isEmpty {
+            plan.removed(pair.id(.grant, role), phase: .grants, [.revoke(privileges, table: name, role: role)], hazard: nil,
+                         detail: "REVOKE", actual: privileges.sorted().joined(separator: ", "), context: context)
         }
     }
 }
