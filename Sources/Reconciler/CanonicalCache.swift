@@ -14,7 +14,11 @@ public enum CanonicalCache {
     /// older revisions fall out).
     static let memoryLimit = 16
 
-    static func key(payloadHash: String, serverVersion: Int) -> String { "\(payloadHash):\(serverVersion)" }
+    /// The version of the cached catalog's shape: a catalog written by an engine whose model
+    /// had other fields is never read back.
+    static let format = 2
+
+    static func key(payloadHash: String, serverVersion: Int) -> String { "v\(format):\(payloadHash):\(serverVersion)" }
 
     /// Where a cached catalog came from. Memory is shared by every database this process
     /// serves, so a memory hit still has to be written to the database's own cache.

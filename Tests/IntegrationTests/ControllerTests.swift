@@ -11,7 +11,7 @@ import Testing
 import TestSupport
 
 /// Waits (polling) until `condition` holds or `seconds` pass; returns whether it held.
-func eventually(_ seconds: Double = 20, _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
+func eventually(_ seconds: Double = 60, _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return true }

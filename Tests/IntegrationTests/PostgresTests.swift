@@ -184,9 +184,21 @@ struct PostgresTests {
 
     @Test func cancelStopsTheStatementAPipelineIsRunning() async throws {
         try await blocking {
-            let connection = try PostgresCluster.shared().createDatabase().connect()
+            let db = try PostgresCluster.shared().createDatabase()
+            let connection = try db.connect()
             let token = try #require(connection.makeCancelToken())
-            afterAMoment { token.cancel() }
+            // Cancel once the server runs the sleep (a fixed delay lost the race on a loaded machine).
+            let watcher = Handoff(try db.connect(applicationName: "driftless-watcher"))
+            Thread {
+                for _ in 0..<600 {
+                    let sleeping = (try? watcher.value.query(
+                        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'")
+                        .first?.int("n")) ?? 0
+                    if sleeping > 0 { break }
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
+                token.cancel()
+            }.start()
             try connection.query("BEGIN")
             let failure = try #require(throws: PipelineError.self) {
                 try connection.pipeline(["CREATE TABLE c (id int)", "SELECT pg_sleep(30)", "CREATE TABLE d (id int)"])

@@ -125,6 +125,10 @@ public struct UniqueDefinition: Sendable, Equatable {
 public struct CheckDefinition: Sendable, Equatable {
     public var name: String?
     public var expression: String
+    /// `valid: false`: NOT VALID (existing rows are not checked).
+    public var valid = true
+    /// `no_inherit: true`: NO INHERIT (not on partitions or children).
+    public var noInherit = false
     public var origin: Origin
 }
 
@@ -135,6 +139,8 @@ public struct ForeignKeyDefinition: Sendable, Equatable {
     public var referencedColumns: [String]
     public var onDelete: ReferentialAction
     public var onUpdate: ReferentialAction
+    /// `valid: false`: NOT VALID (existing rows are not checked).
+    public var valid = true
     public var origin: Origin
 }
 

@@ -229,9 +229,11 @@ private struct Reader {
         var checks: [CheckDefinition] = []
         for (index, item) in (list(fields["checks"], path: "\(path).checks") ?? []).enumerated() {
             let itemPath = "\(path).checks[\(index)]"
-            guard let f = self.fields(item, path: itemPath, what: "a check constraint", allowed: ["name", "expression"]) else { continue }
+            guard let f = self.fields(item, path: itemPath, what: "a check constraint", allowed: ["name", "expression", "valid", "no_inherit"]) else { continue }
             guard let expression = required(f, "expression", path: itemPath, what: "a check constraint", node: item) else { continue }
-            checks.append(CheckDefinition(name: string(f["name"], path: "\(itemPath).name"), expression: expression, origin: origin(itemPath, item)))
+            checks.append(CheckDefinition(name: string(f["name"], path: "\(itemPath).name"), expression: expression,
+                                          valid: bool(f["valid"], path: "\(itemPath).valid") ?? true,
+                                          noInherit: bool(f["no_inherit"], path: "\(itemPath).no_inherit") ?? false, origin: origin(itemPath, item)))
         }
         var foreignKeys: [ForeignKeyDefinition] = []
         for (index, item) in (list(fields["foreign_keys"], path: "\(path).foreign_keys") ?? []).enumerated() {
@@ -305,7 +307,7 @@ private struct Reader {
     }
 
     mutating func foreignKey(_ node: SourceNode, path: String) -> ForeignKeyDefinition? {
-        guard let fields = fields(node, path: path, what: "a foreign key", allowed: ["name", "columns", "references", "on_delete", "on_update"]) else { return nil }
+        guard let fields = fields(node, path: path, what: "a foreign key", allowed: ["name", "columns", "references", "on_delete", "on_update", "valid"]) else { return nil }
         let columns = strings(fields["columns"], path: "\(path).columns")
         if columns == nil { error("missing_field", "a foreign key needs 'columns'", path: "\(path).columns", mark: node.mark) }
         guard let referenceNode = fields["references"] else {
@@ -323,7 +325,7 @@ private struct Reader {
             referencedTable: table, referencedColumns: referenced ?? [],
             onDelete: choice(fields["on_delete"], path: "\(path).on_delete", as: ReferentialAction.self) ?? .noAction,
             onUpdate: choice(fields["on_update"], path: "\(path).on_update", as: ReferentialAction.self) ?? .noAction,
-            origin: origin(path, node))
+            valid: bool(fields["valid"], path: "\(path).valid") ?? true, origin: origin(path, node))
     }
 
     mutating func indexDefinition(_ node: SourceNode, path: String) -> IndexDefinition? {

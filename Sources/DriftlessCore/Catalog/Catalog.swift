@@ -120,6 +120,10 @@ public struct Constraint: Sendable, Equatable, Codable {
     public var referencedColumns: [String]?
     public var onDelete: ReferentialAction?
     public var onUpdate: ReferentialAction?
+    /// False for NOT VALID (existing rows were not checked).
+    public var validated = true
+    /// NO INHERIT (check constraints).
+    public var noInherit = false
     @NotCompared public var origin: Origin?
 
     public init(

@@ -29,6 +29,8 @@ public enum Operation: Sendable, Equatable {
     case addConstraint(Constraint, table: QualifiedName)
     case dropConstraint(String, table: QualifiedName)
     case renameConstraint(String, to: String, table: QualifiedName)
+    /// `VALIDATE CONSTRAINT`: checks the existing rows of a NOT VALID constraint.
+    case validateConstraint(String, table: QualifiedName)
     /// `columns`: the table's column names (a key that names one is a column key).
     case createIndex(Index, table: QualifiedName, columns: Set<String>)
     case dropIndex(String, schema: String)
@@ -57,6 +59,8 @@ public enum Operation: Sendable, Equatable {
         case .createIndex: return .share
         case .addConstraint(let constraint, _): return constraint.kind == .foreignKey ? .shareRowExclusive : .accessExclusive
         case .enableTrigger: return .shareRowExclusive
+        // VALIDATE CONSTRAINT takes SHARE UPDATE EXCLUSIVE: reads and writes go on.
+        case .validateConstraint: return .none
         default: return .accessExclusive
         }
     }
@@ -102,6 +106,7 @@ extension SQLRenderer {
         case .addConstraint(let constraint, let table): return addConstraint(constraint, to: table)
         case .dropConstraint(let name, let table): return dropConstraint(name, from: table)
         case .renameConstraint(let name, let newName, let table): return renameConstraint(name, to: newName, on: table)
+        case .validateConstraint(let name, let table): return validateConstraint(name, on: table)
         case .createIndex(let index, let table, let columns): return createIndex(index, table: table, columns: columns)
         case .dropIndex(let name, let schema): return dropIndex(name, schema: schema)
         case .renameIndex(let name, let newName, let schema): return renameIndex(name, to: newName, schema: schema)

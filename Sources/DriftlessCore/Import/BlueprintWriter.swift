@@ -108,7 +108,12 @@ public enum BlueprintWriter {
         }
         let checks = constraints.filter { $0.kind == .check }
         if !checks.isEmpty {
-            pairs.append(("checks", .list(checks.map { .map([("name", .string($0.name)), ("expression", .string($0.expression ?? "true"))]) })))
+            pairs.append(("checks", .list(checks.map { check in
+                var fields: [(String, DocumentValue)] = [("name", .string(check.name)), ("expression", .string(check.expression ?? "true"))]
+                if !check.validated { fields.append(("valid", .bool(false))) }
+                if check.noInherit { fields.append(("no_inherit", .bool(true))) }
+                return .map(fields)
+            })))
         }
         let foreignKeys = constraints.filter { $0.kind == .foreignKey }
         if !foreignKeys.isEmpty {
@@ -120,6 +125,7 @@ public enum BlueprintWriter {
                 ]
                 if let onDelete = fk.onDelete, onDelete != .noAction { fields.append(("on_delete", .string(onDelete.rawValue))) }
                 if let onUpdate = fk.onUpdate, onUpdate != .noAction { fields.append(("on_update", .string(onUpdate.rawValue))) }
+                if !fk.validated { fields.append(("valid", .bool(false))) }
                 return .map(fields)
             })))
         }

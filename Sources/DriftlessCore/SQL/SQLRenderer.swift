@@ -110,7 +110,14 @@ public enum SQLRenderer {
     }
 
     public static func addConstraint(_ constraint: Constraint, to table: QualifiedName, schemaOverride: String? = nil) -> SQL {
-        "ALTER TABLE \(qualified(table, schemaOverride)) ADD CONSTRAINT \(ident: constraint.name) \(constraintDefinition(constraint))"
+        var sql: SQL = "ALTER TABLE \(qualified(table, schemaOverride)) ADD CONSTRAINT \(ident: constraint.name) \(constraintDefinition(constraint))"
+        if constraint.noInherit && constraint.kind == .check { sql = "\(sql) NO INHERIT" }
+        if !constraint.validated && (constraint.kind == .check || constraint.kind == .foreignKey) { sql = "\(sql) NOT VALID" }
+        return sql
+    }
+
+    public static func validateConstraint(_ name: String, on table: QualifiedName) -> SQL {
+        "ALTER TABLE \(table) VALIDATE CONSTRAINT \(ident: name)"
     }
 
     public static func dropConstraint(_ name: String, from table: QualifiedName) -> SQL {

@@ -63,17 +63,22 @@ public enum DesiredCatalog {
                            kind: .unique, columns: unique.columns, origin: unique.origin))
         }
         for (ordinal, check) in definition.checks.enumerated() {
-            add(Constraint(name: check.name ?? Naming.tableCheck(table: definition.name, ordinal: ordinal),
-                           kind: .check, columns: [], expression: check.expression,
-                           origin: blueprint.origin(at: "\(check.origin.path).expression")))
+            var constraint = Constraint(name: check.name ?? Naming.tableCheck(table: definition.name, ordinal: ordinal),
+                                        kind: .check, columns: [], expression: check.expression,
+                                        origin: blueprint.origin(at: "\(check.origin.path).expression"))
+            constraint.validated = check.valid
+            constraint.noInherit = check.noInherit
+            add(constraint)
         }
         for foreignKey in definition.foreignKeys {
-            add(Constraint(
+            var constraint = Constraint(
                 name: foreignKey.name ?? Naming.foreignKey(table: definition.name, columns: foreignKey.columns),
                 kind: .foreignKey, columns: foreignKey.columns,
                 referencedTable: BlueprintValidator.qualify(foreignKey.referencedTable, defaultSchema: blueprint.schema),
                 referencedColumns: foreignKey.referencedColumns, onDelete: foreignKey.onDelete, onUpdate: foreignKey.onUpdate,
-                origin: foreignKey.origin))
+                origin: foreignKey.origin)
+            constraint.validated = foreignKey.valid
+            add(constraint)
         }
         for index in definition.indexes {
             let keys = index.columns.map { $0.map(quoteIdentifier) } ?? ["(\(index.expression ?? ""))"]

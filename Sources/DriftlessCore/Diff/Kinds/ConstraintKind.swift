@@ -10,7 +10,7 @@ public enum ConstraintKind: ObjectKind {
                rn.nspname, rc.relname,
                (SELECT array_agg(a.attname ORDER BY k.ord) FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
                   JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum)::text,
-               con.confdeltype::text || con.confupdtype::text
+               con.confdeltype::text || con.confupdtype::text || con.convalidated::text || ':' || con.connoinherit::text
           FROM pg_constraint con JOIN rel ON rel.oid = con.conrelid
           LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
           WHERE con.contype IN ('p', 'u', 'c', 'f')
@@ -23,11 +23,16 @@ public enum ConstraintKind: ObjectKind {
         case "c": .check
         default: .foreignKey
         }
-        let actions = Array(row[6] ?? "aa")
-        reader.catalog.tables[row.table]?.constraints[row.name] = Constraint(
+        // v7: delete and update action codes, then `true:false` (validated, no inherit).
+        let flags = Array(row[6] ?? "aatrue:false")
+        let states = String(flags.dropFirst(2)).split(separator: ":")
+        var constraint = Constraint(
             name: row.name, kind: kind, columns: kind == .check ? [] : row.array(1) ?? [], expression: row[2],
             referencedTable: row[4].map { QualifiedName(schema: row[3] ?? row.schema, name: $0) }, referencedColumns: row.array(5),
-            onDelete: kind == .foreignKey ? action(actions.first) : nil, onUpdate: kind == .foreignKey ? action(actions.last) : nil)
+            onDelete: kind == .foreignKey ? action(flags.first) : nil, onUpdate: kind == .foreignKey ? action(flags.dropFirst().first) : nil)
+        constraint.validated = states.first != "false"
+        constraint.noInherit = kind == .check && states.last == "true"
+        reader.catalog.tables[row.table]?.constraints[row.name] = constraint
     }
 
     static func action(_ code: Character?) -> ReferentialAction {
@@ -49,6 +54,7 @@ public enum ConstraintKind: ObjectKind {
     }
 
     public static func adopt(_ scratch: Table, into table: inout Table) {
+        // Validity and NO INHERIT are the blueprint's; the scratch copy only prints the text.
         for (key, constraint) in scratch.constraints where table.constraints[key] != nil {
             table.constraints[key]?.expression = constraint.expression
             table.constraints[key]?.columns = constraint.columns
@@ -68,7 +74,13 @@ public enum ConstraintKind: ObjectKind {
             create: { [.addConstraint(pair.written.constraints[$0.name] ?? $0, table: name)] },
             drop: { [.dropConstraint($0.name, table: name)] },
             rename: { .renameConstraint($0, to: $1, table: name) },
-            describe: { SQLRenderer.constraintDefinition($0).text },
+            describe: { SQLRenderer.addConstraint($0, to: name).text.replacingOccurrences(of: "ALTER TABLE \(name.sql) ADD CONSTRAINT ", with: "") },
+            alter: { want, have in
+                // Only the validity differs and the rows are to be checked: VALIDATE in place.
+                var validated = have
+                validated.validated = true
+                return want.validated && !have.validated && validated == want ? [.validateConstraint(want.name, table: name)] : nil
+            },
             createHazards: { constraint in
                 pair.isNew ? [] : [Hazard(.mayFail, object: pair.id(.constraint, constraint.name).description,
                                           detail: "new \(constraint.kind.rawValue) constraint is checked against existing rows")]
