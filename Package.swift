@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: ["Postgres", "GitSource", "BlockingIO"],
-            resources: [.copy("Resources/supabase-emulation.sql")]
+            resources: [.copy("Resources/supabase-emulation.sql"), .copy("Resources/supabase-legacy-privileges.sql")]
         ),
 
         .testTarget(name: "DriftlessCoreTests", dependencies: ["DriftlessCore", "SQLParser", "TestSupport"]),

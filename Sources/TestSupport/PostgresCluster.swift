@@ -17,9 +17,17 @@ public final class PostgresCluster: @unchecked Sendable {
     private var databaseCounter = 0
     private var stopped = false
 
-    /// A connection string for the superuser `postgres` to `database`.
+    /// A connection string for `user` (default `postgres`, as on Supabase not a superuser) to
+    /// `database`.
     public func url(database: String = "postgres", user: String = "postgres") -> String {
         "postgresql://\(user)@127.0.0.1:\(port)/\(database)"
+    }
+
+    /// The cluster's superuser, as on Supabase.
+    public static let superuser = "supabase_admin"
+
+    private func admin(database: String = "postgres") throws -> Connection {
+        try Connection(ConnectionString(url(database: database, user: Self.superuser)))
     }
 
     private nonisolated(unsafe) static var sharedResult: Result<PostgresCluster, Error>?
@@ -39,7 +47,8 @@ public final class PostgresCluster: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Starts a new cluster with the Supabase emulation loaded into a template database.
+    /// Starts a new cluster with the Supabase emulation loaded into one template database per
+    /// kind of project.
     /// - Throws: `ProcessFailure` from initdb/pg_ctl, or `PostgresError` from loading.
     public static func start() throws -> PostgresCluster {
         let binDirectory = try findServerBinaries()
@@ -54,14 +63,14 @@ public final class PostgresCluster: @unchecked Sendable {
         let port = try freePort()
         let cluster = PostgresCluster(
             port: port, dataDirectory: data, binDirectory: binDirectory, runAsPostgres: runAsPostgres)
-        try cluster.server("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--locale=C"])
+        try cluster.server("initdb", ["-D", data, "-A", "trust", "-U", superuser, "-E", "UTF8", "--no-sync", "--locale=C"])
         let options = [
             "-c listen_addresses=127.0.0.1", "-p \(port)", "-k \(sockets)",
             "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off",
             "-c max_connections=200", "-c shared_buffers=128MB",
         ].joined(separator: " ")
         try cluster.server("pg_ctl", ["-D", data, "-l", base + "/server.log", "-o", options, "-w", "-t", "60", "start"])
-        try cluster.makeTemplate()
+        try cluster.makeTemplates()
         return cluster
     }
 
@@ -88,27 +97,37 @@ public final class PostgresCluster: @unchecked Sendable {
         try server("pg_ctl", ["-D", dataDirectory, "-m", mode, "-w", "-t", "60", "restart"])
     }
 
-    /// A fresh database copied from the Supabase template (tens of milliseconds).
+    /// A fresh database, owned by `postgres`, copied from the template of `kind` (tens of
+    /// milliseconds).
     /// - Throws: `PostgresError` when the database cannot be created.
-    public func createDatabase(prefix: String = "test") throws -> TestDatabase {
+    public func createDatabase(prefix: String = "test", kind: SupabaseProject = .legacy) throws -> TestDatabase {
         lock.lock()
         databaseCounter += 1
         let name = "\(prefix)_\(databaseCounter)_\(UUID().uuidString.prefix(6).lowercased())"
         lock.unlock()
-        let admin = try Connection(ConnectionString(url()))
-        try admin.query("CREATE DATABASE \(Connection.quoteIdentifier(name)) TEMPLATE supabase_template")
-        return TestDatabase(cluster: self, name: name)
+        try admin().query(
+            "CREATE DATABASE \(Connection.quoteIdentifier(name)) TEMPLATE \(kind.template) OWNER postgres")
+        return TestDatabase(cluster: self, name: name, kind: kind)
     }
 
-    private func makeTemplate() throws {
-        guard let sqlURL = Bundle.module.url(forResource: "supabase-emulation", withExtension: "sql") else {
-            throw PostgresError(code: .invalidArgument, message: "supabase-emulation.sql is missing from TestSupport's bundle")
+    private func makeTemplates() throws {
+        let emulation = try Self.resource("supabase-emulation")
+        let legacy = try Self.resource("supabase-legacy-privileges")
+        // The databases are postgres's, as on Supabase; the emulation gives the role the rest.
+        try admin().query("CREATE ROLE postgres LOGIN")
+        for kind in SupabaseProject.allCases {
+            try admin().query("CREATE DATABASE \(kind.template) TEMPLATE template0 OWNER postgres")
+            let template = try admin(database: kind.template)
+            try template.simpleQuery(emulation)
+            if kind == .legacy { try template.simpleQuery(legacy) }
         }
-        let script = try String(contentsOf: sqlURL, encoding: .utf8)
-        let admin = try Connection(ConnectionString(url()))
-        try admin.query("CREATE DATABASE supabase_template TEMPLATE template0")
-        let template = try Connection(ConnectionString(url(database: "supabase_template")))
-        try template.simpleQuery(script)
+    }
+
+    private static func resource(_ name: String) throws -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "sql") else {
+            throw PostgresError(code: .invalidArgument, message: "\(name).sql is missing from TestSupport's bundle")
+        }
+        return try String(contentsOf: url, encoding: .utf8)
     }
 
     @discardableResult
@@ -157,15 +176,35 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 }
 
+/// The two kinds of Supabase project in the wild (docs/engine.md, Testing).
+public enum SupabaseProject: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// Created before 2026-05-30: default privileges give the API roles ALL on every new
+    /// table in `public`.
+    case legacy
+    /// "No auto-expose", the default since 2026-10-30: a new table has no grants for the API
+    /// roles.
+    case noAutoExpose
+
+    var template: String { self == .legacy ? "supabase_legacy_template" : "supabase_private_template" }
+    public var description: String { self == .legacy ? "legacy default privileges" : "no auto-expose" }
+}
+
 /// One database of a test cluster, with the Supabase emulation loaded.
 public struct TestDatabase: Sendable {
     public let cluster: PostgresCluster
     public let name: String
+    /// Which kind of Supabase project it emulates.
+    public let kind: SupabaseProject
 
-    /// The superuser connection string (postgres has every right here).
+    /// The connection string of `postgres`, the role a Supabase user has: owner of the
+    /// database, not a superuser, BYPASSRLS.
     public var url: String { cluster.url(database: name) }
 
-    /// Connects as `user` (default the superuser `postgres`), named `driftless-test` so tests can
+    /// The connection string of the cluster's superuser (`supabase_admin`), for what only the
+    /// platform may do.
+    public var superuserURL: String { cluster.url(database: name, user: PostgresCluster.superuser) }
+
+    /// Connects as `user` (default `postgres`), named `driftless-test` so tests can
     /// tell their own sessions from the ones of a `driftless` process under test.
     /// - Throws: `PostgresError.connectionFailed`.
     public func connect(user: String = "postgres", applicationName: String = "driftless-test") throws -> Connection {

@@ -43,7 +43,8 @@ struct DriftTests {
             // Converged: the next apply is a noop and records the steady state.
             #expect(try reconcile(db, Self.files).result.status == .noop)
             #expect(try reconcile(db, Self.files).result.status == .noop)
-            try connection.query("ALTER TABLE notes OWNER TO anon")
+            // anon has no CREATE on public, so on Supabase only the platform's superuser can do this.
+            try db.connect(user: PostgresCluster.superuser).query("ALTER TABLE notes OWNER TO anon")
             try connection.query("ALTER TABLE notes DISABLE TRIGGER notes_touch")
             let report = try drift(db)
             let owner = try #require(report.items.first { $0.objectType == .owner })

@@ -65,12 +65,16 @@ start_throwaway_pg() {
     run=(runuser -u postgres --)
   fi
   PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "${run[@]}" "$bindir/initdb" -D "$PG_BASE/data" -A trust -U postgres -E UTF8 --no-sync --locale=C >/dev/null
+  "${run[@]}" "$bindir/initdb" -D "$PG_BASE/data" -A trust -U supabase_admin -E UTF8 --no-sync --locale=C >/dev/null
   "${run[@]}" "$bindir/pg_ctl" -D "$PG_BASE/data" -l "$PG_BASE/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_BASE/sock -c fsync=off" start >/dev/null
   DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
   export DATABASE_URL PG_BASE PG_PORT
-  psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" -f "$ROOT/Sources/TestSupport/Resources/supabase-emulation.sql" >/dev/null
+  # As on Supabase: supabase_admin is the superuser, postgres owns the database and is not a
+  # superuser; a project of today ("no auto-expose", see docs/engine.md, Testing).
+  local admin="postgresql://supabase_admin@127.0.0.1:$PG_PORT/postgres"
+  psql -q -X -v ON_ERROR_STOP=1 "$admin" -c "CREATE ROLE postgres LOGIN" -c "ALTER DATABASE postgres OWNER TO postgres" >/dev/null
+  psql -q -X -v ON_ERROR_STOP=1 "$admin" -f "$ROOT/Sources/TestSupport/Resources/supabase-emulation.sql" >/dev/null
 }
 
 stop_throwaway_pg() {

@@ -206,6 +206,20 @@ private struct Reader {
         return string(fields[key], path: "\(path).\(key)")
     }
 
+    /// A reference to a table: `name`, `schema.name`, or the mapping `{schema, name}` for a
+    /// name with a dot in it (kept as the quoted `"schema"."name"`, which
+    /// `BlueprintValidator.qualify` reads back).
+    mutating func tableReference(_ fields: [String: SourceNode], path: String, what: String, node: SourceNode) -> String? {
+        guard let reference = fields["table"] else { return required(fields, "table", path: path, what: what, node: node) }
+        guard case .mapping = reference else { return string(reference, path: "\(path).table") }
+        let tablePath = "\(path).table"
+        guard let parts = self.fields(reference, path: tablePath, what: "a table reference", allowed: ["schema", "name"]),
+              let name = required(parts, "name", path: tablePath, what: "a table reference", node: reference)
+        else { return nil }
+        let schema = string(parts["schema"], path: "\(tablePath).schema")
+        return schema.map { "\(quoteIdentifier($0)).\(quoteIdentifier(name))" } ?? quoteIdentifier(name)
+    }
+
     mutating func table(_ node: SourceNode, path: String) -> TableDefinition? {
         let allowed = ["name", "renamed_from", "comment", "columns", "primary_key", "unique", "checks",
                        "foreign_keys", "indexes", "rls", "grants"]
@@ -293,7 +307,7 @@ private struct Reader {
         if let referenceNode = fields["references"] {
             let refPath = "\(path).references"
             if let f = self.fields(referenceNode, path: refPath, what: "a column reference", allowed: ["table", "column", "on_delete", "on_update"]) {
-                if let table = required(f, "table", path: refPath, what: "a reference", node: referenceNode) {
+                if let table = tableReference(f, path: refPath, what: "a reference", node: referenceNode) {
                     column.references = ColumnReference(
                         table: table,
                         column: string(f["column"], path: "\(refPath).column") ?? "id",
@@ -316,7 +330,7 @@ private struct Reader {
         }
         let refPath = "\(path).references"
         guard let f = self.fields(referenceNode, path: refPath, what: "a foreign key reference", allowed: ["table", "columns"]),
-              let table = required(f, "table", path: refPath, what: "a foreign key reference", node: referenceNode)
+              let table = tableReference(f, path: refPath, what: "a foreign key reference", node: referenceNode)
         else { return nil }
         let referenced = strings(f["columns"], path: "\(refPath).columns")
         if referenced == nil { error("missing_field", "a foreign key reference needs 'columns'", path: "\(refPath).columns", mark: referenceNode.mark) }

@@ -69,10 +69,49 @@ public enum BlueprintValidator {
         return Dictionary(uniqueKeysWithValues: zip(list, problems))
     }
 
-    /// Resolves `name` or `schema.name` against the document's schema.
+    /// Resolves `name`, `schema.name` or the quoted `"schema"."name"` / `"name"` (written for a
+    /// name with a dot in it) against the document's schema.
     public static func qualify(_ reference: String, defaultSchema: String) -> QualifiedName {
+        if reference.hasPrefix("\""), let parts = quotedParts(reference) {
+            return parts.count == 2 ? QualifiedName(schema: parts[0], name: parts[1]) : QualifiedName(schema: defaultSchema, name: parts[0])
+        }
         let parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
         return parts.count == 2 ? QualifiedName(schema: parts[0], name: parts[1]) : QualifiedName(schema: defaultSchema, name: reference)
+    }
+
+    /// `"a"."b"` → `["a", "b"]`, `"a"` → `["a"]` (doubled quotes inside), nil when it is not
+    /// exactly one or two quoted identifiers joined by a dot.
+    static func quotedParts(_ text: String) -> [String]? {
+        var parts: [String] = []
+        var current = ""
+        var index = text.startIndex
+        while index < text.endIndex {
+            guard text[index] == "\"" else { return nil }
+            index = text.index(after: index)
+            current = ""
+            while true {
+                guard index < text.endIndex else { return nil }
+                if text[index] == "\"" {
+                    let next = text.index(after: index)
+                    if next < text.endIndex && text[next] == "\"" {
+                        current.append("\"")
+                        index = text.index(after: next)
+                        continue
+                    }
+                    index = next
+                    break
+                }
+                current.append(text[index])
+                index = text.index(after: index)
+            }
+            parts.append(current)
+            if index < text.endIndex {
+                guard text[index] == ".", parts.count < 2 else { return nil }
+                index = text.index(after: index)
+                guard index < text.endIndex else { return nil }
+            }
+        }
+        return (1...2).contains(parts.count) ? parts : nil
     }
 
     /// Whether `table` is a tenant table under `tenancy`.
@@ -137,9 +176,16 @@ private struct Context {
         diagnostics.append(Diagnostic(.warning, code: code, message: message, at: blueprint.origin(at: path)))
     }
 
-    mutating func name(_ name: String, _ blueprint: Blueprint, _ path: String) {
+    /// Checks a name against PostgreSQL's identifier rule; names of the kinds that `snakeCase`
+    /// says get the `non_snake_case_name` warning when they are not lower snake case
+    /// (docs/blueprints.md, Names).
+    mutating func name(_ name: String, _ blueprint: Blueprint, _ path: String, snakeCase: Bool = false) {
         if let problem = Naming.problem(with: name) {
             error(name.utf8.count > Naming.maximumBytes ? "name_too_long" : "invalid_name", problem, blueprint, path)
+        } else if snakeCase && !Naming.isSnakeCase(name) {
+            warning("non_snake_case_name",
+                    "'\(name)' is not lower snake case, so every query must double-quote it; it is accepted as written",
+                    blueprint, path)
         }
     }
 
@@ -203,7 +249,7 @@ private struct Context {
         tenancy(blueprint)
         for (index, definition) in blueprint.enums.enumerated() {
             let path = "$.enums[\(index)]"
-            name(definition.name, blueprint, "\(path).name")
+            name(definition.name, blueprint, "\(path).name", snakeCase: true)
             var seen: Set<String> = []
             for (valueIndex, value) in definition.values.enumerated() {
                 let valuePath = "\(path).values[\(valueIndex)]"
@@ -241,7 +287,7 @@ private struct Context {
     }
 
     mutating func table(_ table: TableDefinition, _ blueprint: Blueprint, _ path: String) {
-        name(table.name, blueprint, "\(path).name")
+        name(table.name, blueprint, "\(path).name", snakeCase: true)
         if let previous = table.renamedFrom {
             name(previous, blueprint, "\(path).renamed_from")
             if previous == table.name {
@@ -290,13 +336,13 @@ private struct Context {
         for (index, unique) in table.unique.enumerated() {
             let uniquePath = "\(path).unique[\(index)]"
             checkColumns(unique.columns, "\(uniquePath).columns", what: "a unique constraint")
-            if let name = unique.name { self.name(name, blueprint, "\(uniquePath).name") } else {
+            if let name = unique.name { self.name(name, blueprint, "\(uniquePath).name", snakeCase: true) } else {
                 generated(Naming.unique(table: table.name, columns: unique.columns), what: "unique constraint", blueprint, uniquePath)
             }
         }
         for (index, check) in table.checks.enumerated() {
             let checkPath = "\(path).checks[\(index)]"
-            if let name = check.name { self.name(name, blueprint, "\(checkPath).name") } else {
+            if let name = check.name { self.name(name, blueprint, "\(checkPath).name", snakeCase: true) } else {
                 generated(Naming.tableCheck(table: table.name, ordinal: index), what: "check constraint", blueprint, checkPath)
             }
             sql(check.expression, blueprint, "\(checkPath).expression")
@@ -304,7 +350,7 @@ private struct Context {
         for (index, foreignKey) in table.foreignKeys.enumerated() {
             let fkPath = "\(path).foreign_keys[\(index)]"
             checkColumns(foreignKey.columns, "\(fkPath).columns", what: "a foreign key")
-            if let name = foreignKey.name { self.name(name, blueprint, "\(fkPath).name") } else {
+            if let name = foreignKey.name { self.name(name, blueprint, "\(fkPath).name", snakeCase: true) } else {
                 generated(Naming.foreignKey(table: table.name, columns: foreignKey.columns), what: "foreign key", blueprint, fkPath)
             }
             if foreignKey.columns.count != foreignKey.referencedColumns.count {
@@ -332,7 +378,7 @@ private struct Context {
                     generated(Naming.expressionIndex(table: table.name, expression: expression), what: "index", blueprint, indexPath)
                 }
             }
-            if let name = definition.name { self.name(name, blueprint, "\(indexPath).name") }
+            if let name = definition.name { self.name(name, blueprint, "\(indexPath).name", snakeCase: true) }
             sql(definition.predicate, blueprint, "\(indexPath).where")
         }
         rls(table, blueprint, path, columnNames: columnNames)
@@ -352,7 +398,7 @@ private struct Context {
     }
 
     mutating func column(_ column: ColumnDefinition, _ table: TableDefinition, _ blueprint: Blueprint, _ path: String) {
-        name(column.name, blueprint, "\(path).name")
+        name(column.name, blueprint, "\(path).name", snakeCase: true)
         if let previous = column.renamedFrom {
             name(previous, blueprint, "\(path).renamed_from")
             if previous == column.name { error("invalid_rename", "renamed_from names the column itself", blueprint, "\(path).renamed_from") }

@@ -118,10 +118,10 @@ public enum BlueprintWriter {
         let foreignKeys = constraints.filter { $0.kind == .foreignKey }
         if !foreignKeys.isEmpty {
             pairs.append(("foreign_keys", .list(foreignKeys.map { fk in
-                let target = fk.referencedTable.map { $0.schema == schema ? $0.name : $0.description } ?? ""
+                let target = fk.referencedTable.map { reference($0, from: schema) } ?? .string("")
                 var fields: [(String, DocumentValue)] = [
                     ("name", .string(fk.name)), ("columns", .list(fk.columns.map(DocumentValue.string))),
-                    ("references", .map([("table", .string(target)), ("columns", .list((fk.referencedColumns ?? []).map(DocumentValue.string)))])),
+                    ("references", .map([("table", target), ("columns", .list((fk.referencedColumns ?? []).map(DocumentValue.string)))])),
                 ]
                 if let onDelete = fk.onDelete, onDelete != .noAction { fields.append(("on_delete", .string(onDelete.rawValue))) }
                 if let onUpdate = fk.onUpdate, onUpdate != .noAction { fields.append(("on_update", .string(onUpdate.rawValue))) }
@@ -185,5 +185,16 @@ public enum BlueprintWriter {
                 index.keys.count > 1 && !index.keys.allSatisfy { columns.contains($0.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
             }.map { "\(table.name).\($0.name)" }
         }.sorted()
+    }
+
+    /// A referenced table as blueprints write it (docs/blueprints.md, Names): `name` in the same
+    /// schema, `schema.name` elsewhere, and `{schema, name}` when a part has a dot or starts with
+    /// a double quote and the short forms would read differently.
+    private static func reference(_ table: QualifiedName, from schema: String) -> DocumentValue {
+        let plain = { (part: String) in !part.contains(".") && !part.hasPrefix("\"") }
+        guard plain(table.schema), plain(table.name) else {
+            return .map([("schema", .string(table.schema)), ("name", .string(table.name))])
+        }
+        return .string(table.schema == schema ? table.name : table.description)
     }
 }
