@@ -35,9 +35,16 @@ public enum Canonicalizer {
 
     /// The canonical desired catalog, or the server's objections mapped to blueprint locations.
     /// Must run inside a transaction. Sets `search_path` per schema as the live side uses it.
+    ///
+    /// Only types that are new or changed get a scratch copy: an enum that exists in `live` with
+    /// the same labels is left to resolve to the live type, because a copy in `pg_temp` would
+    /// shadow it and a policy passing `'x'::app_permission` to a live function taking the live
+    /// type would no longer find it (42883; docs/engine.md, Canonical through the server).
     /// - Throws: `PostgresError` for failures that are not the blueprint's fault (connection).
-    public static func canonicalize(_ desired: Catalog, connection: Connection) throws -> (catalog: Catalog, rejections: [Rejection]) {
+    public static func canonicalize(_ desired: Catalog, live: Catalog = Catalog(), connection: Connection) throws -> (catalog: Catalog, rejections: [Rejection]) {
         var result = desired
+        var desired = desired
+        desired.enums = desired.enums.filter { live.enums[$0.key]?.values != $0.value.values }
         var rejections: [Rejection] = []
         // Nothing is sent unless every scratch statement has the shape it was rendered with.
         var checker = StatementGuard.Checker()
@@ -111,6 +118,7 @@ public enum Canonicalizer {
     static func merge(_ scratch: Catalog, from tempSchema: String, into desired: inout Catalog, schema: String,
                       only tables: Set<QualifiedName>? = nil) {
         for (name, _) in desired.enums where name.schema == schema && tables == nil {
+            // Enums without a scratch copy (unchanged live ones) keep their labels as written.
             if let canonical = scratch.enums[QualifiedName(schema: tempSchema, name: name.name)] {
                 desired.enums[name]?.values = canonical.values
             }

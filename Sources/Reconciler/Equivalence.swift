@@ -13,9 +13,9 @@ enum Equivalence {
         let tables = Set(changes.filter { $0.kind == .changed && expressionKinds.contains($0.objectType) }.compactMap(\.table))
             .filter { actual.tables[$0] != nil && desired.tables[$0] != nil }
         guard !tables.isEmpty else { return nil }
-        let actualAgain = try Canonicalizer.canonicalize(Catalog(tables: actual.tables.filter { tables.contains($0.key) }), connection: connection).catalog
+        let actualAgain = try Canonicalizer.canonicalize(Catalog(tables: actual.tables.filter { tables.contains($0.key) }), live: actual, connection: connection).catalog
         let desiredAgain = try Canonicalizer.canonicalize(
-            Catalog(enums: desired.enums, tables: desired.tables.filter { tables.contains($0.key) }), connection: connection).catalog
+            Catalog(enums: desired.enums, tables: desired.tables.filter { tables.contains($0.key) }), live: actual, connection: connection).catalog
         var adjusted = actual
         for name in tables {
             guard var have = adjusted.tables[name], let want = desired.tables[name],

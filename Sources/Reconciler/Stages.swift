@@ -249,14 +249,14 @@ extension Reconciler {
                           cachedInDatabase: cached.source == .database)
         }
         if canonicalizeNewTables {
-            return States(desired: try Canonicalizer.canonicalize(written, connection: connection), written: written, actual: actual)
+            return States(desired: try Canonicalizer.canonicalize(written, live: actual.catalog, connection: connection), written: written, actual: actual)
         }
         // Only what is compared: tables that exist (or are renamed from one that does), and every enum.
         let compared = written.tables.filter { name, table in
             actual.catalog.tables[name] != nil
                 || table.renamedFrom.map { actual.catalog.tables[QualifiedName(schema: name.schema, name: $0)] != nil } ?? false
         }
-        let part = try Canonicalizer.canonicalize(Catalog(enums: written.enums, tables: compared), connection: connection)
+        let part = try Canonicalizer.canonicalize(Catalog(enums: written.enums, tables: compared), live: actual.catalog, connection: connection)
         var catalog = written
         catalog.enums = part.catalog.enums
         catalog.tables.merge(part.catalog.tables) { $1 }

@@ -40,7 +40,7 @@ struct CommandLineTests {
         let directory = NSTemporaryDirectory() + "driftless-cli-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try "version: 1\ntenant_id: nope\ntables:\n  - name: T\n    columns: [{name: a, type: text}]\n"
+        try "version: 1\ntenant_id: nope\ntables:\n  - name: \"T\\tX\"\n    columns: [{name: a, type: text}]\n"
             .write(toFile: directory + "/a.yaml", atomically: true, encoding: .utf8)
         try "{\"version\": 1,".write(toFile: directory + "/b.json", atomically: true, encoding: .utf8)
 

@@ -242,7 +242,7 @@ struct ControllerTests {
             }
 
             // Invalid: 422 with the error and where it is.
-            try await client.execute(uri: "/v1/blueprints", method: .post, headers: auth, body: body(tenantA, table: "Bad Name")) { response in
+            try await client.execute(uri: "/v1/blueprints", method: .post, headers: auth, body: body(tenantA, table: "bad\\u200Bname")) { response in
                 #expect(response.status == .unprocessableContent)
                 let answer = try JSONDecoder().decode(Answer.self, from: Data(buffer: response.body))
                 #expect(answer.status == "blocked")

@@ -475,7 +475,7 @@ struct EngineTests {
             #expect(warm.cacheHit)
             #expect(warm.result.status == .noop)
             let key = try db.connect().query("SELECT key FROM driftless.canonical_cache").rows.map { try $0.string("key") }
-            #expect(key == ["v\(2):\(set.payloadHash):\(try db.connect().serverVersion)"])
+            #expect(key == ["v\(3):\(set.payloadHash):\(try db.connect().serverVersion)"])
         }
     }
 

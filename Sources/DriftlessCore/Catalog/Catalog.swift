@@ -40,6 +40,10 @@ public struct Table: Sendable, Equatable, Codable {
     public var policies: [String: Policy]
     /// Table privileges per role. Desired side: `nil` means "leave as is"; only listed roles count.
     public var grants: [String: Set<String>]?
+    /// Desired side only: the privileges the tenancy roles of a tenant table without `grants`
+    /// must hold at least, granted when missing and never revoked (docs/blueprints.md, Tenant
+    /// tables, point 4).
+    public var tenantGrants: [String: Set<String>]?
     public var comment: String?
     /// Desired side only: the previous name to rename from (not part of the definition).
     @NotCompared public var renamedFrom: String?

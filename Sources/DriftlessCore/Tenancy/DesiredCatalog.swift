@@ -130,7 +130,15 @@ public enum DesiredCatalog {
             let name = Naming.index(table: table.name.name, columns: [column.name])
             table.indexes[name] = Index(name: name, method: .btree, keys: [leading], unique: false, origin: origin)
         }
+        // Without privileges the policies are dead code: a project without Supabase's legacy
+        // default privileges grants nothing to the API roles on a new table.
+        if table.grants == nil {
+            table.tenantGrants = Dictionary(uniqueKeysWithValues: tenancy.roles.map { ($0, tenantPrivileges) })
+        }
     }
+
+    /// What the tenancy roles need on a tenant table: the four commands its policies cover.
+    public static let tenantPrivileges: Set<String> = ["select", "insert", "update", "delete"]
 
     /// `((select auth.jwt()) -> 'app_metadata' ->> 'tenant_id')::uuid`, or the expression override.
     public static func tenantExpression(_ tenancy: Tenancy, type: String) -> String {
