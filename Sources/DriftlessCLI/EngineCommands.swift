@@ -267,16 +267,23 @@ struct VerifyRLSCommand: ParsableCommand {
         } else {
             for table in verification.tables {
                 print("\(table.status.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(table.table)\(table.reason.map { ": \($0)" } ?? "")")
-                for check in table.checks where !check.passed || table.status == .leak {
-                    print("    \(check.passed ? "ok  " : "LEAK") \(check.name): \(check.detail)")
+                for check in table.checks where !check.passed || table.status == .leak || table.status == .unreachable {
+                    let word = check.passed ? "ok  " : (check.name.hasPrefix("own_") ? "FAIL" : "LEAK")
+                    print("    \(word) \(check.name): \(check.detail)")
                 }
             }
             if verification.tables.isEmpty { print("no tenant tables in these blueprints") }
             let leaks = verification.leaks.count
+            let unreachable = verification.unreachable.count
             let unverified = verification.tables.filter { $0.status == .notVerified }.count
-            print(leaks > 0 ? "leak found in \(leaks) table(s)" : (unverified > 0 ? "\(unverified) table(s) could not be verified" : "every tenant table is isolated"))
+            var findings: [String] = []
+            if leaks > 0 { findings.append("leak found in \(leaks) table(s)") }
+            if unreachable > 0 { findings.append("\(unreachable) table(s) unreachable by their own tenant (rls_unreachable)") }
+            if unverified > 0 { findings.append("\(unverified) table(s) could not be verified") }
+            print(findings.isEmpty ? "every tenant table is isolated and reachable by its tenant" : findings.joined(separator: "; "))
         }
-        if !verification.leaks.isEmpty { throw ExitCode(2) }
+        // 2: a finding (a leak, or a tenant table its tenant cannot reach); 1: not verified.
+        if !verification.leaks.isEmpty || !verification.unreachable.isEmpty { throw ExitCode(2) }
         if !verification.isolated { throw ExitCode(1) }
     }
 }

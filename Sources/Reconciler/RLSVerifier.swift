@@ -11,7 +11,9 @@ public struct RLSVerification: Sendable, Codable {
     }
 
     public struct TableResult: Sendable, Codable {
-        public enum Status: String, Sendable, Codable { case isolated, leak, notVerified = "not_verified" }
+        /// `rls_unreachable`: the tenant cannot read or write its own rows (a permission error,
+        /// typically missing grants): broken, not isolated.
+        public enum Status: String, Sendable, Codable { case isolated, leak, unreachable = "rls_unreachable", notVerified = "not_verified" }
         public var table: String
         public var status: Status
         public var checks: [Check]
@@ -23,6 +25,7 @@ public struct RLSVerification: Sendable, Codable {
     /// Every tenant table proved isolated.
     public var isolated: Bool { !tables.isEmpty && tables.allSatisfy { $0.status == .isolated } }
     public var leaks: [TableResult] { tables.filter { $0.status == .leak } }
+    public var unreachable: [TableResult] { tables.filter { $0.status == .unreachable } }
 
     enum CodingKeys: String, CodingKey { case tables, isolated }
 
@@ -39,10 +42,11 @@ public struct RLSVerification: Sendable, Codable {
     }
 }
 
-/// Proves tenant isolation against the live database: inside a transaction that is always
-/// rolled back, writes sample rows for two synthetic tenants, then acts as each (role
-/// `authenticated` with JWT claims) and as `anon`, and checks that no tenant can read, insert,
-/// update into or delete another tenant's rows.
+/// Proves tenant isolation against the live database, both sides: inside a transaction that is
+/// always rolled back, writes sample rows for two synthetic tenants, then acts as each (role
+/// `authenticated` with JWT claims) and as `anon`, and checks that a tenant reads, inserts,
+/// updates and deletes its own rows (else the table is `rls_unreachable`) and cannot read,
+/// insert, update into or delete another tenant's rows (else `leak`).
 public struct RLSVerifier {
     public var blueprints: BlueprintSet
 
@@ -121,7 +125,7 @@ public struct RLSVerifier {
             try connection.query("SELECT set_config('request.jwt.claims', $1, true)", [claims(tenancy.claim, tenant: tenant)])
             return try body()
         }
-        /// Runs `sql` expecting a refusal; returns the SQLSTATE, or nil when it went through.
+        /// Runs `sql`; returns the SQLSTATE when it was refused, else nil and the rows it changed.
         func refused(_ sql: String, _ parameters: [String?]) throws -> (state: String?, rows: Int) {
             do {
                 let result = try connection.query(sql, parameters)
@@ -130,16 +134,49 @@ public struct RLSVerifier {
                 return (error.sqlstate, 0)
             }
         }
+        /// Runs a `SELECT count(*) AS n`; returns the SQLSTATE when it was refused, else the count.
+        func refusedOrCount(_ sql: String, _ parameters: [String?]) throws -> (state: String?, rows: Int) {
+            do {
+                return (nil, try connection.query(sql, parameters).first!.int("n"))
+            } catch let error as PostgresError where !error.isConnectionError {
+                return (error.sqlstate, 0)
+            }
+        }
+
+        func insertSQL(_ row: [String: String]) -> String {
+            "INSERT INTO \(name.sql) (\(row.keys.sorted().map(quoteIdentifier).joined(separator: ", "))) VALUES (\(row.keys.sorted().enumerated().map { "$\($0.offset + 1)::\(typeOf($0.element, in: table))" }.joined(separator: ", ")))"
+        }
+        func values(_ row: [String: String]) -> [String?] { row.keys.sorted().map { row[$0]! } }
+        func outcome(_ attempt: (state: String?, rows: Int), _ what: String) -> String {
+            attempt.state.map { $0 == "42501" ? "permission denied (42501): the tenancy role lacks privileges or a policy" : "refused with SQLSTATE \($0)" }
+                ?? "\(attempt.rows) row(s) \(what)"
+        }
+
+        // The tenant's own side: a table its tenant cannot reach is broken, not isolated.
+        let ownRead = try asTenant(tenantA) {
+            try refusedOrCount("SELECT count(*) AS n FROM \(name.sql) WHERE \(column) = $1\(cast)", [tenantA])
+        }
+        checks.append(.init(name: "own_read", passed: ownRead.state == nil && ownRead.rows > 0,
+                            detail: "tenant A reading its own row: \(outcome(ownRead, "visible"))"))
+        let candidateForA = try withClaims(tenantA) { try factory.prepare(name, tenant: tenantA) }
+        let ownInsert = try asTenant(tenantA) { try refused(insertSQL(candidateForA), values(candidateForA)) }
+        checks.append(.init(name: "own_insert", passed: ownInsert.state == nil && ownInsert.rows == 1,
+                            detail: "tenant A inserting a row of its own: \(outcome(ownInsert, "inserted"))"))
+        let ownUpdate = try asTenant(tenantA) { try refused("UPDATE \(name.sql) SET \(column) = \(column) WHERE \(column) = $1\(cast)", [tenantA]) }
+        checks.append(.init(name: "own_update", passed: ownUpdate.state == nil && ownUpdate.rows > 0,
+                            detail: "tenant A updating its own row: \(outcome(ownUpdate, "updated"))"))
+        let ownDelete = try asTenant(tenantA) { try refused("DELETE FROM \(name.sql) WHERE \(column) = $1\(cast)", [tenantA]) }
+        checks.append(.init(name: "own_delete", passed: ownDelete.state == nil && ownDelete.rows > 0,
+                            detail: "tenant A deleting its own row: \(outcome(ownDelete, "deleted"))"))
+        let ownChecks = Set(["own_read", "own_insert", "own_update", "own_delete"])
 
         let read = try asTenant(tenantA) {
-            try connection.query("SELECT count(*) FILTER (WHERE \(column) = $1\(cast)) AS other, count(*) FILTER (WHERE \(column) = $2\(cast)) AS own FROM \(name.sql)", [tenantB, tenantA]).first!
+            try refusedOrCount("SELECT count(*) AS n FROM \(name.sql) WHERE \(column) = $1\(cast)", [tenantB])
         }
-        let otherVisible = try read.int("other")
-        checks.append(.init(name: "cross_tenant_read", passed: otherVisible == 0,
-                            detail: "tenant A sees \(otherVisible) of tenant B's rows (and \(try read.int("own")) of its own)"))
+        checks.append(.init(name: "cross_tenant_read", passed: read.rows == 0,
+                            detail: read.state.map { "refused with SQLSTATE \($0)" } ?? "tenant A sees \(read.rows) of tenant B's rows"))
 
-        let insertSQL = "INSERT INTO \(name.sql) (\(candidateForB.keys.sorted().map(quoteIdentifier).joined(separator: ", "))) VALUES (\(candidateForB.keys.sorted().enumerated().map { "$\($0.offset + 1)::\(typeOf($0.element, in: table))" }.joined(separator: ", ")))"
-        let insert = try asTenant(tenantA) { try refused(insertSQL, candidateForB.keys.sorted().map { candidateForB[$0]! }) }
+        let insert = try asTenant(tenantA) { try refused(insertSQL(candidateForB), values(candidateForB)) }
         checks.append(.init(name: "cross_tenant_insert", passed: insert.state == "42501",
                             detail: insert.state == nil ? "tenant A inserted a row for tenant B" : "refused with SQLSTATE \(insert.state!)"))
 
@@ -170,8 +207,9 @@ public struct RLSVerifier {
         let through = anonPolicies.isEmpty ? "" : " (policies letting anon read: \(anonPolicies.joined(separator: ", ")))"
         checks.append(.init(name: "anon_read", passed: anonRows == 0,
                             detail: (anon.state.map { "refused with SQLSTATE \($0)" } ?? "anon sees \(anonRows) of the tenants' rows") + through))
-        let leak = checks.contains { !$0.passed }
-        return .init(table: name.description, status: leak ? .leak : .isolated, checks: checks, reason: nil)
+        let leak = checks.contains { !$0.passed && !ownChecks.contains($0.name) }
+        let unreachable = checks.contains { !$0.passed && ownChecks.contains($0.name) }
+        return .init(table: name.description, status: leak ? .leak : (unreachable ? .unreachable : .isolated), checks: checks, reason: nil)
     }
 
     func typeOf(_ column: String, in table: Table) -> String { table.column(column)?.type ?? "text" }

@@ -5,6 +5,8 @@ import Reconciler
 import Testing
 import TestSupport
 
+/// Runs on both kinds of Supabase project: with the legacy default privileges and with "no
+/// auto-expose", where only the tenant grants Driftless adds make the policies reachable.
 @Suite("Tenant RLS against a real database")
 struct TenantRLSTests {
     static let files = ["docs.yaml": document("""
@@ -23,8 +25,8 @@ struct TenantRLSTests {
     static let a = "aaaaaaaa-1111-4111-8111-111111111111"
     static let b = "bbbbbbbb-2222-4222-8222-222222222222"
 
-    func setUp() throws -> TestDatabase {
-        let db = try PostgresCluster.shared().createDatabase()
+    func setUp(_ kind: SupabaseProject) throws -> TestDatabase {
+        let db = try PostgresCluster.shared().createDatabase(kind: kind)
         let applied = try reconcile(db, Self.files)
         #expect(applied.result.status == .ok, "\(applied.result.errors)")
         #expect(applied.result.rlsTables == ["public.docs", "public.shapes"])
@@ -32,9 +34,9 @@ struct TenantRLSTests {
         return db
     }
 
-    @Test func generatedPoliciesIsolateTenants() async throws {
+    @Test(arguments: SupabaseProject.allCases) func generatedPoliciesIsolateTenants(kind: SupabaseProject) async throws {
         try await blocking {
-            let db = try setUp()
+            let db = try setUp(kind)
             let connection = try db.connect()
             let asA = TestDatabase.tenantClaims(tenant: Self.a)
             let visible = try db.asRole(claims: asA, on: connection) { try $0.query("SELECT body FROM docs").rows.map { try $0.string("body") } }
@@ -51,8 +53,16 @@ struct TenantRLSTests {
             #expect(updated == 0)
             let deleted = try db.asRole(claims: asA, on: connection) { try $0.query("DELETE FROM docs WHERE tenant_id = $1", [Self.b]).affectedRows }
             #expect(deleted == 0)
-            let anon = try db.asRole("anon", on: connection) { try $0.query("SELECT * FROM docs").rows.count }
-            #expect(anon == 0)
+            // anon sees nothing: no rows through RLS (legacy privileges), or no privilege at all.
+            switch kind {
+            case .legacy:
+                #expect(try db.asRole("anon", on: connection) { try $0.query("SELECT * FROM docs").rows.count } == 0)
+            case .noAutoExpose:
+                let refused = try #require(throws: PostgresError.self) {
+                    try db.asRole("anon", on: connection) { try $0.query("SELECT * FROM docs").rows.count }
+                }
+                #expect(refused.sqlstate == "42501")
+            }
             // A user_metadata claim names nothing: the policy reads app_metadata only.
             let spoofed = try db.asRole(claims: ["sub": UUID().uuidString, "user_metadata": ["tenant_id": Self.b]], on: connection) {
                 try $0.query("SELECT * FROM docs").rows.count
@@ -63,9 +73,9 @@ struct TenantRLSTests {
         }
     }
 
-    @Test func policiesAreWrappedAndIndexed() async throws {
+    @Test(arguments: SupabaseProject.allCases) func policiesAreWrappedAndIndexed(kind: SupabaseProject) async throws {
         try await blocking {
-            let db = try setUp()
+            let db = try setUp(kind)
             let table = try #require(try liveCatalog(db).tables[QualifiedName(schema: "public", name: "docs")])
             #expect(table.rlsEnabled)
             #expect(Set(table.policies.keys) == ["docs_tenant_select", "docs_tenant_insert", "docs_tenant_update", "docs_tenant_delete"])
@@ -75,9 +85,9 @@ struct TenantRLSTests {
         }
     }
 
-    @Test func aPolicyRemovedOrAlteredByHandIsPutBack() async throws {
+    @Test(arguments: SupabaseProject.allCases) func aPolicyRemovedOrAlteredByHandIsPutBack(kind: SupabaseProject) async throws {
         try await blocking {
-            let db = try setUp()
+            let db = try setUp(kind)
             try db.connect().query("DROP POLICY docs_tenant_delete ON docs")
             try db.connect().query("ALTER POLICY docs_tenant_select ON docs USING (true)")
             let repaired = try reconcile(db, Self.files)
@@ -92,14 +102,18 @@ struct TenantRLSTests {
         }
     }
 
-    @Test func verifyRLSPassesThenFindsALoosenedPolicy() async throws {
+    @Test(arguments: SupabaseProject.allCases) func verifyRLSPassesThenFindsALoosenedPolicy(kind: SupabaseProject) async throws {
         try await blocking {
-            let db = try setUp()
+            let db = try setUp(kind)
             let set = BlueprintSet.load(Self.files.map { BlueprintSource(path: $0.key, text: $0.value) })
             let good = try RLSVerifier(blueprints: set).verify(db.connect())
             let docs = try #require(good.tables.first { $0.table == "public.docs" })
             #expect(docs.status == .isolated)
-            #expect(docs.checks.map(\.name) == ["cross_tenant_read", "cross_tenant_insert", "cross_tenant_update", "cross_tenant_delete", "anon_read"])
+            #expect(docs.checks.map(\.name) == [
+                "own_read", "own_insert", "own_update", "own_delete",
+                "cross_tenant_read", "cross_tenant_insert", "cross_tenant_update", "cross_tenant_delete", "anon_read",
+            ])
+            #expect(docs.checks.allSatisfy { $0.passed }, "\(docs.checks)")
             // point has no sample value: reported as not verified, never as passed.
             let shapes = try #require(good.tables.first { $0.table == "public.shapes" })
             #expect(shapes.status == .notVerified)
@@ -116,10 +130,52 @@ struct TenantRLSTests {
         }
     }
 
-    /// Any anon read policy used to make verify-rls skip anon and answer "isolated".
-    @Test func anAnonPolicyAddedByHandIsALeakNotASkip() async throws {
+    /// Both sides: a tenant table its tenant cannot reach (no privileges: the policies are dead
+    /// code) is `rls_unreachable`, never "isolated"; the next apply grants the privileges back.
+    @Test(arguments: SupabaseProject.allCases) func aTableTheTenantCannotReachIsUnreachableNotIsolated(kind: SupabaseProject) async throws {
         try await blocking {
-            let db = try setUp()
+            let db = try setUp(kind)
+            let set = BlueprintSet.load(Self.files.map { BlueprintSource(path: $0.key, text: $0.value) })
+            try db.connect().query("REVOKE ALL ON docs FROM authenticated")
+            let report = try RLSVerifier(blueprints: set).verify(db.connect())
+            let docs = try #require(report.tables.first { $0.table == "public.docs" })
+            #expect(docs.status == .unreachable)
+            #expect(docs.checks.filter { !$0.passed }.map(\.name) == ["own_read", "own_insert", "own_update", "own_delete"])
+            #expect(docs.checks.first { $0.name == "own_read" }?.detail.contains("42501") == true)
+            let repaired = try reconcile(db, Self.files)
+            #expect(repaired.result.statements.contains("GRANT DELETE, INSERT, SELECT, UPDATE ON \"public\".\"docs\" TO \"authenticated\""),
+                    "\(repaired.result.statements)")
+            let again = try RLSVerifier(blueprints: set).verify(db.connect())
+            #expect(again.tables.first { $0.table == "public.docs" }?.status == .isolated)
+        }
+    }
+
+    /// Declared grants are exactly those: a tenant table granted only SELECT cannot take its
+    /// tenant's inserts, and verify-rls says so.
+    @Test func declaredGrantsAreExactAndAReadOnlyTenantTableIsUnreachableForWrites() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase(kind: .noAutoExpose)
+            let files = ["docs.yaml": document("""
+                tables:
+                  - name: docs
+                    columns:
+                      - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
+                      - {name: tenant_id, type: uuid, nullable: false}
+                    grants:
+                      authenticated: [select]
+                """)]
+            #expect(try reconcile(db, files).result.status == .ok)
+            let set = BlueprintSet.load(files.map { BlueprintSource(path: $0.key, text: $0.value) })
+            let docs = try #require(try RLSVerifier(blueprints: set).verify(db.connect()).tables.first)
+            #expect(docs.status == .unreachable)
+            #expect(docs.checks.filter { !$0.passed }.map(\.name) == ["own_insert", "own_update", "own_delete"])
+        }
+    }
+
+    /// Any anon read policy used to make verify-rls skip anon and answer "isolated".
+    @Test(arguments: SupabaseProject.allCases) func anAnonPolicyAddedByHandIsALeakNotASkip(kind: SupabaseProject) async throws {
+        try await blocking {
+            let db = try setUp(kind)
             let set = BlueprintSet.load(Self.files.map { BlueprintSource(path: $0.key, text: $0.value) })
             try db.connect().query("GRANT SELECT ON docs TO anon")
             try db.connect().query("CREATE POLICY \"Anyone can read.\" ON docs FOR SELECT TO anon USING (true)")
