@@ -13,7 +13,9 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
     @Option(help: "Schema to import.") var schema = "public"
-    @Option(help: "Directory to write the blueprints to (created when missing).") var out: String
+    @Option(help: "Directory to write the blueprints to (created when missing).") var out: String?
+    @Option(help: "Write nothing; exit 2 when the database has objects the blueprints in this directory lack.")
+    var check: String?
     @Option(help: "yaml or json.") var format = "yaml"
     @Option(name: .customLong("tenant-id"), help: "tenant_id of the written blueprints (default: derived from the database and schema names).")
     var tenantID: String?
@@ -22,10 +24,13 @@ struct ImportCommand: ParsableCommand {
         guard ["yaml", "json"].contains(format) else { throw ValidationError("--format is yaml or json.") }
         if let tenantID, UUID(uuidString: tenantID) == nil { throw ValidationError("--tenant-id must be a UUID.") }
         if let problem = Naming.problem(with: schema) { throw ValidationError("--schema: \(problem)") }
+        guard (out == nil) != (check == nil) else { throw ValidationError("Give either --out DIR (write) or --check DIR (compare).") }
     }
 
+    var url: String { database.databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "" }
+
     func run() throws {
-        let url = database.databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+        if let check { return try runCheck(check) }
         let catalog: Catalog
         let databaseName: String
         let apiRoles: Set<String>
@@ -50,9 +55,11 @@ struct ImportCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let tenant = tenantID ?? Self.derivedTenantID(database: databaseName, schema: schema)
+        let tenantTables = recogniseTenantTables(catalog, tenant: tenant, roles: apiRoles)
+        let out = out!
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let documents = BlueprintWriter.documents(catalog, schema: schema, tenantID: tenant, roles: apiRoles)
+            let documents = BlueprintWriter.documents(catalog, schema: schema, tenantID: tenant, roles: apiRoles, tenantTables: tenantTables)
             for (file, document) in documents {
                 let text = format == "json" ? document.json() + "\n" : try document.yaml()
                 let path = (out as NSString).appendingPathComponent("\(file).\(format)")
@@ -67,11 +74,94 @@ struct ImportCommand: ParsableCommand {
                     printError("warning: \(table.name) has primary key \(key.name); Driftless names it \(Naming.primaryKey(table: table.name.name)), so the first apply renames it")
                 }
             }
-            print("imported \(catalog.tables.values.filter { $0.name.schema == schema }.count) table(s) of schema \(schema) with tenant_id \(tenant)")
+            for line in Self.report(catalog, schema: schema, tenantTables: tenantTables) { print(line) }
+            print("tenant_id of the written blueprints: \(tenant)")
         } catch {
             printError("driftless import: \(error)")
             throw ExitCode(1)
         }
+    }
+
+    /// Per kind, what was written and what was found but cannot be represented (and so stays
+    /// in the database untouched: drift reports it as `unsupported`, `--prune` never drops it).
+    static func report(_ catalog: Catalog, schema: String, tenantTables: Set<QualifiedName>) -> [String] {
+        let tables = catalog.tables.values.filter { $0.name.schema == schema }
+        func count(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
+        var lines = [
+            "wrote " + [
+                count(tables.count, "table", "tables") + " (\(tenantTables.count) as tenant tables)",
+                count(catalog.enums.keys.filter { $0.schema == schema }.count, "enum", "enums"),
+                count(tables.reduce(0) { $0 + $1.columns.count }, "column", "columns"),
+                count(tables.reduce(0) { $0 + $1.constraints.count }, "constraint", "constraints"),
+                count(tables.reduce(0) { $0 + $1.indexes.count }, "index", "indexes"),
+                count(tables.reduce(0) { $0 + $1.policies.count }, "policy", "policies"),
+                count(tables.filter { $0.grants != nil }.count, "grant list", "grant lists"),
+            ].joined(separator: ", "),
+        ]
+        let unsupported = catalog.unsupported.filter { $0.schema == schema }
+        for (type, objects) in Dictionary(grouping: unsupported, by: \.type).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let names = objects.map(\.description)
+            lines.append("cannot represent \(objects.count) \(type.rawValue.replacingOccurrences(of: "_", with: " "))\(objects.count == 1 ? "" : "s") yet, left as they are: \(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? ", ..." : "")")
+        }
+        return lines
+    }
+
+    /// The tables whose live policies are exactly what Driftless generates for a tenant table:
+    /// written with `tenant_policies: auto` and without copies of the generated policies. Proved,
+    /// not guessed: the blueprints written that way are planned against the database, and a
+    /// table with any change left in that plan keeps its policies written out.
+    func recogniseTenantTables(_ catalog: Catalog, tenant: String, roles: Set<String>) -> Set<QualifiedName> {
+        let defaultTenancy = Tenancy()
+        let candidates = Set(catalog.tables.values.filter { table in
+            table.name.schema == schema && table.rlsEnabled && table.column(defaultTenancy.column) != nil
+                && BlueprintWriter.generatedPolicyNames(table.name.name).isSubset(of: Set(table.policies.keys))
+        }.map(\.name))
+        guard !candidates.isEmpty else { return [] }
+        let trial = BlueprintWriter.documents(catalog, schema: schema, tenantID: tenant, roles: roles, tenantTables: candidates)
+        let set = BlueprintSet.load(trial.map { BlueprintSource(path: "\($0.file).json", text: $0.document.json()) })
+        guard set.isValid, let connection = try? Connection(ConnectionString(url)) else { return [] }
+        var options = ReconcileOptions()
+        options.fullCheck = true
+        let outcome = Reconciler(blueprints: set, revision: "import", options: options).plan(connection)
+        guard outcome.result.errors.isEmpty else { return [] }
+        let touched = Set(outcome.changes.filter { $0.kind != .unmanaged }.compactMap(\.table))
+        return candidates.subtracting(touched)
+    }
+
+    /// `import --check DIR`: the database's objects the blueprints of DIR (with the stored API
+    /// blueprints: the desired state is assembled as for `drift`) lack. Exit 2 when there are any.
+    func runCheck(_ directory: String) throws {
+        let connection: Connection
+        let blueprints: BlueprintSet
+        do {
+            let revision = try BlueprintLoader.load(.directory(directory))
+            connection = try Connection(ConnectionString(url))
+            blueprints = BlueprintSet.load(try DesiredState.sources(revision: revision.sources, history: History(), connection), parallelism: .cores)
+        } catch {
+            printError("driftless import --check: \(error)")
+            throw ExitCode(1)
+        }
+        guard blueprints.isValid else {
+            print(ValidationReport(blueprints).human)
+            throw ExitCode(1)
+        }
+        var options = ReconcileOptions()
+        options.fullCheck = true
+        let report: DriftReport
+        do {
+            report = try Reconciler(blueprints: blueprints, revision: "import-check", options: options).drift(connection)
+        } catch {
+            printError("driftless import --check: \(error)")
+            throw ExitCode(1)
+        }
+        let lacking = report.items.filter { $0.kind == .unmanaged }
+        for item in lacking { print("not in the blueprints: \(item.objectType.rawValue) \(item.object)") }
+        for item in report.items where item.kind == .unsupported {
+            print("not representable yet: \(item.objectType.rawValue) \(item.object)")
+        }
+        print(lacking.isEmpty ? "the blueprints describe every object Driftless can represent"
+                              : "\(lacking.count) object(s) the blueprints lack; run import --out to write them")
+        if !lacking.isEmpty { throw ExitCode(2) }
     }
 
     /// A stable UUID from the database and schema names, so importing twice gives the same owner.

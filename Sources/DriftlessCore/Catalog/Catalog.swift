@@ -5,6 +5,9 @@
 public struct Catalog: Sendable, Equatable, Codable {
     public var enums: [QualifiedName: EnumType] = [:]
     public var tables: [QualifiedName: Table] = [:]
+    /// Actual side: objects of the managed schemas that no kind models yet (docs/engine.md,
+    /// Unsupported objects). Reported by `drift` and `import`, never changed or dropped.
+    public var unsupported: [UnsupportedObject] = []
 
     public init(enums: [QualifiedName: EnumType] = [:], tables: [QualifiedName: Table] = [:]) {
         self.enums = enums
@@ -13,6 +16,30 @@ public struct Catalog: Sendable, Equatable, Codable {
 
     /// The schemas this catalog mentions.
     public var schemas: Set<String> { Set(enums.keys.map(\.schema)).union(tables.keys.map(\.schema)) }
+}
+
+/// An object in a managed schema that Driftless does not model: a function, view, trigger,
+/// partition, ... (docs/engine.md, Unsupported objects).
+public struct UnsupportedObject: Sendable, Equatable, Codable, Comparable {
+    public var type: Change.ObjectType
+    public var schema: String
+    /// The table it belongs to (triggers, rules, publication membership, partitions' parents).
+    public var table: String?
+    public var name: String
+
+    public init(type: Change.ObjectType, schema: String, table: String? = nil, name: String) {
+        self.type = type
+        self.schema = schema
+        self.table = table
+        self.name = name
+    }
+
+    /// `public.handle_new_user()`, `public.profiles.on_update`: how reports name it.
+    public var description: String { ([schema] + (table.map { [$0] } ?? []) + [name]).joined(separator: ".") }
+
+    public static func < (lhs: UnsupportedObject, rhs: UnsupportedObject) -> Bool {
+        (lhs.schema, lhs.table ?? "", lhs.type.rawValue, lhs.name) < (rhs.schema, rhs.table ?? "", rhs.type.rawValue, rhs.name)
+    }
 }
 
 public struct EnumType: Sendable, Equatable, Codable {

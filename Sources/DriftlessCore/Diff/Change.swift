@@ -47,9 +47,19 @@ public struct Hazard: Sendable, Codable, Equatable, Hashable {
 /// One difference between the desired and the actual catalog: the typed operations that fix
 /// it, rendered once by the SQL layer, with their hazards and where the blueprints asked for it.
 public struct Change: Sendable, Equatable {
-    public enum Kind: String, Sendable, Codable { case missing, changed, unmanaged }
+    /// `unsupported`: an object no kind models, only ever reported (drift, import).
+    public enum Kind: String, Sendable, Codable { case missing, changed, unmanaged, unsupported }
+    /// The kinds of object. The first twelve are modelled (`ObjectKinds.all`); the rest are,
+    /// for now, only reported as `unsupported` (docs/engine.md, Unsupported objects).
     public enum ObjectType: String, Sendable, Codable, CaseIterable {
         case schema, table, column, constraint, index, `enum`, rls, policy, grant, comment, owner, trigger
+        case function, procedure, aggregate, view, sequence, `extension`, publication, rule, type, partition
+        case materializedView = "materialized_view", foreignTable = "foreign_table"
+
+        /// The types some registered kind models (`ObjectKinds.all`).
+        public static let modelled: Set<ObjectType> = [
+            .schema, .table, .column, .constraint, .index, .enum, .rls, .policy, .grant, .comment, .owner, .trigger,
+        ]
     }
 
     /// What the change does to its object (for summaries and reports).

@@ -63,7 +63,14 @@ public enum BlueprintWriter {
     /// schema, and drops what it no longer has). `roles`: roles whose privileges every table
     /// states, even when they have none (the API roles of a Supabase project), so a revoked
     /// privilege is imported as revoked.
-    public static func documents(_ catalog: Catalog, schema: String, tenantID: String, roles: Set<String> = []) -> [(file: String, document: DocumentValue)] {
+    ///
+    /// `tenantTables`: tables written as tenant tables (`tenant_policies` left to `auto`, the four
+    /// generated policies left out), because their live policies are what Driftless generates
+    /// (the caller proves it by planning them: `import` in the CLI). Every other table keeps
+    /// its policies exactly, with `tenant_policies: false`.
+    public static func documents(
+        _ catalog: Catalog, schema: String, tenantID: String, roles: Set<String> = [], tenantTables: Set<QualifiedName> = []
+    ) -> [(file: String, document: DocumentValue)] {
         var documents: [(String, DocumentValue)] = []
         func header() -> [(String, DocumentValue)] {
             var pairs: [(String, DocumentValue)] = [("version", .int(1)), ("tenant_id", .string(tenantID))]
@@ -76,8 +83,10 @@ public enum BlueprintWriter {
                 .map([("name", .string($0.name.name)), ("values", .list($0.values.map(DocumentValue.string)))])
             }))])))
         }
+        var files = FileNames()
         for table in catalog.tables.values.filter({ $0.name.schema == schema }).sorted(by: { $0.name < $1.name }) {
-            documents.append((table.name.name, .map(header() + [("tables", .list([self.table(table, schema: schema, roles: roles)]))])))
+            let written = self.table(table, schema: schema, roles: roles, tenant: tenantTables.contains(table.name))
+            documents.append((files.name(for: table.name.name), .map(header() + [("tables", .list([written]))])))
         }
         if documents.isEmpty {
             var only = header()
@@ -87,7 +96,35 @@ public enum BlueprintWriter {
         return documents
     }
 
-    static func table(_ table: Table, schema: String, roles: Set<String> = []) -> DocumentValue {
+    /// File names for tables: any name PostgreSQL allows becomes a name every file system keeps
+    /// and the loader reads (no `/`, no leading `.` or `_`, which it skips), distinct even where
+    /// case does not count (`User` and `user`).
+    struct FileNames {
+        private var taken: Set<String> = ["enums", "schema"]
+
+        mutating func name(for table: String) -> String {
+            var base = String(table.unicodeScalars.map { scalar -> Character in
+                scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_" ? Character(scalar) : "_"
+            })
+            if base.hasPrefix("_") || base.hasPrefix("-") { base = "t" + base }
+            while base.utf8.count > 200 { base.removeLast() }
+            var candidate = base
+            var counter = 2
+            while taken.contains(candidate.lowercased()) {
+                candidate = "\(base)-\(counter)"
+                counter += 1
+            }
+            taken.insert(candidate.lowercased())
+            return candidate
+        }
+    }
+
+    /// The four policies `tenancy` generates for `table`, by name.
+    public static func generatedPolicyNames(_ table: String) -> Set<String> {
+        Set(PolicyCommand.allCases.filter { $0 != .all }.map { Naming.tenantPolicy(table: table, command: $0) })
+    }
+
+    static func table(_ table: Table, schema: String, roles: Set<String> = [], tenant: Bool = false) -> DocumentValue {
         var pairs: [(String, DocumentValue)] = [("name", .string(table.name.name))]
         if let comment = table.comment { pairs.append(("comment", .string(comment))) }
         let primaryKey = table.constraints.values.first { $0.kind == .primaryKey }
@@ -149,9 +186,11 @@ public enum BlueprintWriter {
         if !indexes.isEmpty { pairs.append(("indexes", .list(indexes))) }
         var rls: [(String, DocumentValue)] = [("enabled", .bool(table.rlsEnabled))]
         if table.rlsForced { rls.append(("force", .bool(true))) }
-        // Imported policies are kept exactly as they are: no generated tenant policies on top.
-        rls.append(("tenant_policies", .bool(false)))
-        let policies = table.policies.values.sorted { $0.name < $1.name }
+        // Imported policies are kept exactly as they are: no generated tenant policies on top,
+        // unless the table is a tenant table whose generated policies these are.
+        let generated = tenant ? generatedPolicyNames(table.name.name) : []
+        if !tenant { rls.append(("tenant_policies", .bool(false))) }
+        let policies = table.policies.values.filter { !generated.contains($0.name) }.sorted { $0.name < $1.name }
         if !policies.isEmpty {
             rls.append(("policies", .list(policies.map { policy in
                 var fields: [(String, DocumentValue)] = [

@@ -48,6 +48,15 @@ public struct DriftReport: Sendable, Codable, Equatable {
         public var missing: Int
         public var changed: Int
         public var unmanaged: Int
+        /// Objects no kind models yet: reported, never changed, and not drift.
+        public var unsupported: Int = 0
+
+        init(_ items: [Item]) {
+            missing = items.filter { $0.kind == .missing }.count
+            changed = items.filter { $0.kind == .changed }.count
+            unmanaged = items.filter { $0.kind == .unmanaged }.count
+            unsupported = items.filter { $0.kind == .unsupported }.count
+        }
     }
 
     public var inSync: Bool
@@ -77,10 +86,18 @@ public struct DriftReport: Sendable, Codable, Equatable {
 
     /// Builds the report from a plan's changes and the two catalogs.
     public static func build(changes: [Change], desired: Catalog, actual: Catalog, revision: String?, checkedAt: Date = Date()) -> DriftReport {
-        let items = changes.filter { !$0.isRecreate }.map { change in
+        var items = changes.filter { !$0.isRecreate }.map { change in
             Item(kind: change.kind, objectType: change.objectType, object: change.object, desired: change.desired,
                  actual: change.actual, fix: change.statements.joined(separator: ";\n"),
                  hazards: Array(Set(change.hazards.map(\.hazard))).sorted())
+        }
+        // What no kind models is said, never silently ignored, and never drift: nothing the
+        // blueprints say can change it (docs/engine.md, Unsupported objects).
+        let managed = desired.schemas
+        items += actual.unsupported.filter { managed.contains($0.schema) }.map {
+            Item(kind: .unsupported, objectType: $0.type, object: $0.description, desired: nil,
+                 actual: "exists; Driftless does not model \($0.type.rawValue.replacingOccurrences(of: "_", with: " "))s yet and never changes or drops it",
+                 fix: "", hazards: [])
         }
         var gaps: [RLSGap] = []
         for change in changes {
@@ -105,11 +122,8 @@ public struct DriftReport: Sendable, Codable, Equatable {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return DriftReport(
-            inSync: items.isEmpty && unique.isEmpty, revision: revision, checkedAt: formatter.string(from: checkedAt),
-            items: items, rlsGaps: unique,
-            summary: Counts(missing: items.filter { $0.kind == .missing }.count,
-                            changed: items.filter { $0.kind == .changed }.count,
-                            unmanaged: items.filter { $0.kind == .unmanaged }.count))
+            inSync: items.allSatisfy { $0.kind == .unsupported } && unique.isEmpty, revision: revision,
+            checkedAt: formatter.string(from: checkedAt), items: items, rlsGaps: unique, summary: Counts(items))
     }
 
     /// The report about `tables` alone (a tenant caller reads its own tables only): items of
@@ -122,19 +136,18 @@ public struct DriftReport: Sendable, Codable, Equatable {
         report.items = items.filter { mine($0.object) }
         report.rlsGaps = rlsGaps.filter { tables.contains($0.table) }
         report.warnings = warnings.filter { mine($0.object) }
-        report.summary = Counts(missing: report.items.filter { $0.kind == .missing }.count,
-                                changed: report.items.filter { $0.kind == .changed }.count,
-                                unmanaged: report.items.filter { $0.kind == .unmanaged }.count)
-        report.inSync = report.items.isEmpty && report.rlsGaps.isEmpty
+        report.summary = Counts(report.items)
+        report.inSync = report.items.allSatisfy { $0.kind == .unsupported } && report.rlsGaps.isEmpty
         return report
     }
 
     /// One line: "in sync" or "drift: 1 missing, 2 changed, 1 unmanaged; 1 RLS gap".
     public var summaryLine: String {
-        if inSync { return "in sync\(revision.map { " with \($0)" } ?? "")" }
+        let unsupported = summary.unsupported > 0 ? " (\(summary.unsupported) unsupported object\(summary.unsupported == 1 ? "" : "s") left alone)" : ""
+        if inSync { return "in sync\(revision.map { " with \($0)" } ?? "")\(unsupported)" }
         var line = "drift: \(summary.missing) missing, \(summary.changed) changed, \(summary.unmanaged) unmanaged"
         if !rlsGaps.isEmpty { line += "; \(rlsGaps.count) RLS gap\(rlsGaps.count == 1 ? "" : "s")" }
-        return line
+        return line + unsupported
     }
 
     /// An aligned table grouped by table, for a terminal (ANSI colour when `colour`).
@@ -145,14 +158,14 @@ public struct DriftReport: Sendable, Codable, Equatable {
             let parts = item.object.split(separator: ".")
             return parts.count >= 2 ? "\(parts[0]).\(parts[1])" : item.object
         }
-        let kindWidth = 9
+        let kindWidth = 11
         let typeWidth = max(10, items.map(\.objectType.rawValue.count).max() ?? 0)
         let objectWidth = min(48, max(6, items.map(\.object.count).max() ?? 0))
         for group in groups.keys.sorted() {
             lines.append(paint(group, "1"))
             for item in groups[group]! {
                 let kindText = item.kind.rawValue.padding(toLength: kindWidth, withPad: " ", startingAt: 0)
-                let colourCode = item.kind == .missing ? "32" : (item.kind == .changed ? "33" : "35")
+                let colourCode = item.kind == .missing ? "32" : (item.kind == .changed ? "33" : (item.kind == .unsupported ? "2" : "35"))
                 var line = "  " + paint(kindText, colourCode) + " "
                 line += item.objectType.rawValue.padding(toLength: typeWidth, withPad: " ", startingAt: 0) + " "
                 line += item.object.padding(toLength: objectWidth, withPad: " ", startingAt: 0)

@@ -66,7 +66,9 @@ GRANT USAGE ON SCHEMA public TO postgres, anon, authenticated, service_role;
 GRANT USAGE ON SCHEMA extensions TO postgres, anon, authenticated, service_role;
 GRANT ALL ON SCHEMA extensions TO postgres;
 
+-- Created by postgres when the init scripts ran (before it was demoted), so it is its.
 CREATE PUBLICATION supabase_realtime;
+ALTER PUBLICATION supabase_realtime OWNER TO postgres;
 
 -- 00000000000001-auth-schema.sql (the users table as GoTrue leaves it today, in part)
 CREATE SCHEMA IF NOT EXISTS auth AUTHORIZATION supabase_admin;
