@@ -237,8 +237,7 @@ public struct Reconciler: Sendable {
         for schema in managedSchemas {
             try connection.query("SELECT set_config('search_path', $1, true)", [quoteIdentifier(schema)])
             let part = try Introspector.introspect(connection, schemas: [schema])
-            catalog.enums.merge(part.catalog.enums) { $1 }
-            catalog.tables.merge(part.catalog.tables) { $1 }
+            catalog.merge(part.catalog)
             existing.formUnion(part.existingSchemas)
         }
         return (catalog, existing)

@@ -51,7 +51,7 @@ struct ControllerHistoryTests {
         #expect(await eventually { await state.lastAppliedRevision == "main@sha1:\(first)" })
 
         // Invalid: blocked, recorded once however many ticks pass.
-        try fixture.write("db/items.yaml", controllerBlueprint + "\n      - {name: Bad-Name, type: text}\n")
+        try fixture.write("db/items.yaml", controllerBlueprint + "\n      - {name: \"bad\\aname\", type: text}\n")
         let invalid = try fixture.commit("invalid")
         #expect(await eventually {
             let attempted = await state.lastAttemptedRevision

@@ -68,7 +68,7 @@ struct ControllerTests {
         #expect(try await blocking { try column(db, "items", "title") })
 
         // An invalid commit: blocked, and the database keeps the last good state.
-        try fixture.write("db/items.yaml", controllerBlueprint + "\n      - {name: Bad-Name, type: text}\n")
+        try fixture.write("db/items.yaml", controllerBlueprint + "\n      - {name: \"bad\\aname\", type: text}\n")
         let third = try fixture.commit("broken")
         #expect(await eventually {
             let attempted = await state.lastAttemptedRevision

@@ -27,7 +27,7 @@ struct SupabaseProjectSchema: Sendable, CustomTestStringConvertible {
         SupabaseProjectSchema(
             name: "slack-clone", unsupported: [.function, .publication],
             prerequisites: """
-                SET check_function_bodies = off;
+                create type public.app_permission as enum ('channels.delete', 'messages.delete');
                 create function public.authorize(requested_permission app_permission, user_id uuid)
                 returns boolean as $$ select false $$ language sql stable security definer set search_path = '';
                 """),

@@ -152,6 +152,12 @@ public struct IndexDefinition: Sendable, Equatable {
     public var method: IndexMethod
     public var predicate: String?
     public var origin: Origin
+    /// Per key (`{name, order, nulls, opclass, collation}`); empty when every key is plain.
+    public var keyOptions: [IndexKeyOptions] = []
+    public var include: [String] = []
+    /// `with:` storage parameters.
+    public var storage: [String: String] = [:]
+    public var nullsNotDistinct = false
 }
 
 public enum IndexMethod: String, Sendable, Equatable, CaseIterable, Codable {

@@ -343,16 +343,60 @@ private struct Reader {
     }
 
     mutating func indexDefinition(_ node: SourceNode, path: String) -> IndexDefinition? {
-        guard let fields = fields(node, path: path, what: "an index", allowed: ["columns", "expression", "name", "unique", "using", "where"]) else { return nil }
-        return IndexDefinition(
-            columns: strings(fields["columns"], path: "\(path).columns"),
+        let allowed = ["columns", "expression", "name", "unique", "using", "where", "include", "with", "nulls_not_distinct"]
+        guard let fields = fields(node, path: path, what: "an index", allowed: allowed) else { return nil }
+        // A key is a column name or {name, order, nulls, opclass, collation}.
+        var columns: [String]?
+        var options: [IndexKeyOptions] = []
+        if let items = list(fields["columns"], path: "\(path).columns") {
+            columns = []
+            for (index, item) in items.enumerated() {
+                let keyPath = "\(path).columns[\(index)]"
+                if case .mapping = item {
+                    guard let key = self.fields(item, path: keyPath, what: "an index key", allowed: ["name", "order", "nulls", "opclass", "collation"]),
+                          let name = required(key, "name", path: keyPath, what: "an index key", node: item) else { continue }
+                    let descending = choice(key["order"], path: "\(keyPath).order", as: KeyOrder.self) == .desc
+                    let nulls = choice(key["nulls"], path: "\(keyPath).nulls", as: NullsOrder.self)
+                    columns?.append(name)
+                    options.append(IndexKeyOptions(
+                        descending: descending, nullsFirst: nulls.map { $0 == .first } ?? descending,
+                        opclass: string(key["opclass"], path: "\(keyPath).opclass"),
+                        collation: string(key["collation"], path: "\(keyPath).collation")))
+                } else if let name = string(item, path: keyPath) {
+                    columns?.append(name)
+                    options.append(IndexKeyOptions())
+                }
+            }
+        }
+        var storage: [String: String] = [:]
+        if let with = fields["with"], let parameters = self.fields(with, path: "\(path).with", what: "storage parameters", allowed: Self.indexStorageParameters) {
+            for (key, value) in parameters {
+                if case .scalar(let scalar) = value { storage[key] = scalar.text } else {
+                    error("bad_value", "a storage parameter is a number, a boolean or a string", path: "\(path).with.\(key)", mark: value.mark)
+                }
+            }
+        }
+        var definition = IndexDefinition(
+            columns: columns,
             expression: string(fields["expression"], path: "\(path).expression"),
             name: string(fields["name"], path: "\(path).name"),
             unique: bool(fields["unique"], path: "\(path).unique") ?? false,
             method: choice(fields["using"], path: "\(path).using", as: IndexMethod.self) ?? .btree,
             predicate: string(fields["where"], path: "\(path).where"),
             origin: origin(path, node))
+        definition.keyOptions = options.allSatisfy(\.isDefault) ? [] : options
+        definition.include = strings(fields["include"], path: "\(path).include") ?? []
+        definition.storage = storage
+        definition.nullsNotDistinct = bool(fields["nulls_not_distinct"], path: "\(path).nulls_not_distinct") ?? false
+        return definition
     }
+
+    enum KeyOrder: String, CaseIterable { case asc, desc }
+    enum NullsOrder: String, CaseIterable { case first, last }
+    /// The index storage parameters PostgreSQL 15 knows, over all built-in methods.
+    static let indexStorageParameters = [
+        "fillfactor", "deduplicate_items", "buffering", "fastupdate", "gin_pending_list_limit", "pages_per_range", "autosummarize",
+    ]
 
     mutating func rls(_ node: SourceNode, path: String) -> RLSDefinition? {
         guard let fields = fields(node, path: path, what: "the rls block", allowed: ["enabled", "force", "tenant_policies", "policies"]) else { return nil }

@@ -378,6 +378,19 @@ private struct Context {
                     generated(Naming.expressionIndex(table: table.name, expression: expression), what: "index", blueprint, indexPath)
                 }
             }
+            if !definition.include.isEmpty { checkColumns(definition.include, "\(indexPath).include", what: "an index's include") }
+            if definition.nullsNotDistinct && !definition.unique {
+                error("invalid_index", "nulls_not_distinct applies to unique indexes only", blueprint, "\(indexPath).nulls_not_distinct")
+            }
+            for (position, options) in definition.keyOptions.enumerated() {
+                let keyPath = "\(indexPath).columns[\(position)]"
+                if let opclass = options.opclass {
+                    for part in opclass.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false) {
+                        name(String(part), blueprint, "\(keyPath).opclass")
+                    }
+                }
+                if let collation = options.collation { name(collation, blueprint, "\(keyPath).collation") }
+            }
             if let name = definition.name { self.name(name, blueprint, "\(indexPath).name", snakeCase: true) }
             sql(definition.predicate, blueprint, "\(indexPath).where")
         }

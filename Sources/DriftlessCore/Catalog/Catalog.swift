@@ -14,6 +14,13 @@ public struct Catalog: Sendable, Equatable, Codable {
         self.tables = tables
     }
 
+    /// Adds `other`'s objects (read from other schemas), its entries winning.
+    public mutating func merge(_ other: Catalog) {
+        enums.merge(other.enums) { $1 }
+        tables.merge(other.tables) { $1 }
+        unsupported = (unsupported + other.unsupported).sorted()
+    }
+
     /// The schemas this catalog mentions.
     public var schemas: Set<String> { Set(enums.keys.map(\.schema)).union(tables.keys.map(\.schema)) }
 }
@@ -178,6 +185,27 @@ public struct Constraint: Sendable, Equatable, Codable {
 
 }
 
+/// How one index key is ordered and compared; every field at its default is `IndexKeyOptions()`.
+public struct IndexKeyOptions: Sendable, Equatable, Codable {
+    public var descending = false
+    /// Only when it is not the order's default (NULLS LAST ascending, NULLS FIRST descending).
+    public var nullsFirst: Bool?
+    /// A non-default operator class (`text_pattern_ops`), possibly schema-qualified.
+    public var opclass: String?
+    /// A collation other than the key's own.
+    public var collation: String?
+
+    public init(descending: Bool = false, nullsFirst: Bool? = nil, opclass: String? = nil, collation: String? = nil) {
+        self.descending = descending
+        // NULLS FIRST is the default of DESC and NULLS LAST of ASC: say only what differs.
+        self.nullsFirst = nullsFirst == descending ? nil : nullsFirst
+        self.opclass = opclass
+        self.collation = collation
+    }
+
+    public var isDefault: Bool { self == IndexKeyOptions() }
+}
+
 public struct Index: Sendable, Equatable, Codable {
     public var name: String
     public var method: IndexMethod
@@ -185,16 +213,33 @@ public struct Index: Sendable, Equatable, Codable {
     public var keys: [String]
     public var unique: Bool
     public var predicate: String?
+    /// Per key, in the order of `keys`; empty when every key has the defaults.
+    public var options: [IndexKeyOptions] = []
+    /// INCLUDE columns.
+    public var include: [String] = []
+    /// Storage parameters (`WITH (fillfactor = 90)`), values as the server stores them.
+    public var storage: [String: String] = [:]
+    /// PostgreSQL 15's `NULLS NOT DISTINCT` (unique indexes only).
+    public var nullsNotDistinct = false
     @NotCompared public var origin: Origin?
 
-    public init(name: String, method: IndexMethod, keys: [String], unique: Bool, predicate: String? = nil, origin: Origin? = nil) {
+    public init(name: String, method: IndexMethod, keys: [String], unique: Bool, predicate: String? = nil,
+                options: [IndexKeyOptions] = [], include: [String] = [], storage: [String: String] = [:],
+                nullsNotDistinct: Bool = false, origin: Origin? = nil) {
         self.name = name
         self.method = method
         self.keys = keys
         self.unique = unique
         self.predicate = predicate
+        self.options = options.allSatisfy(\.isDefault) ? [] : options
+        self.include = include
+        self.storage = storage
+        self.nullsNotDistinct = nullsNotDistinct
         self.origin = origin
     }
+
+    /// The options of key `position`.
+    public func options(at position: Int) -> IndexKeyOptions { position < options.count ? options[position] : IndexKeyOptions() }
 
     /// Equal definitions, whatever the names.
     public func sameDefinition(as other: Index) -> Bool { renamed(other.name) == other }

@@ -171,8 +171,17 @@ public enum BlueprintWriter {
             var fields: [(String, DocumentValue)] = []
             let keys = index.keys.map { $0.hasPrefix("\"") && $0.hasSuffix("\"") ? String($0.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : $0 }
             if keys.allSatisfy(columnNames.contains) {
-                fields.append(("columns", .list(keys.map(DocumentValue.string))))
-            } else if keys.count == 1 {
+                fields.append(("columns", .list(keys.enumerated().map { position, key in
+                    let options = index.options(at: position)
+                    guard !options.isDefault else { return .string(key) }
+                    var parts: [(String, DocumentValue)] = [("name", .string(key))]
+                    if options.descending { parts.append(("order", .string("desc"))) }
+                    if let nullsFirst = options.nullsFirst { parts.append(("nulls", .string(nullsFirst ? "first" : "last"))) }
+                    if let opclass = options.opclass { parts.append(("opclass", .string(opclass))) }
+                    if let collation = options.collation { parts.append(("collation", .string(collation))) }
+                    return .map(parts)
+                })))
+            } else if keys.count == 1 && index.options.isEmpty {
                 fields.append(("expression", .string(keys[0])))
             } else {
                 return nil  // several keys mixing expressions: the format cannot say it
@@ -180,6 +189,11 @@ public enum BlueprintWriter {
             fields.append(("name", .string(index.name)))
             if index.unique { fields.append(("unique", .bool(true))) }
             if index.method != .btree { fields.append(("using", .string(index.method.rawValue))) }
+            if !index.include.isEmpty { fields.append(("include", .list(index.include.map(DocumentValue.string)))) }
+            if !index.storage.isEmpty {
+                fields.append(("with", .map(index.storage.keys.sorted().map { ($0, .string(index.storage[$0]!)) })))
+            }
+            if index.nullsNotDistinct { fields.append(("nulls_not_distinct", .bool(true))) }
             if let predicate = index.predicate { fields.append(("where", .string(predicate))) }
             return .map(fields)
         }
@@ -221,7 +235,8 @@ public enum BlueprintWriter {
         catalog.tables.values.filter { $0.name.schema == schema }.flatMap { table -> [String] in
             let columns = Set(table.columns.map(\.name))
             return table.indexes.values.filter { index in
-                index.keys.count > 1 && !index.keys.allSatisfy { columns.contains($0.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
+                (index.keys.count > 1 || !index.options.isEmpty)
+                    && !index.keys.allSatisfy { columns.contains($0.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) }
             }.map { "\(table.name).\($0.name)" }
         }.sorted()
     }

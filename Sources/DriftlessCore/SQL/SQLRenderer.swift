@@ -143,7 +143,25 @@ public enum SQLRenderer {
     public static func createIndex(_ index: Index, table: QualifiedName, columns: Set<String>, schemaOverride: String? = nil) -> SQL {
         var sql: SQL = "CREATE \(keyword: index.unique ? "UNIQUE " : "")INDEX \(ident: index.name) ON \(qualified(table, schemaOverride))"
         if index.method != .btree { sql = "\(sql) USING \(keyword: index.method.rawValue)" }
-        sql = "\(sql) (\(SQL.joined(index.keys.map { indexKey($0, columns: columns) }, separator: ", ")))"
+        let keys = index.keys.enumerated().map { position, key -> SQL in
+            var part = indexKey(key, columns: columns)
+            let options = index.options(at: position)
+            if let collation = options.collation { part = "\(part) COLLATE \(ident: collation)" }
+            if let opclass = options.opclass {
+                let parts = opclass.split(separator: ".", maxSplits: 1).map(String.init)
+                part = parts.count == 2 ? "\(part) \(QualifiedName(schema: parts[0], name: parts[1]))" : "\(part) \(ident: opclass)"
+            }
+            if options.descending { part = "\(part) DESC" }
+            if let nullsFirst = options.nullsFirst { part = "\(part) \(keyword: nullsFirst ? "NULLS FIRST" : "NULLS LAST")" }
+            return part
+        }
+        sql = "\(sql) (\(SQL.joined(keys, separator: ", ")))"
+        if !index.include.isEmpty { sql = "\(sql) INCLUDE (\(SQL.joined(index.include.map { "\(ident: $0)" }, separator: ", ")))" }
+        if index.nullsNotDistinct { sql = "\(sql) NULLS NOT DISTINCT" }
+        if !index.storage.isEmpty {
+            let parameters = index.storage.keys.sorted().map { key -> SQL in "\(ident: key) = \(literal: index.storage[key]!)" }
+            sql = "\(sql) WITH (\(SQL.joined(parameters, separator: ", ")))"
+        }
         if let predicate = index.predicate { sql = "\(sql) WHERE \(expression: predicate)" }
         return sql
     }

@@ -86,6 +86,7 @@ public enum DesiredCatalog {
                 ?? Naming.expressionIndex(table: definition.name, expression: index.expression ?? ""))
             table.indexes[indexName] = Index(
                 name: indexName, method: index.method, keys: keys, unique: index.unique, predicate: index.predicate,
+                options: index.keyOptions, include: index.include, storage: index.storage, nullsNotDistinct: index.nullsNotDistinct,
                 origin: index.origin)
         }
         for policy in definition.rls.policies {

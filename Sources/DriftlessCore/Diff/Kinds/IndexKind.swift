@@ -6,15 +6,45 @@ public enum IndexKind: ObjectKind {
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "i", select: """
         rel.nspname, rel.relname, i.relname, am.amname, x.indisunique::text,
                (SELECT array_agg(pg_get_indexdef(x.indexrelid, k, true) ORDER BY k) FROM generate_series(1, x.indnkeyatts) k)::text,
-               pg_get_expr(x.indpred, x.indrelid), NULL, NULL, NULL
+               pg_get_expr(x.indpred, x.indrelid),
+               (SELECT array_agg(((x.indoption[k - 1] & 1) <> 0)::int::text || ((x.indoption[k - 1] & 2) <> 0)::int::text
+                   || '|' || coalesce((SELECT CASE WHEN o.opcdefault THEN '' WHEN on_.nspname = 'pg_catalog' THEN o.opcname
+                                                   ELSE on_.nspname || '.' || o.opcname END
+                                       FROM pg_opclass o JOIN pg_namespace on_ ON on_.oid = o.opcnamespace WHERE o.oid = x.indclass[k - 1]), '')
+                   || '|' || CASE WHEN x.indcollation[k - 1] IN (0, 100, coalesce((SELECT a.attcollation FROM pg_attribute a
+                                     WHERE a.attrelid = x.indrelid AND a.attnum = x.indkey[k - 1] AND x.indkey[k - 1] <> 0), 0))
+                                  THEN '' ELSE (SELECT collname FROM pg_collation WHERE oid = x.indcollation[k - 1]) END
+                   ORDER BY k) FROM generate_series(1, x.indnkeyatts) k)::text,
+               (SELECT array_agg(a.attname ORDER BY k) FROM generate_series(x.indnkeyatts, x.indnatts - 1) k
+                  JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k])::text,
+               (ARRAY[x.indnullsnotdistinct::text] || coalesce(i.reloptions, '{}'))::text
           FROM pg_index x JOIN rel ON rel.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
           WHERE NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype IN ('p', 'u', 'x'))
         """)
 
     public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
+        let options = (row.array(4) ?? []).map(keyOptions)
+        let flags = row.array(6) ?? []
+        var storage: [String: String] = [:]
+        for option in flags.dropFirst() {
+            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { storage[parts[0]] = parts[1] }
+        }
         reader.catalog.tables[row.table]?.indexes[row.name] = Index(
             name: row.name, method: IndexMethod(rawValue: row[0] ?? "") ?? .btree, keys: row.array(2) ?? [], unique: row[1] == "true",
-            predicate: row[3])
+            predicate: row[3], options: options, include: row.array(5) ?? [], storage: storage, nullsNotDistinct: flags.first == "true")
+    }
+
+    /// `"10|text_pattern_ops|C"`: DESC and NULLS FIRST bits, then the non-default operator class
+    /// and collation (empty for the defaults).
+    static func keyOptions(_ text: String) -> IndexKeyOptions {
+        let parts = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        let bits = Array(parts.first ?? "00")
+        let descending = bits.first == "1"
+        return IndexKeyOptions(
+            descending: descending, nullsFirst: bits.count > 1 ? bits[1] == "1" : descending,
+            opclass: parts.count > 1 && !parts[1].isEmpty ? parts[1] : nil,
+            collation: parts.count > 2 && !parts[2].isEmpty ? parts[2] : nil)
     }
 
     public static func scratch(_ table: Table) -> [ScratchStatement] {
@@ -29,6 +59,10 @@ public enum IndexKind: ObjectKind {
             table.indexes[key]?.predicate = index.predicate
             table.indexes[key]?.unique = index.unique
             table.indexes[key]?.method = index.method
+            table.indexes[key]?.options = index.options
+            table.indexes[key]?.include = index.include
+            table.indexes[key]?.storage = index.storage
+            table.indexes[key]?.nullsNotDistinct = index.nullsNotDistinct
         }
     }
 
