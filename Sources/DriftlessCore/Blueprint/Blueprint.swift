@@ -189,6 +189,7 @@ public struct PolicyDefinition: Sendable, Equatable {
     public var using: String?
     public var withCheck: String?
     public var origin: Origin
+    public var comment: String?
 }
 
 public enum PolicyCommand: String, Sendable, Equatable, CaseIterable, Codable {

@@ -415,7 +415,7 @@ private struct Reader {
         }
         for (index, item) in (list(fields["policies"], path: "\(path).policies") ?? []).enumerated() {
             let itemPath = "\(path).policies[\(index)]"
-            guard let f = self.fields(item, path: itemPath, what: "a policy", allowed: ["name", "command", "roles", "permissive", "using", "with_check"]),
+            guard let f = self.fields(item, path: itemPath, what: "a policy", allowed: ["name", "command", "roles", "permissive", "using", "with_check", "comment"]),
                   let name = required(f, "name", path: itemPath, what: "a policy", node: item)
             else { continue }
             rls.policies.append(PolicyDefinition(
@@ -425,7 +425,7 @@ private struct Reader {
                 permissive: bool(f["permissive"], path: "\(itemPath).permissive") ?? true,
                 using: string(f["using"], path: "\(itemPath).using"),
                 withCheck: string(f["with_check"], path: "\(itemPath).with_check"),
-                origin: origin(itemPath, item)))
+                origin: origin(itemPath, item), comment: string(f["comment"], path: "\(itemPath).comment")))
         }
         return rls
     }

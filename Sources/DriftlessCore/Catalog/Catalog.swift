@@ -257,6 +257,8 @@ public struct Policy: Sendable, Equatable, Codable {
     /// Whether Driftless generated it (tenant policies).
     @NotCompared public var generated: Bool
     @NotCompared public var origin: Origin?
+    /// `COMMENT ON POLICY`: compared and set by `CommentKind`, never a reason to touch the policy.
+    @NotCompared public var comment: String?
 
     public init(
         name: String, command: PolicyCommand, roles: Set<String>, permissive: Bool = true, using: String? = nil,

@@ -45,6 +45,7 @@ public enum Operation: Sendable, Equatable {
     case revoke(Set<String>, table: QualifiedName, role: String)
     case commentOnTable(QualifiedName, String?)
     case commentOnColumn(String, table: QualifiedName, String?)
+    case commentOnPolicy(String, table: QualifiedName, String?)
     /// To `CURRENT_USER` when the role is nil.
     case alterOwner(QualifiedName, to: String?)
     case enableTrigger(String, table: QualifiedName)
@@ -53,7 +54,7 @@ public enum Operation: Sendable, Equatable {
     /// command; docs/engine.md, Operations and SQL).
     public var lock: LockLevel {
         switch self {
-        case .createSchema, .createEnum, .addEnumValue, .renameType, .dropType, .createTable, .commentOnTable, .commentOnColumn,
+        case .createSchema, .createEnum, .addEnumValue, .renameType, .dropType, .createTable, .commentOnTable, .commentOnColumn, .commentOnPolicy,
              .grant, .revoke:
             return .none
         case .createIndex: return .share
@@ -120,6 +121,7 @@ extension SQLRenderer {
         case .revoke(let privileges, let table, let role): return revoke(privileges, on: table, from: role)
         case .commentOnTable(let table, let text): return comment(onTable: table, text)
         case .commentOnColumn(let column, let table, let text): return comment(onColumn: column, of: table, text)
+        case .commentOnPolicy(let policy, let table, let text): return comment(onPolicy: policy, of: table, text)
         case .alterOwner(let table, let role): return alterOwner(table, to: role)
         case .enableTrigger(let trigger, let table): return enableTrigger(trigger, on: table)
         }

@@ -214,6 +214,7 @@ public enum BlueprintWriter {
                 if !policy.permissive { fields.append(("permissive", .bool(false))) }
                 if let using = policy.using { fields.append(("using", .string(using))) }
                 if let withCheck = policy.withCheck { fields.append(("with_check", .string(withCheck))) }
+                if let comment = policy.comment { fields.append(("comment", .string(comment))) }
                 return .map(fields)
             })))
         }

@@ -242,6 +242,11 @@ public enum SQLRenderer {
         return "COMMENT ON COLUMN \(table).\(ident: column) IS \(literal: text)"
     }
 
+    public static func comment(onPolicy policy: String, of table: QualifiedName, _ text: String?) -> SQL {
+        guard let text else { return "COMMENT ON POLICY \(ident: policy) ON \(table) IS NULL" }
+        return "COMMENT ON POLICY \(ident: policy) ON \(table) IS \(literal: text)"
+    }
+
     static func qualified(_ name: QualifiedName, _ schemaOverride: String?) -> QualifiedName {
         QualifiedName(schema: schemaOverride ?? name.schema, name: name.name)
     }

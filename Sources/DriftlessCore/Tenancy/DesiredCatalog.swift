@@ -93,6 +93,7 @@ public enum DesiredCatalog {
             table.policies[policy.name] = Policy(
                 name: policy.name, command: policy.command, roles: Set(policy.roles), permissive: policy.permissive,
                 using: policy.using, withCheck: policy.withCheck, origin: policy.origin)
+            table.policies[policy.name]?.comment = policy.comment
         }
         if let grants = definition.grants {
             var privileges: [String: Set<String>] = [:]

@@ -1,4 +1,5 @@
-/// Comments on tables and columns (set when a blueprint has one).
+/// Comments on tables, columns and policies (set when a blueprint has one). A policy's comment
+/// is the identity `comment` of its table named `policy:<name>`, apart from the column comments.
 public enum CommentKind: ObjectKind {
     public static let type = Change.ObjectType.comment
     public static let catalogs = ["pg_description"]
@@ -9,8 +10,11 @@ public enum CommentKind: ObjectKind {
         catalog.tables.values.flatMap { table in
             (table.comment == nil ? [] : [ObjectID.property(.comment, of: table.name)])
                 + table.columns.filter { $0.comment != nil }.map { ObjectID.member(.comment, of: table.name, $0.name) }
+                + table.policies.values.filter { $0.comment != nil }.map { policyID($0.name, of: table.name) }
         }
     }
+
+    static func policyID(_ policy: String, of table: QualifiedName) -> ObjectID { .member(.comment, of: table, "policy:\(policy)") }
 
     public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
         let (want, have, name) = (pair.want, pair.have, pair.name)
@@ -31,6 +35,24 @@ public enum CommentKind: ObjectKind {
         if want.comment == nil, let existing = have.comment, context.willDrop(.property(.comment, of: name)) {
             plan.removed(.property(.comment, of: name), phase: .comments, [.commentOnTable(name, nil)], hazard: nil,
                          detail: "COMMENT ... IS NULL", actual: existing, context: context)
+        }
+        // Policies this plan creates (new, or dropped and created again) have no comment yet.
+        let created = Set(plan.changes.flatMap { change in
+            change.operations.compactMap { operation -> String? in
+                if case .createPolicy(let policy, let table) = operation, table == name { return policy.name }
+                return nil
+            }
+        })
+        for policy in want.policies.values.sorted(by: { $0.name < $1.name }) {
+            let existing = created.contains(policy.name) ? nil : have.policies[policy.name]?.comment
+            let id = policyID(policy.name, of: name)
+            if let comment = policy.comment, comment != existing {
+                plan.add(existing == nil ? .missing : .changed, id, existing == nil ? .create : .alter, phase: .comments,
+                         [.commentOnPolicy(policy.name, table: name, comment)], desired: comment, actual: existing, origin: policy.origin)
+            } else if policy.comment == nil, let existing, context.willDrop(id) {
+                plan.removed(id, phase: .comments, [.commentOnPolicy(policy.name, table: name, nil)], hazard: nil,
+                             detail: "COMMENT ... IS NULL", actual: existing, context: context)
+            }
         }
         for column in have.columns {
             let id = pair.id(.comment, column.name)

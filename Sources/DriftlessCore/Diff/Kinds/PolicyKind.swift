@@ -7,7 +7,7 @@ public enum PolicyKind: ObjectKind {
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "p", select: """
         rel.nspname, rel.relname, p.polname, p.polcmd::text, p.polpermissive::text,
                (SELECT array_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END) FROM unnest(p.polroles) r)::text,
-               pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), NULL, NULL
+               pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), obj_description(p.oid, 'pg_policy'), NULL
           FROM pg_policy p JOIN rel ON rel.oid = p.polrelid
         """)
 
@@ -19,9 +19,11 @@ public enum PolicyKind: ObjectKind {
         case "d": .delete
         default: .all
         }
-        reader.catalog.tables[row.table]?.policies[row.name] = Policy(
+        var policy = Policy(
             name: row.name, command: command, roles: Set(row.array(2) ?? ["public"]), permissive: row[1] == "true",
             using: row[3], withCheck: row[4])
+        policy.comment = row[5]
+        reader.catalog.tables[row.table]?.policies[row.name] = policy
     }
 
     public static func scratch(_ table: Table) -> [ScratchStatement] {
