@@ -19,7 +19,9 @@ git = ["git", "-C", repo, "-c", "user.name=bench", "-c", "user.email=bench@examp
 subprocess.run(["git", "init", "-q", "-b", "main", repo], check=True)
 subprocess.run(git + ["add", "."], check=True)
 subprocess.run(git + ["commit", "-q", "-m", "blueprints"], check=True)
-subprocess.run(["psql", "-q", "-X", url, "-c", "ALTER DATABASE " + url.rsplit("/", 1)[1] + " SET log_min_duration_statement = 0"], check=True)
+# Logging settings are the superuser's (supabase_admin, as on Supabase; postgres is not one).
+admin_url = url.replace("//postgres@", "//supabase_admin@", 1)
+subprocess.run(["psql", "-q", "-X", admin_url, "-c", "ALTER DATABASE " + url.rsplit("/", 1)[1] + " SET log_min_duration_statement = 0"], check=True)
 
 port = 20000 + os.getpid() % 20000
 proc = subprocess.Popen([driftless, "run", "--repo", "file://" + repo, "--ref", "main", "--path", "db",
@@ -78,5 +80,5 @@ try:
 finally:
     proc.terminate()
     proc.wait()
-    subprocess.run(["psql", "-q", "-X", url, "-c", "ALTER DATABASE " + url.rsplit("/", 1)[1] + " RESET log_min_duration_statement"])
+    subprocess.run(["psql", "-q", "-X", admin_url, "-c", "ALTER DATABASE " + url.rsplit("/", 1)[1] + " RESET log_min_duration_statement"])
     shutil.rmtree(work, ignore_errors=True)

@@ -294,6 +294,13 @@ struct ReliabilityTests {
         #expect(try await eventually {
             try await blocking { ((try? db.connect().query("SELECT count(*) AS n FROM driftless.schema_migrations").first!.int("n")) ?? 0) > 0 }
         })
+        // The history row is committed before the loop records the result: wait until the status shows it too.
+        #expect(try await eventually {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/status")!)
+            request.setValue("Bearer \(apiToken)", forHTTPHeaderField: "Authorization")
+            let (data, _) = try await URLSession.shared.data(for: request)
+            return String(decoding: data, as: UTF8.self).contains("\"last_result\"")
+        }, "\(process.output())")
         var answers: [String] = []
         for (path, method, headers, body) in [
             ("/v1/status", "GET", ["Authorization": "Bearer \(apiToken)"], ""),
