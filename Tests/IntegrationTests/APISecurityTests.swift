@@ -85,12 +85,16 @@ struct APISecurityTests {
         let file = NSTemporaryDirectory() + "driftless-tokens-\(UUID().uuidString.prefix(8))"
         try lines.write(toFile: file, atomically: true, encoding: .utf8)
         let authenticator = APIAuthenticator(tenantTokens: try APIAuthenticator.tenantTokens(file: file), jwtSecret: Secret(jwtSecret))
-        let configuration = ControllerConfiguration(
+        var configuration = ControllerConfiguration(
             databaseURL: db.url,
             location: .git(repository: fixture.fileURL, ref: "main", path: "db",
                            cacheDirectory: NSTemporaryDirectory() + "driftless-api-\(UUID().uuidString.prefix(8))", credentials: GitCredentials()),
             interval: TimeSpan(milliseconds: 3_600_000), retryInterval: TimeSpan(milliseconds: 200),
             apiToken: "t0ken", webhookSecret: "s3cret", authenticator: authenticator)
+        // Between two requests of one test the keep-alive connection waits for the next head;
+        // a starved CI machine may take longer than the 10 s default (the timeout itself is
+        // attacked by aSlowClientIsCutOffByTheHeaderTimeout, on a server of its own).
+        configuration.headerTimeout = TimeSpan(milliseconds: 120_000)
         let metrics = ControllerMetrics()
         let state = ControllerState(suspended: false, driftMode: .correct, metrics: metrics)
         let log = CapturedLog()
@@ -98,9 +102,48 @@ struct APISecurityTests {
         let loop = ReconcileLoop(configuration: configuration, state: state, logger: logger)
         // One reconciliation of git first, as the loop would do.
         let set = BlueprintSet.load(try BlueprintLoader.load(configuration.location).sources)
-        _ = try await blocking { Reconciler(blueprints: set, revision: "git", options: configuration.options).apply(try db.connect()) }
+        let options = configuration.options
+        _ = try await blocking { Reconciler(blueprints: set, revision: "git", options: options).apply(try db.connect()) }
         let app = buildApplication(loop: loop, metrics: metrics, logger: logger)
         return Harness(db: db, fixture: fixture, loop: loop, metrics: metrics, log: log, app: app, tokens: tokens)
+    }
+
+    /// A response as the tests read it.
+    struct Answer: Sendable {
+        let status: HTTPResponse.Status
+        let body: ByteBuffer
+    }
+
+    /// A client of the live server that waits up to five minutes for an answer. HummingbirdTesting's
+    /// own live client gives up after 20 s, and on a loaded 2-core CI machine ten racing
+    /// applies, each a transaction with its own lock wait, can take longer than that.
+    struct PatientClient: Sendable {
+        let client: TestClient
+
+        @discardableResult
+        func execute<Value>(uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil,
+                            _ check: (Answer) async throws -> Value) async throws -> Value {
+            var headers = headers
+            headers[.connection] = "keep-alive"
+            let response = try await client.execute(TestClient.Request(uri, method: method, authority: "localhost", headers: headers, body: body))
+            return try await check(Answer(status: response.status, body: response.body ?? ByteBuffer()))
+        }
+    }
+
+    /// Runs `test` against `app` served on a real socket.
+    static func live<Value: Sendable>(_ app: any ApplicationProtocol, _ test: @Sendable (PatientClient) async throws -> Value) async throws -> Value {
+        try await app.test(.live) { base in
+            let client = TestClient(host: "localhost", port: try #require(base.port), configuration: .init(timeout: .seconds(300)))
+            client.connect()
+            do {
+                let value = try await test(PatientClient(client: client))
+                try await client.shutdown()
+                return value
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+        }
     }
 
     static func body(_ tenant: String, tables: [String], extra: String = "", columns: String = "") -> ByteBuffer {
@@ -126,7 +169,7 @@ struct APISecurityTests {
         let harness = try await Self.harness()
         let tokenA = harness.tokens[Self.tenantA]!
         let tokenB = harness.tokens[Self.tenantB]!
-        try await harness.app.test(.live) { client in
+        try await Self.live(harness.app) { client in
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(tokenA), body: Self.body(Self.tenantA, tables: ["a_docs"])) {
                 #expect($0.status == .ok)
             }
@@ -178,7 +221,7 @@ struct APISecurityTests {
     @Test func tenTenantsRacingForOneTableGiveOneOwner() async throws {
         let harness = try await Self.harness(tenants: 10)
         let tenants = harness.tokens.keys.sorted()
-        let statuses = try await harness.app.test(.live) { client in
+        let statuses = try await Self.live(harness.app) { client in
             try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for tenant in tenants {
                     group.addTask {
@@ -200,7 +243,7 @@ struct APISecurityTests {
         // After the race, every tenant but the owner still gets 409, and the owner 200.
         let owner = try #require(try owners.first?.string("owner")).replacingOccurrences(of: "tenant:", with: "")
         let other = try #require(tenants.first { $0 != owner })
-        try await harness.app.test(.live) { client in
+        try await Self.live(harness.app) { client in
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(harness.tokens[other]!),
                                      body: Self.body(other, tables: ["contested"])) { #expect($0.status == .conflict) }
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(harness.tokens[owner]!),
@@ -210,7 +253,7 @@ struct APISecurityTests {
 
     @Test func anotherTenantsIDOrTableNeverDropsIt() async throws {
         let harness = try await Self.harness()
-        try await harness.app.test(.live) { client in
+        try await Self.live(harness.app) { client in
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(harness.tokens[Self.tenantA]!),
                                      body: Self.body(Self.tenantA, tables: ["a_docs"])) { #expect($0.status == .ok) }
             try harness.db.connect().query("INSERT INTO a_docs (tenant_id) VALUES ($1)", [Self.tenantA])
@@ -234,7 +277,7 @@ struct APISecurityTests {
         let set = BlueprintSet.load(try BlueprintLoader.load(harness.loop.configuration.location).sources)
         let blocked = try Reconciler(blueprints: set, revision: "git2", options: ReconcileOptions()).apply(try harness.db.connect())
         #expect(blocked.status == .blocked)
-        try await harness.app.test(.live) { client in
+        try await Self.live(harness.app) { client in
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(harness.tokens[Self.tenantA]!),
                                      body: Self.body(Self.tenantA, tables: ["unrelated"], extra: #""allow": ["deletes_data"],"#)) { response in
                 #expect(response.status == .conflict)
@@ -246,7 +289,7 @@ struct APISecurityTests {
         #expect(notes == 1)
         #expect(try !Self.tableExists(harness.db, "unrelated"))
         // The caller's own drop is released by its allow: its column goes, git's stays.
-        try await harness.app.test(.live) { client in
+        try await Self.live(harness.app) { client in
             try harness.fixture.write("db/items.yaml", controllerBlueprint + "\n      - {name: notes, type: text}\n")
             try harness.fixture.commit("notes back")
             let own = #", {"name": "scratch", "type": "text"}"#
@@ -264,7 +307,7 @@ struct APISecurityTests {
     @Test func replaysLimitsAndMediaTypes() async throws {
         let harness = try await Self.harness()
         let token = harness.tokens[Self.tenantA]!
-        try await harness.app.test(.live) { client in
+        try await Self.live(harness.app) { client in
             let first = try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(token),
                                                  body: Self.body(Self.tenantA, tables: ["a_docs"], extra: #""trigger_id": "delivery-7","#)) { response in
                 #expect(response.status == .ok)
@@ -307,7 +350,7 @@ struct APISecurityTests {
         let email = "owner-\(UUID().uuidString.prefix(8).lowercased())@victim.example"
         try harness.db.connect().query("INSERT INTO auth.users (id, email) VALUES (gen_random_uuid(), $1)", [email])
         let token = harness.tokens[Self.tenantA]!
-        try await harness.app.test(.live) { client in
+        try await Self.live(harness.app) { client in
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(token), body: Self.body(Self.tenantA, tables: ["a_docs"])) {
                 #expect($0.status == .ok)
             }
