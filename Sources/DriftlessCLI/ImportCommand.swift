@@ -34,6 +34,7 @@ struct ImportCommand: ParsableCommand {
         let catalog: Catalog
         let databaseName: String
         let apiRoles: Set<String>
+        let applyingRole: String
         do {
             let connection = try Connection(ConnectionString(url))
             try connection.query("BEGIN")
@@ -45,7 +46,9 @@ struct ImportCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             catalog = introspected.catalog
-            databaseName = try connection.query("SELECT current_database() AS name").first!.string("name")
+            let identity = try connection.query("SELECT current_database() AS name, current_user AS role").first!
+            databaseName = try identity.string("name")
+            applyingRole = try identity.string("role")
             apiRoles = Set(try connection.query("SELECT rolname FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'service_role')")
                 .rows.map { try $0.string("rolname") })
         } catch let exit as ExitCode {
@@ -59,7 +62,8 @@ struct ImportCommand: ParsableCommand {
         let out = out!
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let documents = BlueprintWriter.documents(catalog, schema: schema, tenantID: tenant, roles: apiRoles, tenantTables: tenantTables)
+            let documents = BlueprintWriter.documents(catalog, schema: schema, tenantID: tenant, roles: apiRoles, tenantTables: tenantTables,
+                                                      applyingRole: applyingRole)
             for (file, document) in documents {
                 let text = format == "json" ? document.json() + "\n" : try document.yaml()
                 let path = (out as NSString).appendingPathComponent("\(file).\(format)")

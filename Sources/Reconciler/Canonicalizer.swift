@@ -107,7 +107,18 @@ public enum Canonicalizer {
     /// no table (enums) first, then each table with its objects, kind by kind.
     static func scratchStatements(_ desired: Catalog, schema: String) -> [Statement] {
         var statements = ObjectKinds.all.flatMap { $0.scratch(desired, schema: schema) }
-        for table in desired.tables.values.filter({ $0.name.schema == schema }).sorted(by: { $0.name < $1.name }) {
+        // Parents before their partitions (a partition's copy is a partition of the parent's copy).
+        func depth(_ table: Table) -> Int {
+            var depth = 0
+            var parent = table.partitionOf
+            while let name = parent, depth < 32, let next = desired.tables[name] {
+                depth += 1
+                parent = next.partitionOf
+            }
+            return depth
+        }
+        let tables = desired.tables.values.filter { $0.name.schema == schema }.map { ($0, depth($0)) }
+        for (table, _) in tables.sorted(by: { ($0.1, $0.0.name) < ($1.1, $1.0.name) }) {
             for kind in ObjectKinds.all { statements += kind.scratch(table) }
         }
         return statements

@@ -82,6 +82,38 @@ struct BlueprintDecodingTests {
         #expect(SQLFragment.problem(in: text, as: .expression)?.code == code)
     }
 
+    @Test("partition bounds as blueprints and the server write them", arguments: [
+        ("default", PartitionBound.default),
+        ("DEFAULT", .default),
+        ("FOR VALUES IN ('eu', 'us')", .list(["'eu'", "'us'"])),
+        ("for values in ('a,b', 'c)')", .list(["'a,b'", "'c)'"])),
+        ("FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')", .range(from: ["'2026-01-01'"], to: ["'2027-01-01'"])),
+        ("FOR VALUES FROM (MINVALUE, 0) TO (10, MAXVALUE)", .range(from: ["MINVALUE", "0"], to: ["10", "MAXVALUE"])),
+        ("FOR VALUES WITH (modulus 4, remainder 3)", .hash(modulus: 4, remainder: 3)),
+        ("FOR VALUES IN (lower('X'), (1 + 2))", .list(["lower('X')", "(1 + 2)"])),
+    ])
+    func partitionBounds(_ text: String, _ bound: PartitionBound) {
+        #expect(PartitionBound(text) == bound)
+    }
+
+    @Test func partitionBoundsThatAreNotOne() {
+        for text in ["", "FOR VALUES", "FOR VALUES IN ()", "FOR VALUES IN (1", "FOR VALUES IN (1) ; DROP TABLE x", "FOR VALUES FROM (1) TO (2, 3)",
+                     "FOR VALUES WITH (modulus 4, remainder 4)", "FOR VALUES IN (1,)", "DEFAULT PARTITION"] {
+            #expect(PartitionBound(text) == nil, "\(text)")
+        }
+        #expect(PartitionBound("FOR VALUES IN (1, 2)")!.values == ["1", "2"])
+        #expect(PartitionBound("FOR VALUES FROM (MINVALUE) TO (5)")!.values == ["5"])
+    }
+
+    @Test func partitionKeysAsTheServerPrintsThem() {
+        #expect(PartitionKey(server: "RANGE (created_at)") == PartitionKey(strategy: .range, columns: ["created_at"]))
+        #expect(PartitionKey(server: "LIST (\"Region\", kind)") == PartitionKey(strategy: .list, columns: ["Region", "kind"]))
+        #expect(PartitionKey(server: "LIST (lower(name))") == PartitionKey(strategy: .list, expression: "lower(name)"))
+        #expect(PartitionKey(server: "RANGE (((a + b)))") == PartitionKey(strategy: .range, expression: "a + b"))
+        #expect(PartitionKey(server: "HASH (a, lower(b))") == nil)
+        #expect(PartitionKey(strategy: .hash, columns: ["Id"]).text == "HASH (\"Id\")")
+    }
+
     @Test func durationsParse() {
         #expect(TimeSpan(parsing: "500ms")?.milliseconds == 500)
         #expect(TimeSpan(parsing: "5s")?.milliseconds == 5000)

@@ -41,6 +41,31 @@ private func policy(_ name: String, _ command: PolicyCommand = .select, roles: S
 
 private let T = "\"public\".\"t\""
 
+private let events = QualifiedName(schema: "public", name: "events")
+private let early = QualifiedName(schema: "public", name: "a_2026")
+
+/// A table partitioned by range of `at`, as the blueprint and the server both say it.
+private func partitioned(_ name: QualifiedName = events, key: String = "RANGE (at)") -> Table {
+    var table = table(name, [col("at", "date", notNull: true)])
+    table.partitionKey = key
+    table.partitioning = PartitionKey(strategy: .range, columns: ["at"])
+    return table
+}
+
+private func partition(_ name: QualifiedName = early, of parent: QualifiedName = events, from: String = "'2026-01-01'", to: String = "'2027-01-01'") -> Table {
+    var table = table(name, [col("at", "date", notNull: true)])
+    table.partitionOf = parent
+    table.bound = .range(from: [from], to: [to])
+    table.partitionBound = "FOR VALUES FROM (\(from)) TO (\(to))"
+    return table
+}
+
+private func fk(_ name: String, _ deferral: Deferral) -> Constraint {
+    var constraint = Constraint(name: name, kind: .foreignKey, columns: ["t_id"], referencedTable: publicT, referencedColumns: ["id"])
+    constraint.deferral = deferral
+    return constraint
+}
+
 struct DiffCase: Sendable, CustomTestStringConvertible {
     var name: String
     var desired: Catalog
@@ -234,6 +259,47 @@ private let cases: [DiffCase] = [
              sql: ["ALTER TABLE \"public\".\"u\" DROP CONSTRAINT \"f\"",
                    "ALTER TABLE \"public\".\"u\" ADD CONSTRAINT \"f\" FOREIGN KEY (\"t_id\") REFERENCES \(T) (\"id\") ON DELETE SET NULL"],
              hazards: [.mayFail]),
+    DiffCase(name: "a deferrable foreign key is created so",
+             desired: catalog(table(publicU, [col("t_id")], constraints: [fk("f", Deferral(deferrable: true, initiallyDeferred: true))])),
+             actual: catalog(table(publicU, [col("t_id")])),
+             sql: ["ALTER TABLE \"public\".\"u\" ADD CONSTRAINT \"f\" FOREIGN KEY (\"t_id\") REFERENCES \(T) (\"id\") DEFERRABLE INITIALLY DEFERRED"],
+             hazards: [.mayFail]),
+    DiffCase(name: "a foreign key's deferral is altered in place",
+             desired: catalog(table(publicU, [col("t_id")], constraints: [fk("f", Deferral(deferrable: true))])),
+             actual: catalog(table(publicU, [col("t_id")], constraints: [fk("f", Deferral(deferrable: true, initiallyDeferred: true))])),
+             sql: ["ALTER TABLE \"public\".\"u\" ALTER CONSTRAINT \"f\" DEFERRABLE INITIALLY IMMEDIATE"], hazards: [.mayFail]),
+    DiffCase(name: "a foreign key made not deferrable and validated is altered and validated",
+             desired: catalog(table(publicU, [col("t_id")], constraints: [fk("f", Deferral())])),
+             actual: catalog(table(publicU, [col("t_id")], constraints: [{ var c = fk("f", Deferral(deferrable: true)); c.validated = false; return c }()])),
+             sql: ["ALTER TABLE \"public\".\"u\" ALTER CONSTRAINT \"f\" NOT DEFERRABLE",
+                   "ALTER TABLE \"public\".\"u\" VALIDATE CONSTRAINT \"f\""], hazards: [.mayFail]),
+    DiffCase(name: "a unique constraint made deferrable is dropped and added",
+             desired: catalog(table(publicT, constraints: [{ var c = Constraint(name: "k", kind: .unique, columns: ["id"]); c.deferral = Deferral(deferrable: true); return c }()])),
+             actual: catalog(table(publicT, constraints: [Constraint(name: "k", kind: .unique, columns: ["id"])])),
+             sql: ["ALTER TABLE \(T) DROP CONSTRAINT \"k\"", "ALTER TABLE \(T) ADD CONSTRAINT \"k\" UNIQUE (\"id\") DEFERRABLE INITIALLY IMMEDIATE"],
+             hazards: [.mayFail]),
+    // Partitions
+    DiffCase(name: "a partition is created after its parent, whatever their names",
+             desired: catalog(partitioned(), partition()), actual: catalog(),
+             sql: ["CREATE TABLE \"public\".\"events\" (\n  \"at\" date NOT NULL\n) PARTITION BY RANGE (\"at\")",
+                   "CREATE TABLE \"public\".\"a_2026\" PARTITION OF \"public\".\"events\" FOR VALUES FROM (('2026-01-01')) TO (('2027-01-01'))"]),
+    DiffCase(name: "a partition's columns are its parent's and never altered there",
+             desired: catalog(partitioned(), partition()),
+             actual: catalog(partitioned(), { var p = partition(); p.columns = [col("at", "date", notNull: true, default: "CURRENT_DATE")]; return p }()),
+             sql: []),
+    DiffCase(name: "a changed bound detaches and attaches again",
+             desired: catalog(partitioned(), partition(to: "'2026-07-01'")), actual: catalog(partitioned(), partition()),
+             sql: ["ALTER TABLE \"public\".\"events\" DETACH PARTITION \"public\".\"a_2026\"",
+                   "ALTER TABLE \"public\".\"events\" ATTACH PARTITION \"public\".\"a_2026\" FOR VALUES FROM (('2026-01-01')) TO (('2026-07-01'))"],
+             hazards: [.mayFail]),
+    DiffCase(name: "a table that becomes partitioned is recreated, which deletes its rows",
+             desired: catalog(partitioned()), actual: catalog(table(events, [col("at", "date", notNull: true)])),
+             sql: ["DROP TABLE \"public\".\"events\"", "CREATE TABLE \"public\".\"events\" (\n  \"at\" date NOT NULL\n) PARTITION BY RANGE (\"at\")"],
+             hazards: [.deletesData]),
+    DiffCase(name: "a partition removed with its parent is dropped first",
+             desired: catalog(), actual: catalog(partitioned(), partition()),
+             managed: [.table(events), .table(early)],
+             sql: ["DROP TABLE \"public\".\"a_2026\"", "DROP TABLE \"public\".\"events\""], hazards: [.deletesData]),
     DiffCase(name: "a managed constraint removed is dropped without a hazard",
              desired: catalog(table()), actual: catalog(table(publicT, constraints: [pk("id")])), managed: [.member(.constraint, of: publicT, "t_pkey")],
              sql: ["ALTER TABLE \(T) DROP CONSTRAINT \"t_pkey\""]),
@@ -453,7 +519,8 @@ struct DifferTableTests {
         for example in cases {
             kinds.formUnion(example.plan.changes.map(\.objectType))
         }
-        #expect(kinds == Change.ObjectType.modelled)
+        // Partitions are the table kind's (attach, detach).
+        #expect(kinds == Change.ObjectType.modelled.union([.partition]))
         #expect(Set(cases.flatMap(\.hazards)) == Set(HazardKind.allCases))
     }
 }

@@ -203,6 +203,20 @@ import TestSupport
         #expect(change.first?.hazards.map(\.hazard) == [.relaxesSecurity])
         #expect(changes(want: "app_owner", have: "postgres").first?.hazards.isEmpty == true)
     }
+
+    @Test func aNewTableChangesHandsOnlyWhenTheBlueprintNamesAnOwner() {
+        func newTable(owner: String?) -> [Change] {
+            var desired = Table(name: Self.name, columns: [Column(name: "id", type: "uuid", notNull: true)])
+            desired.owner = owner
+            return Differ(desired: Catalog(tables: [Self.name: desired]), actual: Catalog(),
+                          managedSchemas: ["public"], existingSchemas: ["public"]).changes().filter { $0.objectType == .owner }
+        }
+        #expect(newTable(owner: nil).isEmpty)
+        let given = newTable(owner: "app_owner")
+        #expect(given.first?.statements == ["ALTER TABLE \"public\".\"docs\" OWNER TO \"app_owner\""])
+        #expect(given.first?.hazards.isEmpty == true)
+        #expect(newTable(owner: "authenticated").first?.hazards.map(\.hazard) == [.relaxesSecurity])
+    }
 }
 
 /// The byte-level comparison the guard runs on every statement, on its corner cases.

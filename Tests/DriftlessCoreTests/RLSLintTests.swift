@@ -14,6 +14,27 @@ struct RLSLintTests {
 
     func codes(_ catalog: Catalog) -> [String] { RLSLint.run(catalog).map(\.code).sorted() }
 
+    @Test func partitionLints() {
+        func partition(rls: Bool, schema: String = "public", grants: [String: Set<String>]?) -> [String] {
+            let name = QualifiedName(schema: schema, name: "events_2026")
+            var table = Table(name: name, columns: [Column(name: "id", type: "integer")], rlsEnabled: rls, grants: grants)
+            table.partitionOf = QualifiedName(schema: schema, name: "events")
+            return codes(Catalog(tables: [name: table]))
+        }
+        #expect(partition(rls: false, grants: ["authenticated": ["select"], "anon": []]) == ["partition_rls_disabled"])
+        #expect(partition(rls: false, grants: nil) == ["partition_rls_disabled"])
+        #expect(partition(rls: false, schema: "app", grants: nil) == [])
+        #expect(partition(rls: false, grants: ["anon": [], "authenticated": []]) == [])
+        // RLS on without policies is how a partition should be: reached through its parent.
+        #expect(partition(rls: true, grants: ["authenticated": ["select"]]) == [])
+        let message = RLSLint.run({
+            var table = Table(name: QualifiedName(schema: "public", name: "p1"), rlsEnabled: false, grants: ["anon": ["select"]])
+            table.partitionOf = QualifiedName(schema: "public", name: "p")
+            return Catalog(tables: [table.name: table])
+        }()).first?.message ?? ""
+        #expect(message.contains("anon can query it directly"))
+    }
+
     @Test func aGoodTenantTableHasNoLint() {
         let policy = Policy(name: "p", command: .select, roles: ["authenticated"], using: "(tenant_id = ((\(Self.jwt) ->> 'tenant_id'::text))::uuid)")
         #expect(codes(table([policy])) == [])

@@ -68,6 +68,19 @@ public struct TableDefinition: Sendable, Equatable {
     /// `nil`: leave privileges as they are. Present: exact table privileges per listed role.
     public var grants: [GrantDefinition]?
     public var origin: Origin
+    /// `owner: ROLE`; absent: any owner but the API roles (docs/blueprints.md, Owners).
+    public var owner: String?
+    /// `partition_by: {strategy, columns | expression}`.
+    public var partitionBy: PartitionKey?
+    /// `partition_of: {table, bound}`: a partition takes its columns from its parent.
+    public var partitionOf: PartitionOfDefinition?
+}
+
+public struct PartitionOfDefinition: Sendable, Equatable {
+    /// The parent: a table of the blueprints in the same schema.
+    public var table: String
+    public var bound: PartitionBound
+    public var origin: Origin
 }
 
 /// The privileges a blueprint lists for one role.
@@ -120,6 +133,20 @@ public struct UniqueDefinition: Sendable, Equatable {
     public var columns: [String]
     public var name: String?
     public var origin: Origin
+    /// `deferrable:` and `initially_deferred:` (DEFERRABLE, INITIALLY DEFERRED).
+    public var deferral = Deferral()
+}
+
+/// When a unique or foreign key constraint is checked: `deferrable: true` lets a transaction
+/// postpone the check with SET CONSTRAINTS, `initially_deferred: true` postpones it by default.
+public struct Deferral: Sendable, Equatable, Codable {
+    public var deferrable = false
+    public var initiallyDeferred = false
+
+    public init(deferrable: Bool = false, initiallyDeferred: Bool = false) {
+        self.deferrable = deferrable
+        self.initiallyDeferred = initiallyDeferred
+    }
 }
 
 public struct CheckDefinition: Sendable, Equatable {
@@ -142,6 +169,7 @@ public struct ForeignKeyDefinition: Sendable, Equatable {
     /// `valid: false`: NOT VALID (existing rows are not checked).
     public var valid = true
     public var origin: Origin
+    public var deferral = Deferral()
 }
 
 public struct IndexDefinition: Sendable, Equatable {

@@ -222,11 +222,12 @@ private struct Reader {
 
     mutating func table(_ node: SourceNode, path: String) -> TableDefinition? {
         let allowed = ["name", "renamed_from", "comment", "columns", "primary_key", "unique", "checks",
-                       "foreign_keys", "indexes", "rls", "grants"]
+                       "foreign_keys", "indexes", "rls", "grants", "owner", "partition_by", "partition_of"]
         guard let fields = fields(node, path: path, what: "a table", allowed: allowed) else { return nil }
         guard let name = required(fields, "name", path: path, what: "a table", node: node) else { return nil }
         var columns: [ColumnDefinition] = []
-        if fields["columns"] == nil {
+        // A partition takes its columns from its parent.
+        if fields["columns"] == nil && fields["partition_of"] == nil {
             error("missing_field", "table '\(name)' needs 'columns'", path: "\(path).columns", mark: node.mark)
         }
         for (index, item) in (list(fields["columns"], path: "\(path).columns") ?? []).enumerated() {
@@ -235,10 +236,11 @@ private struct Reader {
         var unique: [UniqueDefinition] = []
         for (index, item) in (list(fields["unique"], path: "\(path).unique") ?? []).enumerated() {
             let itemPath = "\(path).unique[\(index)]"
-            guard let f = self.fields(item, path: itemPath, what: "a unique constraint", allowed: ["columns", "name"]) else { continue }
+            guard let f = self.fields(item, path: itemPath, what: "a unique constraint", allowed: ["columns", "name", "deferrable", "initially_deferred"]) else { continue }
             let cols = strings(f["columns"], path: "\(itemPath).columns")
             if cols == nil { error("missing_field", "a unique constraint needs 'columns'", path: "\(itemPath).columns", mark: item.mark) }
-            unique.append(UniqueDefinition(columns: cols ?? [], name: string(f["name"], path: "\(itemPath).name"), origin: origin(itemPath, item)))
+            unique.append(UniqueDefinition(columns: cols ?? [], name: string(f["name"], path: "\(itemPath).name"), origin: origin(itemPath, item),
+                                           deferral: deferral(f, path: itemPath)))
         }
         var checks: [CheckDefinition] = []
         for (index, item) in (list(fields["checks"], path: "\(path).checks") ?? []).enumerated() {
@@ -282,7 +284,39 @@ private struct Reader {
             primaryKey: strings(fields["primary_key"], path: "\(path).primary_key"),
             unique: unique, checks: checks, foreignKeys: foreignKeys, indexes: indexes,
             rls: fields["rls"].flatMap { rls($0, path: "\(path).rls") } ?? RLSDefinition(),
-            grants: grants, origin: origin(path, node))
+            grants: grants, origin: origin(path, node), owner: string(fields["owner"], path: "\(path).owner"),
+            partitionBy: fields["partition_by"].flatMap { partitionKey($0, path: "\(path).partition_by") },
+            partitionOf: fields["partition_of"].flatMap { partitionOf($0, path: "\(path).partition_of") })
+    }
+
+    mutating func partitionKey(_ node: SourceNode, path: String) -> PartitionKey? {
+        guard let f = fields(node, path: path, what: "partition_by", allowed: ["strategy", "columns", "expression"]) else { return nil }
+        guard f["strategy"] != nil else {
+            error("missing_field", "partition_by needs a 'strategy' (range, list or hash)", path: "\(path).strategy", mark: node.mark)
+            return nil
+        }
+        guard let strategy = choice(f["strategy"], path: "\(path).strategy", as: PartitionKey.Strategy.self) else { return nil }
+        let columns = strings(f["columns"], path: "\(path).columns")
+        let expression = string(f["expression"], path: "\(path).expression")
+        guard (columns == nil) != (expression == nil) else {
+            error("partition_definition", "partition_by takes 'columns' or 'expression', exactly one of them", path: path, mark: node.mark)
+            return nil
+        }
+        return PartitionKey(strategy: strategy, columns: columns, expression: expression)
+    }
+
+    mutating func partitionOf(_ node: SourceNode, path: String) -> PartitionOfDefinition? {
+        guard let f = fields(node, path: path, what: "partition_of", allowed: ["table", "bound"]),
+              let table = required(f, "table", path: path, what: "partition_of", node: node),
+              let text = required(f, "bound", path: path, what: "partition_of", node: node)
+        else { return nil }
+        guard let bound = PartitionBound(text) else {
+            error("invalid_value",
+                  "bound '\(text)' is not a partition bound: write FOR VALUES IN (...), FOR VALUES FROM (...) TO (...), FOR VALUES WITH (MODULUS m, REMAINDER r) or default",
+                  path: "\(path).bound", mark: f["bound"]?.mark)
+            return nil
+        }
+        return PartitionOfDefinition(table: table, bound: bound, origin: origin(path, node))
     }
 
     mutating func column(_ node: SourceNode, path: String) -> ColumnDefinition? {
@@ -321,7 +355,7 @@ private struct Reader {
     }
 
     mutating func foreignKey(_ node: SourceNode, path: String) -> ForeignKeyDefinition? {
-        guard let fields = fields(node, path: path, what: "a foreign key", allowed: ["name", "columns", "references", "on_delete", "on_update", "valid"]) else { return nil }
+        guard let fields = fields(node, path: path, what: "a foreign key", allowed: ["name", "columns", "references", "on_delete", "on_update", "valid", "deferrable", "initially_deferred"]) else { return nil }
         let columns = strings(fields["columns"], path: "\(path).columns")
         if columns == nil { error("missing_field", "a foreign key needs 'columns'", path: "\(path).columns", mark: node.mark) }
         guard let referenceNode = fields["references"] else {
@@ -339,7 +373,20 @@ private struct Reader {
             referencedTable: table, referencedColumns: referenced ?? [],
             onDelete: choice(fields["on_delete"], path: "\(path).on_delete", as: ReferentialAction.self) ?? .noAction,
             onUpdate: choice(fields["on_update"], path: "\(path).on_update", as: ReferentialAction.self) ?? .noAction,
-            valid: bool(fields["valid"], path: "\(path).valid") ?? true, origin: origin(path, node))
+            valid: bool(fields["valid"], path: "\(path).valid") ?? true, origin: origin(path, node),
+            deferral: deferral(fields, path: path))
+    }
+
+    /// `deferrable:` and `initially_deferred:` of a unique or foreign key constraint; an
+    /// initially deferred constraint must be deferrable (PostgreSQL refuses the other way).
+    mutating func deferral(_ fields: [String: SourceNode], path: String) -> Deferral {
+        let deferrable = bool(fields["deferrable"], path: "\(path).deferrable")
+        let deferred = bool(fields["initially_deferred"], path: "\(path).initially_deferred") ?? false
+        if deferred && deferrable != true, let node = fields["initially_deferred"] {
+            error("invalid_value", "initially_deferred: true needs deferrable: true (a constraint that cannot be deferred cannot start deferred)",
+                  path: "\(path).initially_deferred", mark: node.mark)
+        }
+        return Deferral(deferrable: deferrable ?? deferred, initiallyDeferred: deferred)
     }
 
     mutating func indexDefinition(_ node: SourceNode, path: String) -> IndexDefinition? {

@@ -195,6 +195,46 @@ private struct Context {
         error(problem.code, problem.message, blueprint, path)
     }
 
+    /// Checks a partition against its parent and returns the columns it takes from it
+    /// (docs/blueprints.md, Partitions).
+    mutating func partitionOf(_ partition: PartitionOfDefinition, of table: TableDefinition, _ blueprint: Blueprint, _ path: String) -> Set<String> {
+        let ofPath = "\(path).partition_of"
+        if !table.columns.isEmpty {
+            error("partition_columns", "partition '\(table.name)' takes its columns from '\(partition.table)'; leave 'columns' out", blueprint, "\(path).columns")
+        }
+        for (index, value) in partition.bound.values.enumerated() {
+            guard let problem = fragmentProblem(value, .expression) else { continue }
+            error(problem.code, "bound value \(index + 1): \(problem.message)", blueprint, "\(ofPath).bound")
+        }
+        // The parent, and its own parents up to a table with columns.
+        var seen: Set<String> = [table.name]
+        var current = partition.table
+        var first = true
+        while true {
+            guard let parent = tables[QualifiedName(schema: blueprint.schema, name: current)]?.table else {
+                error("unknown_reference", "'\(current)' is not a table of the blueprints in schema \(blueprint.schema); a partition's parent is declared with it, in the same schema",
+                      blueprint, "\(ofPath).table")
+                return []
+            }
+            guard seen.insert(current).inserted else {
+                error("partition_definition", "'\(table.name)' is a partition of itself through '\(current)'", blueprint, "\(ofPath).table")
+                return []
+            }
+            if first {
+                first = false
+                guard let key = parent.partitionBy else {
+                    error("partition_definition", "'\(current)' has no partition_by, so it cannot have partitions", blueprint, "\(ofPath).table")
+                    return []
+                }
+                if !partition.bound.fits(key.strategy) {
+                    error("partition_definition", "this bound does not fit '\(current)', which is partitioned by \(key.strategy.rawValue)", blueprint, "\(ofPath).bound")
+                }
+            }
+            guard let next = parent.partitionOf else { return Set(parent.columns.map(\.name)) }
+            current = next.table
+        }
+    }
+
     mutating func generated(_ name: String, what: String, _ blueprint: Blueprint, _ path: String) {
         if name.utf8.count > Naming.maximumBytes {
             error("generated_name_too_long",
@@ -299,6 +339,9 @@ private struct Context {
         // `columns: []` is a table without columns, which PostgreSQL allows (an import of a
         // table whose last column was dropped writes one).
         var columnNames: Set<String> = []
+        if let partition = table.partitionOf {
+            columnNames = partitionOf(partition, of: table, blueprint, path)
+        }
         for (index, column) in table.columns.enumerated() {
             let columnPath = "\(path).columns[\(index)]"
             if !columnNames.insert(column.name).inserted {
@@ -393,6 +436,10 @@ private struct Context {
             }
             if let name = definition.name { self.name(name, blueprint, "\(indexPath).name", snakeCase: true) }
             sql(definition.predicate, blueprint, "\(indexPath).where")
+        }
+        if let key = table.partitionBy {
+            if let columns = key.columns { checkColumns(columns, "\(path).partition_by.columns", what: "the partition key") }
+            sql(key.expression, blueprint, "\(path).partition_by.expression")
         }
         rls(table, blueprint, path, columnNames: columnNames)
         if let grants = table.grants {

@@ -87,6 +87,15 @@ public struct Table: Sendable, Equatable, Codable {
     public var owner: String?
     /// Actual side: triggers disabled with `ALTER TABLE ... DISABLE TRIGGER`.
     public var disabledTriggers: Set<String>?
+    /// A partitioned table's key as the server prints it (`RANGE (created_at)`), and the
+    /// blueprint's structured form it is rendered from (docs/blueprints.md, Partitions).
+    public var partitionKey: String?
+    @NotCompared public var partitioning: PartitionKey?
+    /// A partition's parent and bound as the server prints it (`FOR VALUES IN ('eu')`,
+    /// `DEFAULT`), and the structured bound it is rendered from.
+    public var partitionOf: QualifiedName?
+    public var partitionBound: String?
+    @NotCompared public var bound: PartitionBound?
 
     public init(
         name: QualifiedName, columns: [Column] = [], constraints: [String: Constraint] = [:],
@@ -162,6 +171,8 @@ public struct Constraint: Sendable, Equatable, Codable {
     public var validated = true
     /// NO INHERIT (check constraints).
     public var noInherit = false
+    /// DEFERRABLE and INITIALLY DEFERRED (unique, primary key and foreign key constraints).
+    public var deferral = Deferral()
     @NotCompared public var origin: Origin?
 
     public init(

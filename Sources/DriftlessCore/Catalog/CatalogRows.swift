@@ -8,16 +8,17 @@ public enum CatalogQuery {
     /// owned by extensions are left out.
     static let relations = """
         WITH rel AS (
-          SELECT c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relacl, c.relowner
+          SELECT c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relacl, c.relowner, c.relkind,
+                 c.relispartition, c.relpartbound
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY($1::text[])
+          WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[])
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
         )
         """
 
     /// What no kind models yet, in the managed schemas (docs/engine.md, Unsupported objects):
     /// functions, procedures and aggregates, views, materialized views, sequences no column
-    /// owns, foreign tables, composite, domain and range types, partitions, triggers and rules
+    /// owns, foreign tables, composite, domain and range types, triggers and rules
     /// on managed tables, Realtime (publication) membership. Extension members are left out.
     static let unsupported = IntrospectionPart(code: "u", select: """
         n.nspname, NULL, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
@@ -26,12 +27,11 @@ public enum CatalogQuery {
           WHERE n.nspname = ANY($1::text[])
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
         UNION ALL
-        SELECT 'u', n.nspname, CASE WHEN c.relispartition THEN (SELECT pc.relname FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent WHERE i.inhrelid = c.oid LIMIT 1) END,
-               c.relname,
-               CASE WHEN c.relispartition THEN 'partition' WHEN c.relkind = 'v' THEN 'view' WHEN c.relkind = 'm' THEN 'materialized_view'
+        SELECT 'u', n.nspname, NULL, c.relname,
+               CASE WHEN c.relkind = 'v' THEN 'view' WHEN c.relkind = 'm' THEN 'materialized_view'
                     WHEN c.relkind = 'S' THEN 'sequence' ELSE 'foreign_table' END, NULL, NULL, NULL, NULL, NULL, NULL
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = ANY($1::text[]) AND (c.relkind IN ('v', 'm', 'S', 'f') OR (c.relkind IN ('r', 'p') AND c.relispartition))
+          WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('v', 'm', 'S', 'f')
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
             AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                                                   AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))
@@ -42,7 +42,7 @@ public enum CatalogQuery {
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
         UNION ALL
         SELECT 'u', rel.nspname, rel.relname, t.tgname, 'trigger', NULL, NULL, NULL, NULL, NULL, NULL
-          FROM rel JOIN pg_trigger t ON t.tgrelid = rel.oid WHERE NOT t.tgisinternal
+          FROM rel JOIN pg_trigger t ON t.tgrelid = rel.oid WHERE NOT t.tgisinternal AND t.tgparentid = 0
         UNION ALL
         SELECT 'u', rel.nspname, rel.relname, r.rulename, 'rule', NULL, NULL, NULL, NULL, NULL, NULL
           FROM rel JOIN pg_rewrite r ON r.ev_class = rel.oid WHERE r.rulename <> '_RETURN'

@@ -16,6 +16,8 @@ public enum Operation: Sendable, Equatable {
     case createTable(Table)
     case renameTable(QualifiedName, to: String)
     case dropTable(QualifiedName)
+    case attachPartition(QualifiedName, parent: QualifiedName, PartitionBound)
+    case detachPartition(QualifiedName, parent: QualifiedName)
     case addColumn(Column, table: QualifiedName)
     case renameColumn(String, to: String, table: QualifiedName)
     case dropColumn(String, table: QualifiedName)
@@ -31,6 +33,8 @@ public enum Operation: Sendable, Equatable {
     case renameConstraint(String, to: String, table: QualifiedName)
     /// `VALIDATE CONSTRAINT`: checks the existing rows of a NOT VALID constraint.
     case validateConstraint(String, table: QualifiedName)
+    /// `ALTER CONSTRAINT … [NOT] DEFERRABLE INITIALLY …` (foreign keys).
+    case alterConstraintDeferral(String, table: QualifiedName, Deferral)
     /// `columns`: the table's column names (a key that names one is a column key).
     case createIndex(Index, table: QualifiedName, columns: Set<String>)
     case dropIndex(String, schema: String)
@@ -54,6 +58,8 @@ public enum Operation: Sendable, Equatable {
     /// command; docs/engine.md, Operations and SQL).
     public var lock: LockLevel {
         switch self {
+        // A partition created under a live parent locks the parent.
+        case .createTable(let table) where table.partitionOf != nil: return .accessExclusive
         case .createSchema, .createEnum, .addEnumValue, .renameType, .dropType, .createTable, .commentOnTable, .commentOnColumn, .commentOnPolicy,
              .grant, .revoke:
             return .none
@@ -95,6 +101,8 @@ extension SQLRenderer {
         case .createTable(let table): return createTable(table)
         case .renameTable(let table, let name): return renameTable(table, to: name)
         case .dropTable(let table): return dropTable(table)
+        case .attachPartition(let partition, let parent, let bound): return attachPartition(partition, to: parent, bound)
+        case .detachPartition(let partition, let parent): return detachPartition(partition, from: parent)
         case .addColumn(let column, let table): return addColumn(column, to: table)
         case .renameColumn(let column, let name, let table): return renameColumn(column, to: name, in: table)
         case .dropColumn(let column, let table): return dropColumn(column, from: table)
@@ -108,6 +116,7 @@ extension SQLRenderer {
         case .dropConstraint(let name, let table): return dropConstraint(name, from: table)
         case .renameConstraint(let name, let newName, let table): return renameConstraint(name, to: newName, on: table)
         case .validateConstraint(let name, let table): return validateConstraint(name, on: table)
+        case .alterConstraintDeferral(let name, let table, let deferral): return alterConstraintDeferral(name, on: table, to: deferral)
         case .createIndex(let index, let table, let columns): return createIndex(index, table: table, columns: columns)
         case .dropIndex(let name, let schema): return dropIndex(name, schema: schema)
         case .renameIndex(let name, let newName, let schema): return renameIndex(name, to: newName, schema: schema)

@@ -68,8 +68,12 @@ public enum BlueprintWriter {
     /// generated policies left out), because their live policies are what Driftless generates
     /// (the caller proves it by planning them: `import` in the CLI). Every other table keeps
     /// its policies exactly, with `tenant_policies: false`.
+    ///
+    /// `applyingRole`: the role that will apply the blueprints (the connecting role); a table
+    /// owned by another role says `owner:`.
     public static func documents(
-        _ catalog: Catalog, schema: String, tenantID: String, roles: Set<String> = [], tenantTables: Set<QualifiedName> = []
+        _ catalog: Catalog, schema: String, tenantID: String, roles: Set<String> = [], tenantTables: Set<QualifiedName> = [],
+        applyingRole: String? = nil
     ) -> [(file: String, document: DocumentValue)] {
         var documents: [(String, DocumentValue)] = []
         func header() -> [(String, DocumentValue)] {
@@ -85,7 +89,7 @@ public enum BlueprintWriter {
         }
         var files = FileNames()
         for table in catalog.tables.values.filter({ $0.name.schema == schema }).sorted(by: { $0.name < $1.name }) {
-            let written = self.table(table, schema: schema, roles: roles, tenant: tenantTables.contains(table.name))
+            let written = self.table(table, schema: schema, roles: roles, tenant: tenantTables.contains(table.name), applyingRole: applyingRole)
             documents.append((files.name(for: table.name.name), .map(header() + [("tables", .list([written]))])))
         }
         if documents.isEmpty {
@@ -124,11 +128,18 @@ public enum BlueprintWriter {
         Set(PolicyCommand.allCases.filter { $0 != .all }.map { Naming.tenantPolicy(table: table, command: $0) })
     }
 
-    static func table(_ table: Table, schema: String, roles: Set<String> = [], tenant: Bool = false) -> DocumentValue {
+    static func table(_ table: Table, schema: String, roles: Set<String> = [], tenant: Bool = false, applyingRole: String? = nil) -> DocumentValue {
         var pairs: [(String, DocumentValue)] = [("name", .string(table.name.name))]
         if let comment = table.comment { pairs.append(("comment", .string(comment))) }
+        if let owner = table.owner, let applyingRole, owner != applyingRole { pairs.append(("owner", .string(owner))) }
+        if let key = table.partitionKey.flatMap(PartitionKey.init(server:)) { pairs.append(("partition_by", partitionBy(key))) }
+        if let parent = table.partitionOf {
+            // A partition takes its columns from its parent (in the same schema: partitionable()).
+            let bound = table.partitionBound == "DEFAULT" ? "default" : table.partitionBound ?? "default"
+            pairs.append(("partition_of", .map([("table", .string(parent.name)), ("bound", .string(bound))])))
+        }
         let primaryKey = table.constraints.values.first { $0.kind == .primaryKey }
-        pairs.append(("columns", .list(table.columns.map { column in
+        if table.partitionOf == nil { pairs.append(("columns", .list(table.columns.map { column in
             var fields: [(String, DocumentValue)] = [("name", .string(column.name)), ("type", .string(column.type))]
             let inKey = primaryKey?.columns.contains(column.name) == true
             if column.notNull && !inKey && column.identity == nil { fields.append(("nullable", .bool(false))) }
@@ -136,12 +147,14 @@ public enum BlueprintWriter {
             if let identity = column.identity { fields.append(("identity", .string(identity.rawValue))) }
             if let comment = column.comment { fields.append(("comment", .string(comment))) }
             return .map(fields)
-        })))
+        }))) }
         if let primaryKey { pairs.append(("primary_key", .list(primaryKey.columns.map(DocumentValue.string)))) }
         let constraints = table.constraints.values.sorted { $0.name < $1.name }
         let uniques = constraints.filter { $0.kind == .unique }
         if !uniques.isEmpty {
-            pairs.append(("unique", .list(uniques.map { .map([("columns", .list($0.columns.map(DocumentValue.string))), ("name", .string($0.name))]) })))
+            pairs.append(("unique", .list(uniques.map {
+                .map([("columns", .list($0.columns.map(DocumentValue.string))), ("name", .string($0.name))] + deferral($0.deferral))
+            })))
         }
         let checks = constraints.filter { $0.kind == .check }
         if !checks.isEmpty {
@@ -163,7 +176,7 @@ public enum BlueprintWriter {
                 if let onDelete = fk.onDelete, onDelete != .noAction { fields.append(("on_delete", .string(onDelete.rawValue))) }
                 if let onUpdate = fk.onUpdate, onUpdate != .noAction { fields.append(("on_update", .string(onUpdate.rawValue))) }
                 if !fk.validated { fields.append(("valid", .bool(false))) }
-                return .map(fields)
+                return .map(fields + deferral(fk.deferral))
             })))
         }
         let columnNames = Set(table.columns.map(\.name))
@@ -242,9 +255,24 @@ public enum BlueprintWriter {
         }.sorted()
     }
 
+    /// `deferrable:` and `initially_deferred:` when the constraint can be deferred.
+    private static func deferral(_ deferral: Deferral) -> [(String, DocumentValue)] {
+        guard deferral.deferrable else { return [] }
+        return [("deferrable", .bool(true))] + (deferral.initiallyDeferred ? [("initially_deferred", .bool(true))] : [])
+    }
+
+    /// `partition_by` as the blueprint writes it, from the server's text of the key.
+    private static func partitionBy(_ key: PartitionKey) -> DocumentValue {
+        var fields: [(String, DocumentValue)] = [("strategy", .string(key.strategy.rawValue))]
+        if let columns = key.columns { fields.append(("columns", .list(columns.map(DocumentValue.string)))) }
+        if let expression = key.expression { fields.append(("expression", .string(expression))) }
+        return .map(fields)
+    }
+
     /// A referenced table as blueprints write it (docs/blueprints.md, Names): `name` in the same
     /// schema, `schema.name` elsewhere, and `{schema, name}` when a part has a dot or starts with
     /// a double quote and the short forms would read differently.
+
     private static func reference(_ table: QualifiedName, from schema: String) -> DocumentValue {
         let plain = { (part: String) in !part.contains(".") && !part.hasPrefix("\"") }
         guard plain(table.schema), plain(table.name) else {

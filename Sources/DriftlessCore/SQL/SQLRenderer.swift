@@ -36,9 +36,48 @@ public enum SQLRenderer {
         return sql
     }
 
+    /// A partition is created `PARTITION OF` its parent (its columns are the parent's); a
+    /// partitioned table ends with `PARTITION BY`.
     public static func createTable(_ table: Table, schemaOverride: String? = nil) -> SQL {
-        let columns = SQL.joined(table.columns.map { "  \(columnDefinition($0))" }, separator: ",\n")
-        return "CREATE TABLE \(qualified(table.name, schemaOverride)) (\n\(columns)\n)"
+        var sql: SQL
+        if let parent = table.partitionOf, let bound = table.bound {
+            sql = "CREATE TABLE \(qualified(table.name, schemaOverride)) PARTITION OF \(qualified(parent, schemaOverride)) \(partitionBound(bound))"
+        } else {
+            let columns = SQL.joined(table.columns.map { "  \(columnDefinition($0))" }, separator: ",\n")
+            sql = "CREATE TABLE \(qualified(table.name, schemaOverride)) (\n\(columns)\n)"
+        }
+        if let key = table.partitioning { sql = "\(sql) PARTITION BY \(partitionKey(key))" }
+        return sql
+    }
+
+    /// `RANGE ("created_at")`, `LIST ((lower(region)))`.
+    static func partitionKey(_ key: PartitionKey) -> SQL {
+        let keys: SQL = key.columns.map { SQL.joined($0.map { "\(ident: $0)" }, separator: ", ") } ?? "\(expression: key.expression ?? "")"
+        return "\(keyword: key.strategy.rawValue.uppercased()) (\(keys))"
+    }
+
+    /// `FOR VALUES ...` or `DEFAULT`, each value an expression fragment.
+    static func partitionBound(_ bound: PartitionBound) -> SQL {
+        func values(_ list: [String]) -> SQL {
+            SQL.joined(list.map { PartitionBound.isLimit($0) ? "\(keyword: $0.uppercased())" : "\(expression: $0)" }, separator: ", ")
+        }
+        switch bound {
+        case .default: return "DEFAULT"
+        case .list(let list): return "FOR VALUES IN (\(values(list)))"
+        case .range(let from, let to): return "FOR VALUES FROM (\(values(from))) TO (\(values(to)))"
+        case .hash(let modulus, let remainder): return "FOR VALUES WITH (MODULUS \(keyword: String(modulus)), REMAINDER \(keyword: String(remainder)))"
+        }
+    }
+
+    /// The bound as a blueprint's desired text, before the server prints it.
+    public static func boundText(_ bound: PartitionBound) -> String { partitionBound(bound).text }
+
+    public static func attachPartition(_ partition: QualifiedName, to parent: QualifiedName, _ bound: PartitionBound) -> SQL {
+        "ALTER TABLE \(parent) ATTACH PARTITION \(partition) \(partitionBound(bound))"
+    }
+
+    public static func detachPartition(_ partition: QualifiedName, from parent: QualifiedName) -> SQL {
+        "ALTER TABLE \(parent) DETACH PARTITION \(partition)"
     }
 
     public static func renameTable(_ table: QualifiedName, to name: String) -> SQL {
@@ -113,7 +152,19 @@ public enum SQLRenderer {
         var sql: SQL = "ALTER TABLE \(qualified(table, schemaOverride)) ADD CONSTRAINT \(ident: constraint.name) \(constraintDefinition(constraint))"
         if constraint.noInherit && constraint.kind == .check { sql = "\(sql) NO INHERIT" }
         if !constraint.validated && (constraint.kind == .check || constraint.kind == .foreignKey) { sql = "\(sql) NOT VALID" }
+        if constraint.kind != .check, constraint.deferral.deferrable { sql = "\(sql) \(deferral(constraint.deferral))" }
         return sql
+    }
+
+    /// `DEFERRABLE INITIALLY DEFERRED|IMMEDIATE` or `NOT DEFERRABLE`.
+    static func deferral(_ deferral: Deferral) -> SQL {
+        guard deferral.deferrable else { return "NOT DEFERRABLE" }
+        return deferral.initiallyDeferred ? "DEFERRABLE INITIALLY DEFERRED" : "DEFERRABLE INITIALLY IMMEDIATE"
+    }
+
+    /// Changes only when a constraint is checked (PostgreSQL 15 allows this for foreign keys only).
+    public static func alterConstraintDeferral(_ name: String, on table: QualifiedName, to deferral: Deferral) -> SQL {
+        "ALTER TABLE \(table) ALTER CONSTRAINT \(ident: name) \(self.deferral(deferral))"
     }
 
     public static func validateConstraint(_ name: String, on table: QualifiedName) -> SQL {

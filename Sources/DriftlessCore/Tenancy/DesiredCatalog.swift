@@ -15,7 +15,28 @@ public enum DesiredCatalog {
                 catalog.tables[table.name] = table
             }
         }
+        inheritPartitionColumns(&catalog)
         return catalog
+    }
+
+    /// A partition's columns are its parent's (docs/blueprints.md, Partitions): without their
+    /// comments, which stay the parent's.
+    static func inheritPartitionColumns(_ catalog: inout Catalog) {
+        let tables = catalog.tables
+        func columns(of name: QualifiedName, depth: Int) -> [Column] {
+            guard let table = tables[name], depth < 32 else { return [] }
+            guard let parent = table.partitionOf else { return table.columns }
+            return columns(of: parent, depth: depth + 1).map { column in
+                var inherited = column
+                inherited.comment = nil
+                inherited.renamedFrom = nil
+                inherited.origin = table.origin
+                return inherited
+            }
+        }
+        for name in tables.keys where tables[name]?.partitionOf != nil {
+            catalog.tables[name]?.columns = columns(of: name, depth: 0)
+        }
     }
 
     /// Every privilege `all` stands for.
@@ -26,6 +47,16 @@ public enum DesiredCatalog {
         var table = Table(
             name: name, rlsEnabled: definition.rls.enabled, rlsForced: definition.rls.force,
             comment: definition.comment, renamedFrom: definition.renamedFrom, origin: definition.origin)
+        table.owner = definition.owner
+        if let key = definition.partitionBy {
+            table.partitionKey = key.text
+            table.partitioning = key
+        }
+        if let partition = definition.partitionOf {
+            table.partitionOf = QualifiedName(schema: blueprint.schema, name: partition.table)
+            table.bound = partition.bound
+            table.partitionBound = SQLRenderer.boundText(partition.bound)
+        }
         let primaryKey = definition.primaryKey ?? definition.columns.filter(\.primaryKey).map(\.name)
         for column in definition.columns {
             let notNull = column.nullable == false || primaryKey.contains(column.name) || column.identity != nil
@@ -59,8 +90,10 @@ public enum DesiredCatalog {
             }
         }
         for unique in definition.unique {
-            add(Constraint(name: unique.name ?? Naming.unique(table: definition.name, columns: unique.columns),
-                           kind: .unique, columns: unique.columns, origin: unique.origin))
+            var constraint = Constraint(name: unique.name ?? Naming.unique(table: definition.name, columns: unique.columns),
+                                        kind: .unique, columns: unique.columns, origin: unique.origin)
+            constraint.deferral = unique.deferral
+            add(constraint)
         }
         for (ordinal, check) in definition.checks.enumerated() {
             var constraint = Constraint(name: check.name ?? Naming.tableCheck(table: definition.name, ordinal: ordinal),
@@ -78,6 +111,7 @@ public enum DesiredCatalog {
                 referencedColumns: foreignKey.referencedColumns, onDelete: foreignKey.onDelete, onUpdate: foreignKey.onUpdate,
                 origin: foreignKey.origin)
             constraint.validated = foreignKey.valid
+            constraint.deferral = foreignKey.deferral
             add(constraint)
         }
         for index in definition.indexes {

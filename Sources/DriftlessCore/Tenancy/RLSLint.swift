@@ -21,6 +21,18 @@ public enum RLSLint {
         for name in catalog.tables.keys.sorted() {
             let table = catalog.tables[name]!
             let object = name.description
+            if let parent = table.partitionOf {
+                // Queries through the parent use the parent's policies; a query on the partition
+                // itself uses the partition's RLS (docs/security.md, Partitions).
+                let direct = ["anon", "authenticated"].filter { role in
+                    table.grants.map { !($0[role]?.isEmpty ?? true) } ?? (name.schema == "public")
+                }
+                if !table.rlsEnabled && !direct.isEmpty {
+                    lints.append(Lint(code: "partition_rls_disabled", object: object,
+                                      message: "RLS is disabled on \(object), a partition of \(parent): \(direct.joined(separator: " and ")) can query it directly and read every row the parent's policies would hide"))
+                }
+                continue
+            }
             if !table.rlsEnabled && name.schema == "public" {
                 lints.append(Lint(code: "rls_disabled_in_public", object: object,
                                   message: "RLS is disabled on \(object): Supabase's Data API serves every row to anyone with the anon key"))

@@ -54,6 +54,9 @@ public enum ColumnKind: ObjectKind {
     public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
         let name = pair.name
         let (want, have) = (pair.want, pair.have)
+        // A partition's columns are its parent's: changed there, PostgreSQL changes them here
+        // (docs/blueprints.md, Partitions).
+        if want.partitionOf != nil && have.partitionOf != nil { return }
         for column in want.columns {
             let id = pair.id(.column, column.name)
             guard let existing = have.column(column.name) else {

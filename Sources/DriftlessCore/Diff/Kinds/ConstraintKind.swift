@@ -11,9 +11,10 @@ public enum ConstraintKind: ObjectKind {
                (SELECT array_agg(a.attname ORDER BY k.ord) FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord)
                   JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum)::text,
                con.confdeltype::text || con.confupdtype::text || con.convalidated::text || ':' || con.connoinherit::text
+                 || ':' || con.condeferrable::text || ':' || con.condeferred::text
           FROM pg_constraint con JOIN rel ON rel.oid = con.conrelid
           LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-          WHERE con.contype IN ('p', 'u', 'c', 'f')
+          WHERE con.contype IN ('p', 'u', 'c', 'f') AND con.conparentid = 0 AND con.conislocal
         """)
 
     public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
@@ -23,15 +24,17 @@ public enum ConstraintKind: ObjectKind {
         case "c": .check
         default: .foreignKey
         }
-        // v7: delete and update action codes, then `true:false` (validated, no inherit).
-        let flags = Array(row[6] ?? "aatrue:false")
+        // v7: delete and update action codes, then `true:false:false:false` (validated, no
+        // inherit, deferrable, initially deferred).
+        let flags = Array(row[6] ?? "aatrue:false:false:false")
         let states = String(flags.dropFirst(2)).split(separator: ":")
         var constraint = Constraint(
             name: row.name, kind: kind, columns: kind == .check ? [] : row.array(1) ?? [], expression: row[2],
             referencedTable: row[4].map { QualifiedName(schema: row[3] ?? row.schema, name: $0) }, referencedColumns: row.array(5),
             onDelete: kind == .foreignKey ? action(flags.first) : nil, onUpdate: kind == .foreignKey ? action(flags.dropFirst().first) : nil)
         constraint.validated = states.first != "false"
-        constraint.noInherit = kind == .check && states.last == "true"
+        constraint.noInherit = kind == .check && states.count > 1 && states[1] == "true"
+        if states.count > 3 { constraint.deferral = Deferral(deferrable: states[2] == "true", initiallyDeferred: states[3] == "true") }
         reader.catalog.tables[row.table]?.constraints[row.name] = constraint
     }
 
@@ -54,7 +57,7 @@ public enum ConstraintKind: ObjectKind {
     }
 
     public static func adopt(_ scratch: Table, into table: inout Table) {
-        // Validity and NO INHERIT are the blueprint's; the scratch copy only prints the text.
+        // Validity, NO INHERIT and deferral are the blueprint's; the scratch copy only prints the text.
         for (key, constraint) in scratch.constraints where table.constraints[key] != nil {
             table.constraints[key]?.expression = constraint.expression
             table.constraints[key]?.columns = constraint.columns
@@ -76,10 +79,16 @@ public enum ConstraintKind: ObjectKind {
             rename: { .renameConstraint($0, to: $1, table: name) },
             describe: { SQLRenderer.addConstraint($0, to: name).text.replacingOccurrences(of: "ALTER TABLE \(name.sql) ADD CONSTRAINT ", with: "") },
             alter: { want, have in
-                // Only the validity differs and the rows are to be checked: VALIDATE in place.
-                var validated = have
-                validated.validated = true
-                return want.validated && !have.validated && validated == want ? [.validateConstraint(want.name, table: name)] : nil
+                // Only the validity (to be checked) and, for a foreign key, when it is checked
+                // differ: VALIDATE and ALTER CONSTRAINT in place.
+                var altered = have
+                altered.validated = want.validated
+                if want.kind == .foreignKey { altered.deferral = want.deferral }
+                guard altered == want, want.validated || !have.validated else { return nil }
+                var operations: [Operation] = []
+                if have.deferral != want.deferral { operations.append(.alterConstraintDeferral(want.name, table: name, want.deferral)) }
+                if want.validated && !have.validated { operations.append(.validateConstraint(want.name, table: name)) }
+                return operations
             },
             createHazards: { constraint in
                 pair.isNew ? [] : [Hazard(.mayFail, object: pair.id(.constraint, constraint.name).description,

@@ -19,7 +19,8 @@ public enum IndexKind: ObjectKind {
                   JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k])::text,
                (ARRAY[x.indnullsnotdistinct::text] || coalesce(i.reloptions, '{}'))::text
           FROM pg_index x JOIN rel ON rel.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
-          WHERE NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype IN ('p', 'u', 'x'))
+          WHERE NOT i.relispartition
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype IN ('p', 'u', 'x'))
         """)
 
     public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {

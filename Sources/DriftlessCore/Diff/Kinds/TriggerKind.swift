@@ -7,7 +7,7 @@ public enum TriggerKind: ObjectKind {
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "r", select: """
         rel.nspname, rel.relname, tg.tgname, NULL, NULL, NULL, NULL, NULL, NULL, NULL
           FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid
-          WHERE NOT tg.tgisinternal AND tg.tgenabled = 'D'
+          WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND tg.tgenabled = 'D'
         """)
 
     public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
