@@ -153,6 +153,49 @@ let convergencePairs: [ConvergencePair] = [
          "CREATE TABLE p (id int NOT NULL UNIQUE); CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p (id));",
          "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p (id));",
          known: "the foreign key depends on the unique constraint's index (2BP01): it must be dropped and added around it"),
+
+    // Deferrability and owners
+    pair("a foreign key made deferrable", "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p (id));",
+         "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED);"),
+    pair("a deferrable foreign key made immediate",
+         "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED);",
+         "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p (id) DEFERRABLE);"),
+    pair("a unique constraint made deferrable", "CREATE TABLE t (id int PRIMARY KEY, a int UNIQUE);",
+         "CREATE TABLE t (id int PRIMARY KEY, a int UNIQUE DEFERRABLE INITIALLY DEFERRED);"),
+    pair("a table given to another role", "\(reporting) GRANT reporting TO CURRENT_USER; GRANT CREATE ON SCHEMA public TO reporting; \(base)",
+         "\(reporting) GRANT reporting TO CURRENT_USER; GRANT CREATE ON SCHEMA public TO reporting; \(base) ALTER TABLE t OWNER TO reporting;"),
+
+    // Partitions
+    pair("a range-partitioned table with partitions",
+         "", """
+         CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, kind text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+         CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+         CREATE TABLE events_old PARTITION OF events FOR VALUES FROM (MINVALUE) TO ('2026-01-01');
+         CREATE TABLE events_rest PARTITION OF events DEFAULT;
+         CREATE INDEX events_kind_idx ON events (kind);
+         """),
+    pair("a partition added, one dropped and a bound changed",
+         """
+         CREATE TABLE m (region text NOT NULL, n int) PARTITION BY LIST (region);
+         CREATE TABLE m_eu PARTITION OF m FOR VALUES IN ('eu', 'uk');
+         CREATE TABLE m_us PARTITION OF m FOR VALUES IN ('us');
+         """, """
+         CREATE TABLE m (region text NOT NULL, n int) PARTITION BY LIST (region);
+         CREATE TABLE m_eu PARTITION OF m FOR VALUES IN ('eu');
+         CREATE TABLE m_apac PARTITION OF m FOR VALUES IN ('jp', 'au');
+         """),
+    pair("hash partitions and a column added to the parent",
+         "CREATE TABLE h (id int NOT NULL) PARTITION BY HASH (id); CREATE TABLE h0 PARTITION OF h FOR VALUES WITH (MODULUS 2, REMAINDER 0); CREATE TABLE h1 PARTITION OF h FOR VALUES WITH (MODULUS 2, REMAINDER 1);",
+         "CREATE TABLE h (id int NOT NULL, note text) PARTITION BY HASH (id); CREATE TABLE h0 PARTITION OF h FOR VALUES WITH (MODULUS 2, REMAINDER 0); CREATE TABLE h1 PARTITION OF h FOR VALUES WITH (MODULUS 2, REMAINDER 1);"),
+    pair("a partition by an expression, sub-partitioned",
+         "", """
+         CREATE TABLE l (name text NOT NULL, at date NOT NULL) PARTITION BY LIST (lower(name));
+         CREATE TABLE l_a PARTITION OF l FOR VALUES IN ('a') PARTITION BY RANGE (at);
+         CREATE TABLE l_a_2026 PARTITION OF l_a FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+         """),
+    pair("a plain table attached as a partition",
+         "CREATE TABLE p (at date NOT NULL) PARTITION BY RANGE (at); CREATE TABLE p1 (at date NOT NULL);",
+         "CREATE TABLE p (at date NOT NULL) PARTITION BY RANGE (at); CREATE TABLE p1 (at date NOT NULL); ALTER TABLE p ATTACH PARTITION p1 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');"),
 ]
 
 // One pair at a time: each starts a dozen processes, and all at once starved the timing of the
