@@ -113,8 +113,6 @@ public struct PlanBuilder: Sendable {
     public var recreatedEnums: Set<QualifiedName> = []
     /// Tables renamed away: not dropped.
     public var renamedAway: Set<QualifiedName> = []
-    /// Removed partitions whose parent is removed too: dropped before it.
-    var dropsAfter: [QualifiedName: Set<ObjectID>] = [:]
     /// The table pairs the table kind found, for the per-table kinds.
     public var pairs: [TablePair] = []
 

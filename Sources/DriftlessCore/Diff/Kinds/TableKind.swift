@@ -87,6 +87,8 @@ public enum TableKind: ObjectKind {
                 plan.pairs.append(TablePair(want: want, have: created, written: written, isNew: true))
             }
         }
+        // Removed partitions whose parent is removed too: dropped before it.
+        var dropsAfter: [QualifiedName: Set<ObjectID>] = [:]
         for name in context.actual.tables.keys.sorted()
         where context.desired.tables[name] == nil && !plan.renamedAway.contains(name) && context.managedSchemas.contains(name.schema) && !gone(name) {
             let have = context.actual.tables[name]!
@@ -95,10 +97,9 @@ public enum TableKind: ObjectKind {
                          actual: have.partitionOf == nil ? "table" : "partition of \(have.partitionOf!)", context: context)
             // A partition removed with its parent goes first (DROP TABLE of the parent takes it along).
             if let parent = have.partitionOf, context.desired.tables[parent] == nil, context.actual.tables[parent] != nil {
-                plan.dropsAfter[parent, default: []].insert(.table(name))
+                dropsAfter[parent, default: []].insert(.table(name))
             }
         }
-        let dropsAfter = plan.dropsAfter
         if !dropsAfter.isEmpty {
             plan.amend(from: 0) { change in
                 if change.action == .drop, let table = change.table, change.id == .table(table), let partitions = dropsAfter[table] {
