@@ -108,16 +108,7 @@ public enum Canonicalizer {
     static func scratchStatements(_ desired: Catalog, schema: String) -> [Statement] {
         var statements = ObjectKinds.all.flatMap { $0.scratch(desired, schema: schema) }
         // Parents before their partitions (a partition's copy is a partition of the parent's copy).
-        func depth(_ table: Table) -> Int {
-            var depth = 0
-            var parent = table.partitionOf
-            while let name = parent, depth < 32, let next = desired.tables[name] {
-                depth += 1
-                parent = next.partitionOf
-            }
-            return depth
-        }
-        let tables = desired.tables.values.filter { $0.name.schema == schema }.map { ($0, depth($0)) }
+        let tables = desired.tables.values.filter { $0.name.schema == schema }.map { ($0, desired.ancestors(of: $0.name).count) }
         for (table, _) in tables.sorted(by: { ($0.1, $0.0.name) < ($1.1, $1.0.name) }) {
             for kind in ObjectKinds.all { statements += kind.scratch(table) }
         }

@@ -63,6 +63,8 @@ enum SteadyState {
         "pg_type": "(SELECT count(*) || ':' || \(versions("t")) FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns) AND t.typtype = 'e')",
         "pg_enum": "(SELECT count(*) || ':' || \(versions("e")) FROM pg_enum e WHERE e.enumtypid IN (SELECT t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns)))",
         "pg_description": "(SELECT count(*) || ':' || \(versions("d")) FROM rel JOIN pg_description d ON d.objoid = rel.oid AND d.classoid = 'pg_class'::regclass)",
+        "pg_inherits": "(SELECT count(*) || ':' || \(versions("h")) FROM rel JOIN pg_inherits h ON h.inhrelid = rel.oid)",
+        "pg_partitioned_table": "(SELECT count(*) || ':' || \(versions("k")) FROM rel JOIN pg_partitioned_table k ON k.partrelid = rel.oid)",
     ]
 
     /// The registered kinds' catalogs that `catalogParts` does not cover (empty, or the

@@ -589,6 +589,29 @@ struct ObjectIdentityTests {
         #expect(read.existingSchemas == ["public"])
     }
 
+    /// docs/blueprints.md, Partitions: what a blueprint cannot hold is set aside as unsupported,
+    /// with the partitions below it; what it can hold is read as tables.
+    @Test func partitionsABlueprintCannotHoldAreUnsupported() {
+        func row(_ values: String?...) -> CatalogRow { CatalogRow(values: values, parseArray: { text in
+            text.dropFirst().dropLast().split(separator: ",").map(String.init) }) }
+        func table(_ name: String, key: String? = nil, parent: String? = nil) -> CatalogRow {
+            row("t", "public", name, nil, "true", "false", nil, "postgres", key, parent, parent == nil ? nil : "DEFAULT")
+        }
+        let read = CatalogQuery.read([
+            table("events", key: "RANGE (created_at)"),
+            table("events_default", parent: "{public,events}"),
+            table("mixed", key: "RANGE (a, ((b + 1)))"),
+            table("mixed_default", key: "LIST (a)", parent: "{public,mixed}"),
+            table("mixed_default_x", parent: "{public,mixed_default}"),
+            table("elsewhere", parent: "{archive,events}"),
+            table("orphan", parent: "{public,extension_table}"),
+        ])
+        #expect(Set(read.catalog.tables.keys.map(\.name)) == ["events", "events_default"])
+        #expect(read.catalog.tables[QualifiedName(schema: "public", name: "events_default")]?.partitionOf == QualifiedName(schema: "public", name: "events"))
+        #expect(read.catalog.unsupported.map(\.name).sorted() == ["elsewhere", "mixed", "mixed_default", "mixed_default_x", "orphan"])
+        #expect(read.catalog.unsupported.allSatisfy { $0.type == .partition && $0.schema == "public" })
+    }
+
     @Test func theManagedRecordNamesEveryKindThatCanBeDropped() {
         let desired = catalog(table(publicT, constraints: [pk("id")], indexes: [Index(name: "i", method: .btree, keys: ["id"], unique: false)],
                                     policies: [policy("p")]), enums: [EnumType(name: status, values: ["a"])])

@@ -229,17 +229,19 @@ let revisions: [[String: String]] = [
 
 @Suite("The engine against a real database")
 struct EngineTests {
-    @Test func fiveRevisionsConvergeAndMatchAFreshApply() async throws {
+    /// On both kinds of Supabase project (docs/engine.md, Testing).
+    @Test(arguments: SupabaseProject.allCases)
+    func fiveRevisionsConvergeAndMatchAFreshApply(kind: SupabaseProject) async throws {
         try await blocking {
             let cluster = try PostgresCluster.shared()
-            let db = try cluster.createDatabase()
+            let db = try cluster.createDatabase(kind: kind)
             for (index, files) in revisions.enumerated() {
                 let applied = try reconcile(db, files, allow: [.relaxesSecurity], revision: "r\(index + 1)")
                 #expect(applied.result.status == .ok, "revision \(index + 1): \(applied.result.summary) \(applied.result.errors)")
                 let replan = try reconcile(db, files, apply: false, revision: "r\(index + 1)")
                 #expect(replan.result.status == .noop, "revision \(index + 1) re-plan: \(replan.changes.map { "\($0.object): \($0.statements)" })")
             }
-            let fresh = try cluster.createDatabase()
+            let fresh = try cluster.createDatabase(kind: kind)
             let once = try reconcile(fresh, revisions.last!, allow: [.relaxesSecurity])
             #expect(once.result.status == .ok, "\(once.result.errors)")
             let stepwise = try liveCatalog(db)
@@ -252,9 +254,10 @@ struct EngineTests {
         }
     }
 
-    @Test func theSameRevisionTwiceIsANoopAndRecordsNothingNew() async throws {
+    @Test(arguments: SupabaseProject.allCases)
+    func theSameRevisionTwiceIsANoopAndRecordsNothingNew(kind: SupabaseProject) async throws {
         try await blocking {
-            let db = try PostgresCluster.shared().createDatabase()
+            let db = try PostgresCluster.shared().createDatabase(kind: kind)
             let first = try reconcile(db, revisions[0], trigger: "commit-1")
             #expect(first.result.status == .ok)
             let rows = try historyCount(db)
@@ -475,7 +478,7 @@ struct EngineTests {
             #expect(warm.cacheHit)
             #expect(warm.result.status == .noop)
             let key = try db.connect().query("SELECT key FROM driftless.canonical_cache").rows.map { try $0.string("key") }
-            #expect(key == ["v\(3):\(set.payloadHash):\(try db.connect().serverVersion)"])
+            #expect(key == ["v\(4):\(set.payloadHash):\(try db.connect().serverVersion)"])
         }
     }
 

@@ -37,10 +37,11 @@ struct ImportTests {
           WITH CHECK (tenant_id = ((select auth.jwt()) -> 'app_metadata' ->> 'tenant_id')::uuid);
         """
 
-    @Test(arguments: ["yaml", "json"])
-    func importValidatesAndPlansNothing(_ format: String) async throws {
+    /// Both formats, on both kinds of Supabase project (docs/engine.md, Testing).
+    @Test(arguments: ["yaml", "json"], SupabaseProject.allCases)
+    func importValidatesAndPlansNothing(_ format: String, kind: SupabaseProject) async throws {
         try await blocking {
-            let db = try PostgresCluster.shared().createDatabase()
+            let db = try PostgresCluster.shared().createDatabase(kind: kind)
             try db.connect().simpleQuery(Self.handMade)
             let out = NSTemporaryDirectory() + "driftless-import-\(UUID().uuidString.prefix(8))"
             defer { try? FileManager.default.removeItem(atPath: out) }

@@ -15,6 +15,9 @@ struct SupabaseProjectSchema: Sendable, CustomTestStringConvertible {
     /// What the blueprints rely on but cannot hold yet (functions a policy calls, #17), created
     /// before the imported blueprints are applied to an empty database.
     var prerequisites = ""
+    /// Per imported file, text it must hold (what plain tables would lose: partitioning,
+    /// deferrability).
+    var written: [String: [String]] = [:]
 
     var sql: String {
         get throws { try String(contentsOfFile: RepositoryPaths.root + "/Tests/Fixtures/projects/\(name).sql", encoding: .utf8) }
@@ -32,7 +35,13 @@ struct SupabaseProjectSchema: Sendable, CustomTestStringConvertible {
                 returns boolean as $$ select false $$ language sql stable security definer set search_path = '';
                 """),
         SupabaseProjectSchema(name: "subscription-payments", unsupported: [.publication]),
-        SupabaseProjectSchema(name: "multi-tenant", tenantTables: ["projects", "tasks"], unsupported: [.view]),
+        SupabaseProjectSchema(
+            name: "multi-tenant", tenantTables: ["projects", "tasks"], unsupported: [.view],
+            written: [
+                "activity": ["partition_by:", "strategy: range", "deferrable: true", "initially_deferred: true"],
+                "activity_2026_q4": ["partition_of:", "table: activity", "FOR VALUES FROM ("],
+                "activity_default": ["partition_of:", "bound: default"],
+            ]),
     ]
 }
 
@@ -67,6 +76,11 @@ struct SupabaseProjectTests {
             for table in project.tenantTables {
                 let text = try String(contentsOfFile: "\(out)/\(table).yaml", encoding: .utf8)
                 #expect(!text.contains("tenant_policies") && !text.contains("\(table)_tenant_select"), "\(text)")
+            }
+
+            for (file, fragments) in project.written {
+                let text = try String(contentsOfFile: "\(out)/\(file).yaml", encoding: .utf8)
+                for fragment in fragments { #expect(text.contains(fragment), "\(file): no \(fragment) in\n\(text)") }
             }
 
             let validated = try run(["validate", "--blueprints", out])

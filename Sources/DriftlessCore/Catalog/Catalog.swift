@@ -23,6 +23,18 @@ public struct Catalog: Sendable, Equatable, Codable {
 
     /// The schemas this catalog mentions.
     public var schemas: Set<String> { Set(enums.keys.map(\.schema)).union(tables.keys.map(\.schema)) }
+
+    /// The tables `name` is a partition of, nearest first, as far as this catalog holds them
+    /// (a parent it does not hold ends the chain there; a cycle ends it before the repeat).
+    public func ancestors(of name: QualifiedName) -> [QualifiedName] {
+        var chain: [QualifiedName] = []
+        var next = tables[name]?.partitionOf
+        while let parent = next, parent != name, !chain.contains(parent), let table = tables[parent] {
+            chain.append(parent)
+            next = table.partitionOf
+        }
+        return chain
+    }
 }
 
 /// An object in a managed schema that Driftless does not model: a function, view, trigger,

@@ -70,6 +70,7 @@ public enum CatalogQuery {
         let kinds = Dictionary(uniqueKeysWithValues: ObjectKinds.all.compactMap { kind in kind.introspection.map { ($0.code, kind) } })
         let tableCode = TableKind.introspection!.code
         for row in rows where row.kind == tableCode { TableKind.read(row, into: &reader) }
+        TableKind.setAsideUnrepresentablePartitions(&reader.catalog)
         for row in rows where row.kind != tableCode {
             if row.kind == unsupported.code {
                 if let type = Change.ObjectType(rawValue: row[0] ?? "") {

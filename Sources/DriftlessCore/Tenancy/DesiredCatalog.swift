@@ -23,19 +23,18 @@ public enum DesiredCatalog {
     /// comments, which stay the parent's.
     static func inheritPartitionColumns(_ catalog: inout Catalog) {
         let tables = catalog.tables
-        func columns(of name: QualifiedName, depth: Int) -> [Column] {
-            guard let table = tables[name], depth < 32 else { return [] }
-            guard let parent = table.partitionOf else { return table.columns }
-            return columns(of: parent, depth: depth + 1).map { column in
+        for name in tables.keys where tables[name]?.partitionOf != nil {
+            // The root of the chain holds the columns; a chain that ends at a table the
+            // blueprints do not hold (refused by the validator) has none.
+            let root = catalog.ancestors(of: name).last.flatMap { tables[$0] }
+            let columns = root.flatMap { $0.partitionOf == nil ? $0.columns : nil } ?? []
+            catalog.tables[name]?.columns = columns.map { column in
                 var inherited = column
                 inherited.comment = nil
                 inherited.renamedFrom = nil
-                inherited.origin = table.origin
+                inherited.origin = tables[name]?.origin
                 return inherited
             }
-        }
-        for name in tables.keys where tables[name]?.partitionOf != nil {
-            catalog.tables[name]?.columns = columns(of: name, depth: 0)
         }
     }
 

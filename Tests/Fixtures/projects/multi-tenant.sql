@@ -1,7 +1,8 @@
 -- A multi-tenant SaaS whose tenant tables are isolated the way Driftless generates it (the
 -- tenant in app_metadata, four policies, an index leading with tenant_id, the four commands
 -- granted to authenticated), next to what an ORM leaves behind: mixed-case names, a
--- descending index, a view.
+-- descending index, a view; and an activity log partitioned by time, with a deferrable
+-- foreign key, RLS on the parent and on every partition.
 create table organizations (
   id uuid primary key default gen_random_uuid(),
   name text not null,
@@ -57,3 +58,21 @@ create view project_overview as
   select p.id, p.tenant_id, p.name, count(t.id) as open_tasks
   from projects p left join tasks t on t.project_id = p.id
   group by p.id;
+
+create table activity (
+  id uuid not null default gen_random_uuid(),
+  tenant_id uuid not null references organizations (id) on delete cascade deferrable initially deferred,
+  kind text not null,
+  created_at timestamptz not null default now(),
+  primary key (id, created_at)
+) partition by range (created_at);
+create table activity_2026_q4 partition of activity for values from ('2026-10-01') to ('2027-01-01');
+create table activity_2027_q1 partition of activity for values from ('2027-01-01') to ('2027-04-01');
+create table activity_default partition of activity default;
+alter table activity enable row level security;
+alter table activity_2026_q4 enable row level security;
+alter table activity_2027_q1 enable row level security;
+alter table activity_default enable row level security;
+create index activity_tenant_recent_idx on activity (tenant_id, created_at desc);
+create policy "Members can read their organization's activity." on activity for select to authenticated
+  using (tenant_id = ((select auth.jwt()) -> 'app_metadata' ->> 'tenant_id')::uuid);

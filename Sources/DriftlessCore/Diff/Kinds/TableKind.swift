@@ -27,6 +27,25 @@ public enum TableKind: ObjectKind {
         reader.catalog.tables[row.table] = table
     }
 
+    /// Partitioned tables and partitions a blueprint cannot hold become `unsupported` (object
+    /// type `partition`, never changed or dropped; docs/blueprints.md, Partitions): a key the
+    /// format cannot write, a parent in another schema or not managed (an extension's), and
+    /// with them every partition below.
+    static func setAsideUnrepresentablePartitions(_ catalog: inout Catalog) {
+        var changed = true
+        while changed {
+            changed = false
+            for (name, table) in catalog.tables {
+                let keyUnwritable = table.partitionKey.map { PartitionKey(server: $0) == nil } ?? false
+                let parentUnmanaged = table.partitionOf.map { $0.schema != name.schema || catalog.tables[$0] == nil } ?? false
+                guard keyUnwritable || parentUnmanaged else { continue }
+                catalog.tables[name] = nil
+                catalog.unsupported.append(UnsupportedObject(type: .partition, schema: name.schema, name: name.name))
+                changed = true
+            }
+        }
+    }
+
     /// The server's text of the key and the bound; the parent stays the blueprint's (the
     /// scratch copy's parent is in `pg_temp`).
     public static func adopt(_ scratch: Table, into table: inout Table) {
@@ -47,9 +66,8 @@ public enum TableKind: ObjectKind {
         let recreated = Set(context.desired.tables.values.filter { want in
             context.actual.tables[want.name].map { $0.partitionKey != want.partitionKey } ?? false
         }.map(\.name))
-        func gone(_ name: QualifiedName, depth: Int = 0) -> Bool {
-            guard depth < 32, let have = context.actual.tables[name] else { return false }
-            return recreated.contains(name) || have.partitionOf.map { gone($0, depth: depth + 1) } ?? false
+        func gone(_ name: QualifiedName) -> Bool {
+            context.actual.tables[name] != nil && ([name] + context.actual.ancestors(of: name)).contains(where: recreated.contains)
         }
         for name in context.desired.tables.keys.sorted() {
             let want = context.desired.tables[name]!
