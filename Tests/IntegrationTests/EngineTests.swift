@@ -482,6 +482,20 @@ struct EngineTests {
         }
     }
 
+    /// docs/benchmarks.md, JIT: compiling the introspection cost seconds; it runs without JIT,
+    /// whatever the server's settings.
+    @Test func theIntrospectionRunsWithoutJIT() async throws {
+        try await blocking {
+            let connection = try PostgresCluster.shared().createDatabase().connect()
+            try connection.query("BEGIN")
+            try connection.query("SET LOCAL jit = on")
+            try connection.query("SET LOCAL jit_above_cost = 0")
+            _ = try Introspector.introspect(connection, schemas: ["public"])
+            #expect(try connection.query("SELECT current_setting('jit') AS jit").first!.string("jit") == "off")
+            try connection.query("ROLLBACK")
+        }
+    }
+
     @Test func thePlanScriptRunsWithPsqlAsItIs() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()
