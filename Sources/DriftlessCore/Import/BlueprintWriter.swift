@@ -134,7 +134,7 @@ public enum BlueprintWriter {
         if let owner = table.owner, let applyingRole, owner != applyingRole { pairs.append(("owner", .string(owner))) }
         if let key = table.partitionKey.flatMap(PartitionKey.init(server:)) { pairs.append(("partition_by", partitionBy(key))) }
         if let parent = table.partitionOf {
-            // A partition takes its columns from its parent, in the same schema (TableKind.read).
+            // A partition takes its columns from its parent, in the same schema (others are unsupported: TableKind.setAsideUnrepresentablePartitions).
             let bound = table.partitionBound == "DEFAULT" ? "default" : table.partitionBound ?? "default"
             pairs.append(("partition_of", .map([("table", .string(parent.name)), ("bound", .string(bound))])))
         }

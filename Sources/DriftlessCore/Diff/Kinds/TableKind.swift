@@ -32,17 +32,17 @@ public enum TableKind: ObjectKind {
     /// format cannot write, a parent in another schema or not managed (an extension's), and
     /// with them every partition below.
     static func setAsideUnrepresentablePartitions(_ catalog: inout Catalog) {
-        var changed = true
-        while changed {
-            changed = false
-            for (name, table) in catalog.tables {
-                let keyUnwritable = table.partitionKey.map { PartitionKey(server: $0) == nil } ?? false
-                let parentUnmanaged = table.partitionOf.map { $0.schema != name.schema || catalog.tables[$0] == nil } ?? false
-                guard keyUnwritable || parentUnmanaged else { continue }
-                catalog.tables[name] = nil
-                catalog.unsupported.append(UnsupportedObject(type: .partition, schema: name.schema, name: name.name))
-                changed = true
-            }
+        let read = catalog
+        let tables = read.tables
+        func representable(_ name: QualifiedName, _ table: Table) -> Bool {
+            table.partitionKey.map { PartitionKey(server: $0) != nil } ?? true
+                && table.partitionOf.map { $0.schema == name.schema && tables[$0] != nil } ?? true
+        }
+        for name in tables.keys {
+            let chain = [name] + read.ancestors(of: name)
+            guard !chain.allSatisfy({ representable($0, tables[$0]!) }) else { continue }
+            catalog.tables[name] = nil
+            catalog.unsupported.append(UnsupportedObject(type: .partition, schema: name.schema, name: name.name))
         }
     }
 
@@ -67,7 +67,7 @@ public enum TableKind: ObjectKind {
             context.actual.tables[want.name].map { $0.partitionKey != want.partitionKey } ?? false
         }.map(\.name))
         func gone(_ name: QualifiedName) -> Bool {
-            context.actual.tables[name] != nil && ([name] + context.actual.ancestors(of: name)).contains(where: recreated.contains)
+            ([name] + context.actual.ancestors(of: name)).contains(where: recreated.contains)
         }
         for name in context.desired.tables.keys.sorted() {
             let want = context.desired.tables[name]!
