@@ -95,6 +95,7 @@ struct ImportCommand: ParsableCommand {
             "wrote " + [
                 count(tables.count, "table", "tables") + " (\(tenantTables.count) as tenant tables)",
                 count(catalog.enums.keys.filter { $0.schema == schema }.count, "enum", "enums"),
+                count(catalog.sequences.keys.filter { $0.schema == schema }.count, "sequence", "sequences"),
                 count(tables.reduce(0) { $0 + $1.columns.count }, "column", "columns"),
                 count(tables.reduce(0) { $0 + $1.constraints.count }, "constraint", "constraints"),
                 count(tables.reduce(0) { $0 + $1.indexes.count }, "index", "indexes"),

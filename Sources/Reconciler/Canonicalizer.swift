@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// Makes the desired catalog print exactly as the server prints the live one: creates the
-/// desired enums, tables, checks, indexes and policies in the session's temporary schema
+/// desired enums, sequences, tables, checks, indexes and policies in the session's temporary schema
 /// inside a savepoint, reads them back with the same introspection, then rolls back. Needs only
 /// the TEMP privilege and takes no lock on live tables (foreign keys are compared structurally
 /// and never created there).
@@ -123,6 +123,11 @@ public enum Canonicalizer {
             // Enums without a scratch copy (unchanged live ones) keep their labels as written.
             if let canonical = scratch.enums[QualifiedName(schema: tempSchema, name: name.name)] {
                 desired.enums[name]?.values = canonical.values
+            }
+        }
+        for (name, _) in desired.sequences where name.schema == schema && tables == nil {
+            if let canonical = scratch.sequences[QualifiedName(schema: tempSchema, name: name.name)] {
+                SequenceKind.adopt(canonical, into: &desired.sequences[name]!)
             }
         }
         for (name, table) in desired.tables where name.schema == schema && tables?.contains(name) ?? true {

@@ -15,7 +15,8 @@ enum Equivalence {
         guard !tables.isEmpty else { return nil }
         let actualAgain = try Canonicalizer.canonicalize(Catalog(tables: actual.tables.filter { tables.contains($0.key) }), live: actual, connection: connection).catalog
         let desiredAgain = try Canonicalizer.canonicalize(
-            Catalog(enums: desired.enums, tables: desired.tables.filter { tables.contains($0.key) }), live: actual, connection: connection).catalog
+            Catalog(enums: desired.enums, tables: desired.tables.filter { tables.contains($0.key) }, sequences: desired.sequences),
+            live: actual, connection: connection).catalog
         var adjusted = actual
         for name in tables {
             guard var have = adjusted.tables[name], let want = desired.tables[name],

@@ -251,14 +251,17 @@ extension Reconciler {
         if canonicalizeNewTables {
             return States(desired: try Canonicalizer.canonicalize(written, live: actual.catalog, connection: connection), written: written, actual: actual)
         }
-        // Only what is compared: tables that exist (or are renamed from one that does), and every enum.
+        // Only what is compared: tables that exist (or are renamed from one that does), and every
+        // enum and sequence (a default may draw from a new sequence).
         let compared = written.tables.filter { name, table in
             actual.catalog.tables[name] != nil
                 || table.renamedFrom.map { actual.catalog.tables[QualifiedName(schema: name.schema, name: $0)] != nil } ?? false
         }
-        let part = try Canonicalizer.canonicalize(Catalog(enums: written.enums, tables: compared), live: actual.catalog, connection: connection)
+        let part = try Canonicalizer.canonicalize(Catalog(enums: written.enums, tables: compared, sequences: written.sequences),
+                                                  live: actual.catalog, connection: connection)
         var catalog = written
         catalog.enums = part.catalog.enums
+        catalog.sequences = part.catalog.sequences
         catalog.tables.merge(part.catalog.tables) { $1 }
         return States(desired: (catalog, part.rejections), written: written, actual: actual,
                       skipped: Set(written.tables.keys).subtracting(compared.keys))

@@ -64,6 +64,9 @@ enum SteadyState {
         "pg_enum": "(SELECT count(*) || ':' || \(versions("e")) FROM pg_enum e WHERE e.enumtypid IN (SELECT t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns)))",
         "pg_description": "(SELECT count(*) || ':' || \(versions("d")) FROM rel JOIN pg_description d ON d.objoid = rel.oid AND d.classoid = 'pg_class'::regclass)",
         "pg_inherits": "(SELECT count(*) || ':' || \(versions("h")) FROM rel JOIN pg_inherits h ON h.inhrelid = rel.oid)",
+        "pg_sequence": "(SELECT count(*) || ':' || \(versions("q")) FROM pg_class c JOIN pg_sequence q ON q.seqrelid = c.oid WHERE c.relnamespace IN (SELECT oid FROM ns))",
+        // Which column owns a sequence (OWNED BY) is only a pg_depend row.
+        "pg_depend": "(SELECT count(*) || ':' || \(versions("dp")) FROM pg_class c JOIN pg_depend dp ON dp.classid = 'pg_class'::regclass AND dp.objid = c.oid AND dp.deptype = 'a' WHERE c.relnamespace IN (SELECT oid FROM ns) AND c.relkind = 'S')",
         "pg_partitioned_table": "(SELECT count(*) || ':' || \(versions("k")) FROM rel JOIN pg_partitioned_table k ON k.partrelid = rel.oid)",
     ]
 

@@ -124,6 +124,21 @@ let invalidCases: [InvalidCase] = [
     invalid("unterminated string literal", table("t", "    columns:\n      - {name: a, type: text, default: \"'abc\"}\n"), "invalid_fragment", "$.tables[0].columns[0].default", line: 6),
     invalid("tenancy expression with a terminator", head + "tenancy:\n  expression: \"current_setting('x'); drop table t\"\n", "invalid_fragment", "$.tenancy.expression", line: 4),
 
+    // Sequences (line 3 is `sequences:`, line 4 the sequence).
+    invalid("sequence of a type that is not an integer", head + "sequences:\n  - {name: s, type: numeric}\n", "invalid_value", "$.sequences[0].type", line: 4, contains: "smallint, integer or bigint"),
+    invalid("sequence counting by zero", head + "sequences:\n  - {name: s, increment: 0}\n", "invalid_value", "$.sequences[0].increment", line: 4),
+    invalid("sequence start below its min", head + "sequences:\n  - {name: s, min: 10, start: 5}\n", "invalid_value", "$.sequences[0].start", line: 4, contains: "outside 10..9223372036854775807"),
+    invalid("sequence min above its max", head + "sequences:\n  - {name: s, min: 10, max: 5}\n", "invalid_value", "$.sequences[0].min", line: 4),
+    invalid("smallint sequence beyond its type", head + "sequences:\n  - {name: s, type: smallint, max: 40000}\n", "invalid_value", "$.sequences[0].max", line: 4, contains: "out of range for smallint"),
+    invalid("sequence start as a string", head + "sequences:\n  - {name: s, start: 'ten'}\n", "bad_value", "$.sequences[0].start", line: 4, contains: "whole number"),
+    invalid("sequence owned by a missing column", table("t", idColumn + "sequences:\n  - {name: s, owned_by: t.nope}\n"), "unknown_reference", "$.sequences[0].owned_by", line: 8, contains: "no column 'nope'"),
+    invalid("sequence owned by a missing table", head + "sequences:\n  - {name: s, owned_by: other.id}\n", "unknown_reference", "$.sequences[0].owned_by", line: 4),
+    invalid("owned_by without a column", head + "sequences:\n  - {name: s, owned_by: justatable}\n", "invalid_value", "$.sequences[0].owned_by", line: 4),
+    invalid("sequence privilege that tables have", head + "sequences:\n  - name: s\n    grants: {authenticated: [insert]}\n", "invalid_privilege", "$.sequences[0].grants.authenticated[0]", line: 5, contains: "usage"),
+    invalid("sequence named like a table", table("t", idColumn + "sequences:\n  - {name: t}\n"), "duplicate_name", "$.tables[0].name", line: 4, contains: "sequence"),
+    invalid("owned sequence with an owner of its own", table("t", idColumn + "sequences:\n  - {name: s, owned_by: t.id, owner: x}\n"), "invalid_value", "$.sequences[0].owner", line: 8, contains: "table's owner"),
+    invalid("unknown sequence field", head + "sequences:\n  - {name: s, restart: 5}\n", "unknown_field", "$.sequences[0].restart", line: 4),
+
     // Malformed files.
     invalid("YAML with a broken indentation", head + "tables:\n  - name: t\n   columns: []\n", "parse_error", "$", line: 5),
     invalid("truncated JSON", "{\"version\": 1, \"tenant_id\": \"7b0e2f8a-5c1d-4e8f-9a2b-3c4d5e6f7a8b\",\n \"tables\": [\n  {\"name\": \"t\",", "parse_error", "$", line: 3),

@@ -28,9 +28,18 @@ private func table(
     return table
 }
 
-private func catalog(_ tables: Table..., enums: [EnumType] = []) -> Catalog {
+private func catalog(_ tables: Table..., enums: [EnumType] = [], sequences: [SequenceObject] = []) -> Catalog {
     Catalog(enums: Dictionary(uniqueKeysWithValues: enums.map { ($0.name, $0) }),
-            tables: Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0) }))
+            tables: Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0) }),
+            sequences: Dictionary(uniqueKeysWithValues: sequences.map { ($0.name, $0) }))
+}
+
+private let invoiceNo = QualifiedName(schema: "public", name: "invoice_no")
+private let S = "\"public\".\"invoice_no\""
+private func seq(_ type: String = "bigint", start: Int64? = nil, increment: Int64 = 1, min: Int64? = nil, max: Int64? = nil,
+                 cycle: Bool = false, ownedBy column: String? = nil, grants: [String: Set<String>]? = nil, owner: String? = nil) -> SequenceObject {
+    SequenceObject(name: invoiceNo, type: type, start: start, increment: increment, min: min, max: max, cycle: cycle,
+                   ownedBy: column.map { SequenceObject.Owner(table: publicT, column: $0) }, grants: grants, owner: owner)
 }
 
 private func pk(_ columns: String..., name: String = "t_pkey") -> Constraint { Constraint(name: name, kind: .primaryKey, columns: columns) }
@@ -133,6 +142,49 @@ private let cases: [DiffCase] = [
              managed: [.enumType(status)], sql: ["DROP TYPE \"public\".\"status\""], hazards: [.deletesData]),
     DiffCase(name: "an unmanaged enum with --prune is dropped", desired: catalog(), actual: catalog(enums: [EnumType(name: status, values: ["a"])]),
              prune: true, sql: ["DROP TYPE \"public\".\"status\""], hazards: [.deletesData]),
+
+    // Sequences
+    DiffCase(name: "a new sequence with its settings spelled out", desired: catalog(sequences: [seq(start: 1000)]), actual: catalog(),
+             sql: ["CREATE SEQUENCE \(S) AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1000 CACHE 1 NO CYCLE"]),
+    DiffCase(name: "a descending smallint sequence takes PostgreSQL's defaults", desired: catalog(sequences: [seq("smallint", increment: -1)]),
+             actual: catalog(),
+             sql: ["CREATE SEQUENCE \(S) AS smallint INCREMENT BY -1 MINVALUE -32768 MAXVALUE -1 START WITH -1 CACHE 1 NO CYCLE"]),
+    DiffCase(name: "a sequence owned by a new table's column: created before the table, owned after it",
+             desired: catalog(table(publicT, [col("n", "bigint", notNull: true, default: "nextval('invoice_no'::regclass)")]),
+                              sequences: [seq(ownedBy: "n")]),
+             actual: catalog(),
+             sql: ["CREATE SEQUENCE \(S) AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1 NO CYCLE",
+                   "CREATE TABLE \(T) (\n  \"n\" bigint DEFAULT (nextval('invoice_no'::regclass)) NOT NULL\n)",
+                   "ALTER SEQUENCE \(S) OWNED BY \(T).\"n\""]),
+    DiffCase(name: "a sequence's settings changed in place, never restarted", desired: catalog(sequences: [seq(start: 10, increment: 5)]),
+             actual: catalog(sequences: [seq()]),
+             sql: ["ALTER SEQUENCE \(S) AS bigint INCREMENT BY 5 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 10 CACHE 1 NO CYCLE"]),
+    DiffCase(name: "a narrower sequence type may fail", desired: catalog(sequences: [seq("integer")]), actual: catalog(sequences: [seq()]),
+             sql: ["ALTER SEQUENCE \(S) AS integer INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1 NO CYCLE"],
+             hazards: [.mayFail]),
+    DiffCase(name: "a sequence made to count down hands numbers out again", desired: catalog(sequences: [seq(increment: -1, min: 1, max: 100, cycle: true)]),
+             actual: catalog(sequences: [seq(max: 100)]),
+             sql: ["ALTER SEQUENCE \(S) AS bigint INCREMENT BY -1 MINVALUE 1 MAXVALUE 100 START WITH 100 CACHE 1 CYCLE"],
+             hazards: [.deletesData]),
+    DiffCase(name: "a sequence's owning column changes before the old column is dropped",
+             desired: catalog(table(publicT, [col("m", "bigint")]), sequences: [seq(ownedBy: "m")]),
+             actual: catalog(table(publicT, [col("m", "bigint"), col("n", "bigint")]), sequences: [seq(ownedBy: "n")]),
+             managed: [.member(.column, of: publicT, "n")],
+             sql: ["ALTER SEQUENCE \(S) OWNED BY \(T).\"m\"", "ALTER TABLE \(T) DROP COLUMN \"n\""], hazards: [.deletesData]),
+    DiffCase(name: "sequence privileges: exactly the listed ones, a new sequence's defaults revoked",
+             desired: catalog(sequences: [seq(grants: ["authenticated": ["usage", "select"]], owner: "app_owner")]), actual: catalog(),
+             sql: ["CREATE SEQUENCE \(S) AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1 NO CYCLE",
+                   "REVOKE UPDATE ON SEQUENCE \(S) FROM \"authenticated\"", "GRANT SELECT, USAGE ON SEQUENCE \(S) TO \"authenticated\"",
+                   "ALTER SEQUENCE \(S) OWNER TO \"app_owner\""]),
+    DiffCase(name: "a sequence given to anon relaxes security", desired: catalog(sequences: [seq(grants: ["anon": ["update"]])]),
+             actual: catalog(sequences: [seq(grants: [:], owner: "anon")]),
+             sql: ["GRANT UPDATE ON SEQUENCE \(S) TO \"anon\"", "ALTER SEQUENCE \(S) OWNER TO CURRENT_USER"], hazards: [.relaxesSecurity]),
+    DiffCase(name: "a sequence nobody managed is only reported", desired: catalog(), actual: catalog(sequences: [seq()]),
+             sql: [], reported: ["public.invoice_no"]),
+    DiffCase(name: "a managed sequence removed is dropped after the tables", desired: catalog(),
+             actual: catalog(table(publicT, [col("n", "bigint", default: "nextval('invoice_no'::regclass)")]), sequences: [seq(ownedBy: "n")]),
+             managed: [.sequence(invoiceNo), .table(publicT)],
+             sql: ["DROP TABLE \(T)", "DROP SEQUENCE IF EXISTS \(S)"], hazards: [.deletesData]),
 
     // Tables
     DiffCase(name: "a new table", desired: catalog(table(publicT, [col("id", "bigint", notNull: true), col("name", "text")])), actual: catalog(),
@@ -543,6 +595,7 @@ struct ObjectIdentityTests {
         ObjectID.schema("public"), .enumType(status), .table(publicT), .member(.column, of: publicT, "we\"ird.name"),
         .member(.policy, of: QualifiedName(schema: "my schema", name: "t"), "Users can read their own rows"),
         .property(.rls, of: publicT), .property(.comment, of: publicT), .member(.comment, of: publicT, "id"),
+        .sequence(QualifiedName(schema: "public", name: "invoice.no")),
     ])
     func aKeyReadsBackAsTheSameIdentity(_ id: ObjectID) {
         #expect(ObjectID(key: id.key) == id)
@@ -674,6 +727,9 @@ struct SummaryTests {
         #expect(summary("a table in a new schema creates the schema first") == "applied 2 statements: 1 table created")
         #expect(summary("a table renamed") == "applied 1 statement: 1 table renamed")
         #expect(summary("a managed column removed is dropped") == "applied 1 statement: 1 column dropped")
+        // A new sequence and its OWNED BY are one sequence created.
+        #expect(summary("a sequence owned by a new table's column: created before the table, owned after it")
+                == "applied 3 statements: 1 table created, 1 sequence created")
     }
 
     @Test func stepsThatPutSomethingBackAreNotCounted() {

@@ -18,11 +18,14 @@ struct DriftTests {
               - {name: title, type: text, nullable: false, default: "'untitled'"}
               - {name: feeling, type: mood}
               - {name: score, type: integer}
+              - {name: number, type: bigint, default: "nextval('note_number'::regclass)"}
             indexes:
               - {columns: [title], name: notes_title_idx}
             rls:
               policies:
                 - {name: notes_service, command: select, roles: [service_role], using: "true"}
+        sequences:
+          - {name: note_number, start: 100, owned_by: notes.number, grants: {authenticated: [usage]}}
         """)]
 
     func drift(_ db: TestDatabase, user: String = "postgres") throws -> DriftReport {
@@ -83,6 +86,8 @@ struct DriftTests {
                 "DROP INDEX notes_title_idx",
                 "ALTER TABLE notes ALTER COLUMN score TYPE bigint",
                 "ALTER TYPE mood ADD VALUE 'meh'",
+                "ALTER SEQUENCE note_number INCREMENT BY 5 OWNED BY NONE",
+                "CREATE SEQUENCE stray_seq",
             ] { try connection.query(statement) }
 
             let catalogBefore = try liveCatalog(db)
@@ -108,18 +113,25 @@ struct DriftTests {
             #expect(score.actual == "bigint")
             #expect(score.hazards.contains(.deletesData))
             #expect(item("public.mood", .enum)?.kind == .changed)
+            let sequenceItems = report.items.filter { $0.object == "public.note_number" && $0.objectType == .sequence }
+            #expect(Set(sequenceItems.map(\.fix)) == [
+                "ALTER SEQUENCE \"public\".\"note_number\" AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 100 CACHE 1 NO CYCLE",
+                "ALTER SEQUENCE \"public\".\"note_number\" OWNED BY \"public\".\"notes\".\"number\"",
+            ])
+            #expect(sequenceItems.allSatisfy { $0.kind == .changed })
+            #expect(item("public.stray_seq", .sequence)?.kind == .unmanaged)
             #expect(report.rlsGaps.contains(DriftReport.RLSGap(table: "public.notes", problem: .rlsDisabled)))
             #expect(report.rlsGaps.contains(DriftReport.RLSGap(table: "public.notes", problem: .tenantPolicyMissing)))
             #expect(report.rlsGaps.contains(DriftReport.RLSGap(table: "public.notes", problem: .policyChanged)))
             #expect(report.rlsGaps.contains(DriftReport.RLSGap(table: "public.notes", problem: .policyExistsRLSDisabled)))
-            #expect(report.summary.unmanaged == 2)
+            #expect(report.summary.unmanaged == 3)
 
             // Apply corrects everything but the unmanaged objects (bigint back to integer and the
             // enum label removal need deletes_data and rewrites_table).
             let applied = try reconcile(db, Self.files, allow: [.deletesData, .rewritesTable])
             #expect(applied.result.status == .ok, "\(applied.result.summary) \(applied.result.errors)")
             let after = try drift(db)
-            #expect(Set(after.items.map(\.object)) == ["public.notes.extra", "public.stray"])
+            #expect(Set(after.items.map(\.object)) == ["public.notes.extra", "public.stray", "public.stray_seq"])
             #expect(after.items.allSatisfy { $0.kind == .unmanaged })
             #expect(after.rlsGaps.isEmpty)
 
@@ -127,7 +139,8 @@ struct DriftTests {
             let pruned = try reconcile(db, Self.files, prune: true)
             #expect(pruned.result.status == .ok)
             #expect(pruned.result.status == .ok, "\(pruned.result.errors)")
-            #expect(pruned.result.hazards.filter { $0.hazard == .deletesData }.map(\.object).sorted() == ["public.notes.extra", "public.stray"])
+            #expect(pruned.result.hazards.filter { $0.hazard == .deletesData }.map(\.object).sorted()
+                    == ["public.notes.extra", "public.stray", "public.stray_seq"])
             #expect(try drift(db).inSync)
         }
     }

@@ -120,6 +120,12 @@ struct SteadyStateTests {
         "ALTER TABLE notes RENAME TO notes_renamed",
         // A tenant table's tenancy roles must keep the four commands (docs/blueprints.md).
         "REVOKE SELECT ON notes FROM authenticated",
+        // Sequences: settings (pg_sequence), OWNED BY (pg_depend), privileges and owner (pg_class).
+        "ALTER SEQUENCE note_number INCREMENT BY 5",
+        "ALTER SEQUENCE note_number MAXVALUE 1000000",
+        "ALTER SEQUENCE note_number OWNED BY NONE",
+        "REVOKE USAGE ON SEQUENCE note_number FROM authenticated",
+        "CREATE SEQUENCE stray_seq",
     ])
     func everyHandMadeChangeDefeatsTheCheck(statement: String) async throws {
         try await blocking {

@@ -10,6 +10,7 @@ public struct Blueprint: Sendable, Equatable {
     public var tenancy: Tenancy
     public var enums: [EnumDefinition]
     public var tables: [TableDefinition]
+    public var sequences: [SequenceDefinition] = []
     /// Line and column of every value, by JSON path (`$.tables[0].columns[1].type`).
     public var positions: [String: Position]
 
@@ -52,6 +53,28 @@ public struct EnumDefinition: Sendable, Equatable {
     public var name: String
     public var values: [String]
     public var origin: Origin
+}
+
+/// `sequences:` (docs/blueprints.md, Sequences). Absent settings take PostgreSQL's defaults.
+public struct SequenceDefinition: Sendable, Equatable {
+    public var name: String
+    public var type: String?
+    public var start: Int64?
+    public var increment: Int64?
+    public var min: Int64?
+    public var max: Int64?
+    public var cache: Int64?
+    public var cycle: Bool?
+    /// `owned_by: table.column` (or `{table, column}`): a column of a table of the same schema.
+    public var ownedBy: OwnedBy?
+    public var grants: [GrantDefinition]?
+    public var owner: String?
+    public var origin: Origin
+
+    public struct OwnedBy: Sendable, Equatable {
+        public var table: String
+        public var column: String
+    }
 }
 
 public struct TableDefinition: Sendable, Equatable {

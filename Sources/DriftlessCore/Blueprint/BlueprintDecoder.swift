@@ -134,7 +134,7 @@ private struct Reader {
     // MARK: - The document
 
     mutating func document(_ node: SourceNode, allowAPIKeys: Bool) -> Blueprint? {
-        var allowed = ["version", "tenant_id", "schema", "tenancy", "enums", "tables"]
+        var allowed = ["version", "tenant_id", "schema", "tenancy", "enums", "tables", "sequences"]
         if allowAPIKeys { allowed += BlueprintDecoder.apiOnlyKeys }
         if case .mapping(let pairs, _) = node, !allowAPIKeys {
             for pair in pairs where BlueprintDecoder.apiOnlyKeys.contains(pair.key) {
@@ -171,9 +171,13 @@ private struct Reader {
         for (index, item) in (list(fields["tables"], path: "$.tables") ?? []).enumerated() {
             if let value = table(item, path: "$.tables[\(index)]") { tables.append(value) }
         }
+        var sequences: [SequenceDefinition] = []
+        for (index, item) in (list(fields["sequences"], path: "$.sequences") ?? []).enumerated() {
+            if let value = sequence(item, path: "$.sequences[\(index)]") { sequences.append(value) }
+        }
         return Blueprint(
             origin: origin("$", node), version: version, tenantID: tenantID ?? "", schema: schema,
-            tenancy: tenancy, enums: enums, tables: tables, positions: positions)
+            tenancy: tenancy, enums: enums, tables: tables, sequences: sequences, positions: positions)
     }
 
     mutating func tenancyBlock(_ node: SourceNode) -> Tenancy? {
@@ -259,23 +263,7 @@ private struct Reader {
         for (index, item) in (list(fields["indexes"], path: "\(path).indexes") ?? []).enumerated() {
             if let definition = indexDefinition(item, path: "\(path).indexes[\(index)]") { indexes.append(definition) }
         }
-        var grants: [GrantDefinition]?
-        if let grantsNode = fields["grants"] {
-            if case .mapping(let pairs, _) = grantsNode {
-                record("\(path).grants", grantsNode)
-                grants = []
-                for pair in pairs {
-                    let grantPath = "\(path).grants.\(pair.key)"
-                    if pair.value.isNull {
-                        grants?.append(GrantDefinition(role: pair.key, privileges: []))
-                    } else if let privileges = strings(pair.value, path: grantPath) {
-                        grants?.append(GrantDefinition(role: pair.key, privileges: privileges))
-                    }
-                }
-            } else {
-                error("bad_value", "expected grants as a mapping of role to privileges, found \(grantsNode.kindName)", path: "\(path).grants", mark: grantsNode.mark)
-            }
-        }
+        let grants = self.grants(fields["grants"], path: "\(path).grants")
         return TableDefinition(
             name: name,
             renamedFrom: string(fields["renamed_from"], path: "\(path).renamed_from"),
@@ -287,6 +275,66 @@ private struct Reader {
             grants: grants, origin: origin(path, node), owner: string(fields["owner"], path: "\(path).owner"),
             partitionBy: fields["partition_by"].flatMap { partitionKey($0, path: "\(path).partition_by") },
             partitionOf: fields["partition_of"].flatMap { partitionOf($0, path: "\(path).partition_of") })
+    }
+
+    /// `grants:` as a mapping of role to a list of privileges (null or `[]`: none).
+    mutating func grants(_ node: SourceNode?, path: String) -> [GrantDefinition]? {
+        guard let node else { return nil }
+        guard case .mapping(let pairs, _) = node else {
+            error("bad_value", "expected grants as a mapping of role to privileges, found \(node.kindName)", path: path, mark: node.mark)
+            return nil
+        }
+        record(path, node)
+        var grants: [GrantDefinition] = []
+        for pair in pairs {
+            if pair.value.isNull {
+                grants.append(GrantDefinition(role: pair.key, privileges: []))
+            } else if let privileges = strings(pair.value, path: "\(path).\(pair.key)") {
+                grants.append(GrantDefinition(role: pair.key, privileges: privileges))
+            }
+        }
+        return grants
+    }
+
+    /// A whole number (a YAML or JSON integer) that fits 64 bits.
+    mutating func integer(_ node: SourceNode?, path: String) -> Int64? {
+        guard let node else { return nil }
+        record(path, node)
+        if case .scalar(let scalar) = node, scalar.kind == .int, let value = Int64(scalar.text) { return value }
+        error("bad_value", "expected a whole number between -9223372036854775808 and 9223372036854775807, found \(describe(node))",
+              path: path, mark: node.mark)
+        return nil
+    }
+
+    mutating func sequence(_ node: SourceNode, path: String) -> SequenceDefinition? {
+        let allowed = ["name", "type", "start", "increment", "min", "max", "cache", "cycle", "owned_by", "grants", "owner"]
+        guard let fields = fields(node, path: path, what: "a sequence", allowed: allowed) else { return nil }
+        guard let name = required(fields, "name", path: path, what: "a sequence", node: node) else { return nil }
+        var ownedBy: SequenceDefinition.OwnedBy?
+        if let owner = fields["owned_by"] {
+            let ownerPath = "\(path).owned_by"
+            if case .mapping = owner {
+                if let parts = self.fields(owner, path: ownerPath, what: "owned_by", allowed: ["table", "column"]),
+                   let table = required(parts, "table", path: ownerPath, what: "owned_by", node: owner),
+                   let column = required(parts, "column", path: ownerPath, what: "owned_by", node: owner) {
+                    ownedBy = SequenceDefinition.OwnedBy(table: table, column: column)
+                }
+            } else if let text = string(owner, path: ownerPath) {
+                if let dot = text.lastIndex(of: "."), dot != text.startIndex, text.index(after: dot) != text.endIndex {
+                    ownedBy = SequenceDefinition.OwnedBy(table: String(text[..<dot]), column: String(text[text.index(after: dot)...]))
+                } else {
+                    error("invalid_value", "owned_by '\(text)' must be table.column (or {table, column} for names with dots)",
+                          path: ownerPath, mark: owner.mark)
+                }
+            }
+        }
+        return SequenceDefinition(
+            name: name, type: string(fields["type"], path: "\(path).type"),
+            start: integer(fields["start"], path: "\(path).start"), increment: integer(fields["increment"], path: "\(path).increment"),
+            min: integer(fields["min"], path: "\(path).min"), max: integer(fields["max"], path: "\(path).max"),
+            cache: integer(fields["cache"], path: "\(path).cache"), cycle: bool(fields["cycle"], path: "\(path).cycle"),
+            ownedBy: ownedBy, grants: grants(fields["grants"], path: "\(path).grants"),
+            owner: string(fields["owner"], path: "\(path).owner"), origin: origin(path, node))
     }
 
     mutating func partitionKey(_ node: SourceNode, path: String) -> PartitionKey? {

@@ -23,6 +23,7 @@ public enum BlueprintValidator {
         "oid", "regclass", "regtype", "pg_lsn", "txid_snapshot", "pg_snapshot",
     ]
     static let privileges: Set<String> = ["select", "insert", "update", "delete", "truncate", "references", "trigger", "all"]
+    static let sequencePrivileges: Set<String> = ["usage", "select", "update", "all"]
 
     /// Validates decoded documents; returns every error and warning.
     public static func validate(_ blueprints: [Blueprint], parallelism: Parallelism = .sequential) -> [Diagnostic] {
@@ -306,6 +307,77 @@ private struct Context {
         for (index, table) in blueprint.tables.enumerated() {
             self.table(table, blueprint, "$.tables[\(index)]")
         }
+        for (index, sequence) in blueprint.sequences.enumerated() {
+            self.sequence(sequence, blueprint, "$.sequences[\(index)]")
+        }
+    }
+
+    /// A sequence's settings as PostgreSQL's CREATE SEQUENCE checks them, so `validate` says
+    /// where without a server (docs/blueprints.md, Sequences).
+    mutating func sequence(_ sequence: SequenceDefinition, _ blueprint: Blueprint, _ path: String) {
+        name(sequence.name, blueprint, "\(path).name", snakeCase: true)
+        let type = sequence.type.map { SequenceObject.types[$0.lowercased()] } ?? "bigint"
+        if type == nil {
+            error("invalid_value", "'\(sequence.type ?? "")' is not a sequence type (smallint, integer or bigint)", blueprint, "\(path).type")
+        }
+        if sequence.increment == 0 {
+            error("invalid_value", "increment cannot be zero", blueprint, "\(path).increment")
+        }
+        if let cache = sequence.cache, cache < 1 {
+            error("invalid_value", "cache must be at least 1, not \(cache)", blueprint, "\(path).cache")
+        }
+        if let type, sequence.increment != 0 {
+            let bounds = SequenceObject.bounds(of: type)
+            for (value, field) in [(sequence.min, "min"), (sequence.max, "max"), (sequence.start, "start")] {
+                if let value, value < bounds.min || value > bounds.max {
+                    error("invalid_value", "\(field) \(value) is out of range for \(type) (\(bounds.min)..\(bounds.max))", blueprint, "\(path).\(field)")
+                }
+            }
+            let settled = SequenceObject(name: QualifiedName(schema: blueprint.schema, name: sequence.name), type: type, start: sequence.start,
+                                   increment: sequence.increment ?? 1, min: sequence.min, max: sequence.max)
+            if settled.min >= settled.max {
+                error("invalid_value", "min \(settled.min) must be less than max \(settled.max)", blueprint, "\(path).\(sequence.min != nil ? "min" : "max")")
+            } else if settled.start < settled.min || settled.start > settled.max {
+                error("invalid_value", "start \(settled.start) is outside \(settled.min)..\(settled.max)", blueprint, "\(path).\(sequence.start != nil ? "start" : "min")")
+            }
+        }
+        if let owned = sequence.ownedBy {
+            let ownerPath = "\(path).owned_by"
+            if let table = tables[QualifiedName(schema: blueprint.schema, name: owned.table)]?.table {
+                let columns = table.partitionOf == nil ? Set(table.columns.map(\.name)) : []
+                if table.partitionOf != nil {
+                    error("unknown_reference", "a sequence is owned by a column of the partitioned table, not of partition '\(owned.table)'", blueprint, ownerPath)
+                } else if !columns.contains(owned.column) {
+                    error("unknown_reference", "table '\(owned.table)' has no column '\(owned.column)'", blueprint, ownerPath)
+                }
+            } else {
+                error("unknown_reference", "'\(owned.table)' is not a table of the blueprints in schema \(blueprint.schema); a sequence is owned by a column of a table in its own schema",
+                      blueprint, ownerPath)
+            }
+        }
+        if let owner = sequence.owner {
+            name(owner, blueprint, "\(path).owner")
+            if sequence.ownedBy != nil {
+                error("invalid_value", "a sequence with owned_by belongs to its table's owner; leave 'owner' out (or set it on the table)", blueprint, "\(path).owner")
+            }
+        }
+        grants(sequence.grants, allowed: BlueprintValidator.sequencePrivileges, what: "sequence", blueprint, path)
+    }
+
+    /// The roles and privileges of a `grants` mapping.
+    mutating func grants(_ grants: [GrantDefinition]?, allowed: Set<String>, what: String, _ blueprint: Blueprint, _ path: String) {
+        guard let grants else { return }
+        var roles: Set<String> = []
+        for grant in grants {
+            let grantPath = "\(path).grants.\(grant.role)"
+            name(grant.role, blueprint, grantPath)
+            if !roles.insert(grant.role).inserted {
+                error("duplicate_grant", "role '\(grant.role)' appears twice in grants", blueprint, grantPath)
+            }
+            for (index, privilege) in grant.privileges.enumerated() where !allowed.contains(privilege) {
+                error("invalid_privilege", "'\(privilege)' is not a \(what) privilege (\(allowed.sorted().joined(separator: ", ")))", blueprint, "\(grantPath)[\(index)]")
+            }
+        }
     }
 
     mutating func tenancy(_ blueprint: Blueprint) {
@@ -442,19 +514,7 @@ private struct Context {
             sql(key.expression, blueprint, "\(path).partition_by.expression")
         }
         rls(table, blueprint, path, columnNames: columnNames)
-        if let grants = table.grants {
-            var roles: Set<String> = []
-            for grant in grants {
-                let grantPath = "\(path).grants.\(grant.role)"
-                name(grant.role, blueprint, grantPath)
-                if !roles.insert(grant.role).inserted {
-                    error("duplicate_grant", "role '\(grant.role)' appears twice in grants", blueprint, grantPath)
-                }
-                for (index, privilege) in grant.privileges.enumerated() where !BlueprintValidator.privileges.contains(privilege) {
-                    error("invalid_privilege", "'\(privilege)' is not a table privilege (select, insert, update, delete, truncate, references, trigger, all)", blueprint, "\(grantPath)[\(index)]")
-                }
-            }
-        }
+        grants(table.grants, allowed: BlueprintValidator.privileges, what: "table", blueprint, path)
     }
 
     mutating func column(_ column: ColumnDefinition, _ table: TableDefinition, _ blueprint: Blueprint, _ path: String) {
@@ -574,21 +634,22 @@ private struct Context {
         }
     }
 
-    /// Tables, indexes and the indexes behind primary keys and unique constraints share one
-    /// namespace per schema; constraint names must be unique per table.
+    /// Tables, sequences, indexes and the indexes behind primary keys and unique constraints
+    /// share one namespace per schema; constraint names must be unique per table.
     mutating func relationNames() {
         var relations: [QualifiedName: String] = [:]
         for blueprint in blueprints {
+            func claim(_ name: String, _ what: String, _ at: String) {
+                let key = QualifiedName(schema: blueprint.schema, name: name)
+                if let other = relations[key] {
+                    error("duplicate_name", "\(what) name '\(name)' is already used by \(other) in schema \(blueprint.schema)", blueprint, at)
+                } else {
+                    relations[key] = "\(what) at \(blueprint.origin(at: at).location)"
+                }
+            }
+            for (index, sequence) in blueprint.sequences.enumerated() { claim(sequence.name, "sequence", "$.sequences[\(index)].name") }
             for (tableIndex, table) in blueprint.tables.enumerated() {
                 let path = "$.tables[\(tableIndex)]"
-                func claim(_ name: String, _ what: String, _ at: String) {
-                    let key = QualifiedName(schema: blueprint.schema, name: name)
-                    if let other = relations[key] {
-                        error("duplicate_name", "\(what) name '\(name)' is already used by \(other) in schema \(blueprint.schema)", blueprint, at)
-                    } else {
-                        relations[key] = "\(what) at \(blueprint.origin(at: at).location)"
-                    }
-                }
                 guard tables[QualifiedName(schema: blueprint.schema, name: table.name)]?.table.origin == table.origin else { continue }
                 claim(table.name, "table", "\(path).name")
                 if table.primaryKey != nil || table.columns.contains(where: \.primaryKey) {

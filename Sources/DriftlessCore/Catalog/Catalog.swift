@@ -5,24 +5,30 @@
 public struct Catalog: Sendable, Equatable, Codable {
     public var enums: [QualifiedName: EnumType] = [:]
     public var tables: [QualifiedName: Table] = [:]
+    /// Sequences other than identity columns' (docs/blueprints.md, Sequences).
+    public var sequences: [QualifiedName: SequenceObject] = [:]
     /// Actual side: objects of the managed schemas that no kind models yet (docs/engine.md,
     /// Unsupported objects). Reported by `drift` and `import`, never changed or dropped.
     public var unsupported: [UnsupportedObject] = []
 
-    public init(enums: [QualifiedName: EnumType] = [:], tables: [QualifiedName: Table] = [:]) {
+    public init(enums: [QualifiedName: EnumType] = [:], tables: [QualifiedName: Table] = [:], sequences: [QualifiedName: SequenceObject] = [:]) {
         self.enums = enums
         self.tables = tables
+        self.sequences = sequences
     }
 
     /// Adds `other`'s objects (read from other schemas), its entries winning.
     public mutating func merge(_ other: Catalog) {
         enums.merge(other.enums) { $1 }
         tables.merge(other.tables) { $1 }
+        sequences.merge(other.sequences) { $1 }
         unsupported = (unsupported + other.unsupported).sorted()
     }
 
     /// The schemas this catalog mentions.
-    public var schemas: Set<String> { Set(enums.keys.map(\.schema)).union(tables.keys.map(\.schema)) }
+    public var schemas: Set<String> {
+        Set(enums.keys.map(\.schema)).union(tables.keys.map(\.schema)).union(sequences.keys.map(\.schema))
+    }
 
     /// The tables `name` is a partition of, nearest first, as far as this catalog holds them
     /// (a parent it does not hold ends the chain there; a cycle ends it before the repeat).
@@ -72,6 +78,82 @@ public struct EnumType: Sendable, Equatable, Codable {
         self.origin = origin
     }
 
+}
+
+/// A sequence as `pg_sequence` holds it. Its current value is data and never compared
+/// (docs/blueprints.md, Sequences).
+public struct SequenceObject: Sendable, Equatable, Codable {
+    /// The column that owns it (`OWNED BY`): dropped with that column or its table.
+    public struct Owner: Sendable, Equatable, Codable, Hashable {
+        public var table: QualifiedName
+        public var column: String
+
+        public init(table: QualifiedName, column: String) {
+            self.table = table
+            self.column = column
+        }
+    }
+
+    public var name: QualifiedName
+    /// `format_type(seqtypid, NULL)`: `smallint`, `integer` or `bigint`.
+    public var type: String
+    public var start: Int64
+    public var increment: Int64
+    public var min: Int64
+    public var max: Int64
+    public var cache: Int64
+    public var cycle: Bool
+    public var ownedBy: Owner?
+    /// Privileges per role (`usage`, `select`, `update`). Desired side: nil leaves them as they are.
+    public var grants: [String: Set<String>]?
+    /// Desired side: nil means any role but the API roles, as for tables (docs/security.md, Owners).
+    public var owner: String?
+    @NotCompared public var origin: Origin?
+
+    public init(name: QualifiedName, type: String = "bigint", start: Int64? = nil, increment: Int64 = 1, min: Int64? = nil,
+                max: Int64? = nil, cache: Int64 = 1, cycle: Bool = false, ownedBy: Owner? = nil,
+                grants: [String: Set<String>]? = nil, owner: String? = nil, origin: Origin? = nil) {
+        let bounds = SequenceObject.bounds(of: type)
+        // PostgreSQL's defaults (CREATE SEQUENCE): ascending from 1 to the type's maximum,
+        // descending from -1 to its minimum; the start is the bound it counts away from.
+        let low = min ?? (increment > 0 ? 1 : bounds.min)
+        let high = max ?? (increment > 0 ? bounds.max : -1)
+        self.name = name
+        self.type = type
+        self.start = start ?? (increment > 0 ? low : high)
+        self.increment = increment
+        self.min = low
+        self.max = high
+        self.cache = cache
+        self.cycle = cycle
+        self.ownedBy = ownedBy
+        self.grants = grants
+        self.owner = owner
+        self.origin = origin
+    }
+
+    /// The type names a sequence may have, as `format_type` prints them, by what users write.
+    public static let types: [String: String] = [
+        "smallint": "smallint", "int2": "smallint", "integer": "integer", "int": "integer", "int4": "integer",
+        "bigint": "bigint", "int8": "bigint",
+    ]
+
+    /// The range of a sequence type.
+    public static func bounds(of type: String) -> (min: Int64, max: Int64) {
+        switch type {
+        case "smallint": return (Int64(Int16.min), Int64(Int16.max))
+        case "integer": return (Int64(Int32.min), Int64(Int32.max))
+        default: return (Int64.min, Int64.max)
+        }
+    }
+
+    /// Every privilege `all` stands for on a sequence.
+    public static let allPrivileges: Set<String> = ["usage", "select", "update"]
+
+    /// `bigint, start 1, increment 1, 1..9223372036854775807, cache 1`: how reports show it.
+    public var settings: String {
+        "\(type), start \(start), increment \(increment), \(min)..\(max), cache \(cache)\(cycle ? ", cycle" : "")"
+    }
 }
 
 public struct Table: Sendable, Equatable, Codable {

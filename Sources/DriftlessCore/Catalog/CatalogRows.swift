@@ -17,8 +17,7 @@ public enum CatalogQuery {
         """
 
     /// What no kind models yet, in the managed schemas (docs/engine.md, Unsupported objects):
-    /// functions, procedures and aggregates, views, materialized views, sequences no column
-    /// owns, foreign tables, composite, domain and range types, triggers and rules
+    /// functions, procedures and aggregates, views, materialized views, foreign tables, composite, domain and range types, triggers and rules
     /// on managed tables, Realtime (publication) membership. Extension members are left out.
     static let unsupported = IntrospectionPart(code: "u", select: """
         n.nspname, NULL, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
@@ -29,12 +28,10 @@ public enum CatalogQuery {
         UNION ALL
         SELECT 'u', n.nspname, NULL, c.relname,
                CASE WHEN c.relkind = 'v' THEN 'view' WHEN c.relkind = 'm' THEN 'materialized_view'
-                    WHEN c.relkind = 'S' THEN 'sequence' ELSE 'foreign_table' END, NULL, NULL, NULL, NULL, NULL, NULL
+                    ELSE 'foreign_table' END, NULL, NULL, NULL, NULL, NULL, NULL
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('v', 'm', 'S', 'f')
+          WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('v', 'm', 'f')
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-            AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                                                  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')))
         UNION ALL
         SELECT 'u', n.nspname, NULL, t.typname, 'type', NULL, NULL, NULL, NULL, NULL, NULL
           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace

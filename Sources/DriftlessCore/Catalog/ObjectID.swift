@@ -20,6 +20,7 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
     public static func schema(_ name: String) -> ObjectID { ObjectID(kind: .schema, schema: name, name: "") }
     public static func enumType(_ name: QualifiedName) -> ObjectID { ObjectID(kind: .enum, schema: name.schema, name: name.name) }
     public static func table(_ name: QualifiedName) -> ObjectID { ObjectID(kind: .table, schema: name.schema, name: name.name) }
+    public static func sequence(_ name: QualifiedName) -> ObjectID { ObjectID(kind: .sequence, schema: name.schema, name: name.name) }
     /// An object of `table`: a column, constraint, index, policy, grant (by role) or trigger.
     public static func member(_ kind: Change.ObjectType, of table: QualifiedName, _ name: String) -> ObjectID {
         ObjectID(kind: kind, schema: table.schema, table: table.name, name: name)
@@ -76,7 +77,7 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
         switch (kind, parts.count) {
         case (.schema, 1): self = .schema(parts[0])
-        case (.enum, 2), (.table, 2): self.init(kind: kind, schema: parts[0], name: parts[1])
+        case (.enum, 2), (.table, 2), (.sequence, 2): self.init(kind: kind, schema: parts[0], name: parts[1])
         case (.rls, 2), (.owner, 2), (.comment, 2): self.init(kind: kind, schema: parts[0], table: parts[1], name: "")
         case (_, 3): self.init(kind: kind, schema: parts[0], table: parts[1], name: parts[2])
         default: return nil

@@ -49,10 +49,10 @@ extension ObjectKind {
 
 /// The registry: every kind, in the order the differ visits them (which is also the order of
 /// changes that neither a dependency nor a phase orders, and of summary phrases). Catalog-level
-/// diffs (schemas, tables, enums) all run before the per-table ones.
+/// diffs (schemas, tables, enums, sequences) all run before the per-table ones.
 public enum ObjectKinds {
     public static let all: [any ObjectKind.Type] = [
-        SchemaKind.self, TableKind.self, ColumnKind.self, EnumKind.self, ConstraintKind.self, IndexKind.self,
+        SchemaKind.self, TableKind.self, ColumnKind.self, EnumKind.self, SequenceKind.self, ConstraintKind.self, IndexKind.self,
         RLSKind.self, PolicyKind.self, GrantKind.self, OwnerKind.self, TriggerKind.self, CommentKind.self,
     ]
 

@@ -53,6 +53,16 @@ public enum Operation: Sendable, Equatable {
     /// To `CURRENT_USER` when the role is nil.
     case alterOwner(QualifiedName, to: String?)
     case enableTrigger(String, table: QualifiedName)
+    case createSequence(SequenceObject)
+    /// `ALTER SEQUENCE` to every setting of the sequence (never `RESTART`: the current value is data).
+    case alterSequence(SequenceObject)
+    /// `OWNED BY table.column`, or `OWNED BY NONE` for nil.
+    case setSequenceOwner(QualifiedName, column: SequenceObject.Owner?)
+    case dropSequence(QualifiedName)
+    case grantOnSequence(Set<String>, sequence: QualifiedName, role: String)
+    case revokeOnSequence(Set<String>, sequence: QualifiedName, role: String)
+    /// To `CURRENT_USER` when the role is nil.
+    case alterSequenceRole(QualifiedName, to: String?)
 
     /// The strongest table lock the statement takes (PostgreSQL's documentation of each
     /// command; docs/engine.md, Operations and SQL).
@@ -61,8 +71,10 @@ public enum Operation: Sendable, Equatable {
         // A partition created under a live parent locks the parent.
         case .createTable(let table) where table.partitionOf != nil: return .accessExclusive
         case .createSchema, .createEnum, .addEnumValue, .renameType, .dropType, .createTable, .commentOnTable, .commentOnColumn, .commentOnPolicy,
-             .grant, .revoke:
+             .grant, .revoke, .createSequence, .setSequenceOwner, .grantOnSequence, .revokeOnSequence, .alterSequenceRole:
             return .none
+        // Writers drawing numbers from it wait; no table is locked.
+        case .alterSequence, .dropSequence: return .none
         case .createIndex: return .share
         case .addConstraint(let constraint, _): return constraint.kind == .foreignKey ? .shareRowExclusive : .accessExclusive
         case .enableTrigger: return .shareRowExclusive
@@ -133,6 +145,13 @@ extension SQLRenderer {
         case .commentOnPolicy(let policy, let table, let text): return comment(onPolicy: policy, of: table, text)
         case .alterOwner(let table, let role): return alterOwner(table, to: role)
         case .enableTrigger(let trigger, let table): return enableTrigger(trigger, on: table)
+        case .createSequence(let sequence): return createSequence(sequence)
+        case .alterSequence(let sequence): return alterSequence(sequence)
+        case .setSequenceOwner(let sequence, let column): return setSequenceOwner(sequence, column)
+        case .dropSequence(let sequence): return dropSequence(sequence)
+        case .grantOnSequence(let privileges, let sequence, let role): return grant(privileges, onSequence: sequence, to: role)
+        case .revokeOnSequence(let privileges, let sequence, let role): return revoke(privileges, onSequence: sequence, from: role)
+        case .alterSequenceRole(let sequence, let role): return alterOwner(sequence: sequence, to: role)
         }
     }
 }

@@ -87,6 +87,12 @@ public enum BlueprintWriter {
                 .map([("name", .string($0.name.name)), ("values", .list($0.values.map(DocumentValue.string)))])
             }))])))
         }
+        let sequences = catalog.sequences.values.filter { $0.name.schema == schema }.sorted { $0.name < $1.name }
+        if !sequences.isEmpty {
+            documents.append(("sequences", .map(header() + [("sequences", .list(sequences.map {
+                sequence($0, roles: roles, applyingRole: applyingRole)
+            }))])))
+        }
         var files = FileNames()
         for table in catalog.tables.values.filter({ $0.name.schema == schema }).sorted(by: { $0.name < $1.name }) {
             let written = self.table(table, schema: schema, roles: roles, tenant: tenantTables.contains(table.name), applyingRole: applyingRole)
@@ -104,7 +110,7 @@ public enum BlueprintWriter {
     /// and the loader reads (no `/`, no leading `.` or `_`, which it skips), distinct even where
     /// case does not count (`User` and `user`).
     struct FileNames {
-        private var taken: Set<String> = ["enums", "schema"]
+        private var taken: Set<String> = ["enums", "schema", "sequences"]
 
         mutating func name(for table: String) -> String {
             var base = String(table.unicodeScalars.map { scalar -> Character in
@@ -236,6 +242,34 @@ public enum BlueprintWriter {
         // `roles` even with none.
         let byRole = table.grants ?? [:]
         let grantees = Set(byRole.keys).union(roles).subtracting(table.owner.map { [$0] } ?? [])
+        if !grantees.isEmpty {
+            pairs.append(("grants", .map(grantees.sorted().map { role in
+                (role, .list((byRole[role] ?? []).sorted().map(DocumentValue.string)))
+            })))
+        }
+        return .map(pairs)
+    }
+
+    /// A sequence with the settings that differ from PostgreSQL's defaults, its owning column,
+    /// owner and privileges (as for tables: every grantee but the owner, and `roles` even with none).
+    static func sequence(_ sequence: SequenceObject, roles: Set<String>, applyingRole: String?) -> DocumentValue {
+        let defaults = SequenceObject(name: sequence.name, type: sequence.type, increment: sequence.increment)
+        var pairs: [(String, DocumentValue)] = [("name", .string(sequence.name.name))]
+        if sequence.type != "bigint" { pairs.append(("type", .string(sequence.type))) }
+        let numbers: [(String, Int64, Int64)] = [
+            ("start", sequence.start, defaults.start), ("increment", sequence.increment, 1), ("min", sequence.min, defaults.min),
+            ("max", sequence.max, defaults.max), ("cache", sequence.cache, 1),
+        ]
+        for (key, value, standard) in numbers where value != standard { pairs.append((key, .int(Int(value)))) }
+        if sequence.cycle { pairs.append(("cycle", .bool(true))) }
+        if let owner = sequence.ownedBy {
+            pairs.append(("owned_by", owner.table.name.contains(".") || owner.column.contains(".")
+                ? .map([("table", .string(owner.table.name)), ("column", .string(owner.column))])
+                : .string("\(owner.table.name).\(owner.column)")))
+        }
+        if let owner = sequence.owner, let applyingRole, owner != applyingRole, sequence.ownedBy == nil { pairs.append(("owner", .string(owner))) }
+        let byRole = sequence.grants ?? [:]
+        let grantees = Set(byRole.keys).union(roles).subtracting(sequence.owner.map { [$0] } ?? [])
         if !grantees.isEmpty {
             pairs.append(("grants", .map(grantees.sorted().map { role in
                 (role, .list((byRole[role] ?? []).sorted().map(DocumentValue.string)))

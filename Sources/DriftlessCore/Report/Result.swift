@@ -159,7 +159,8 @@ public enum Summary {
             guard !mine.isEmpty else { continue }
             var phrases: [(participle: String, count: Int)] = []
             for (action, participle) in kind.summary {
-                let n = mine.filter { $0.action == action }.count
+                // Objects, not changes: a new sequence and its OWNED BY are one sequence created.
+                let n = Set(mine.filter { $0.action == action }.map(\.id)).count
                 guard n > 0 else { continue }
                 if let index = phrases.firstIndex(where: { $0.participle == participle }) {
                     phrases[index].count += n

@@ -298,6 +298,50 @@ public enum SQLRenderer {
         return "COMMENT ON POLICY \(ident: policy) ON \(table) IS \(literal: text)"
     }
 
+    /// The settings of `CREATE SEQUENCE` and `ALTER SEQUENCE`, every one spelled out. The
+    /// numbers are Driftless's own (decoded integers), never a user's text.
+    static func sequenceSettings(_ sequence: SequenceObject) -> SQL {
+        let type = SequenceObject.types[sequence.type] ?? "bigint"
+        let numbers = (increment: String(sequence.increment), min: String(sequence.min), max: String(sequence.max),
+                       start: String(sequence.start), cache: String(sequence.cache))
+        return """
+            AS \(keyword: type) INCREMENT BY \(keyword: numbers.increment) MINVALUE \(keyword: numbers.min) \
+            MAXVALUE \(keyword: numbers.max) START WITH \(keyword: numbers.start) CACHE \(keyword: numbers.cache) \
+            \(keyword: sequence.cycle ? "CYCLE" : "NO CYCLE")
+            """
+    }
+
+    public static func createSequence(_ sequence: SequenceObject, schemaOverride: String? = nil) -> SQL {
+        "CREATE SEQUENCE \(qualified(sequence.name, schemaOverride)) \(sequenceSettings(sequence))"
+    }
+
+    public static func alterSequence(_ sequence: SequenceObject) -> SQL {
+        "ALTER SEQUENCE \(sequence.name) \(sequenceSettings(sequence))"
+    }
+
+    public static func setSequenceOwner(_ sequence: QualifiedName, _ owner: SequenceObject.Owner?) -> SQL {
+        guard let owner else { return "ALTER SEQUENCE \(sequence) OWNED BY NONE" }
+        return "ALTER SEQUENCE \(sequence) OWNED BY \(owner.table).\(ident: owner.column)"
+    }
+
+    /// `IF EXISTS`: dropping the column or table that owns it, earlier in the same plan, drops it too.
+    public static func dropSequence(_ sequence: QualifiedName) -> SQL {
+        "DROP SEQUENCE IF EXISTS \(sequence)"
+    }
+
+    public static func grant(_ privileges: Set<String>, onSequence sequence: QualifiedName, to role: String) -> SQL {
+        "GRANT \(self.privileges(privileges)) ON SEQUENCE \(sequence) TO \(role: role)"
+    }
+
+    public static func revoke(_ privileges: Set<String>, onSequence sequence: QualifiedName, from role: String) -> SQL {
+        "REVOKE \(self.privileges(privileges)) ON SEQUENCE \(sequence) FROM \(role: role)"
+    }
+
+    public static func alterOwner(sequence: QualifiedName, to role: String?) -> SQL {
+        guard let role else { return "ALTER SEQUENCE \(sequence) OWNER TO CURRENT_USER" }
+        return "ALTER SEQUENCE \(sequence) OWNER TO \(ident: role)"
+    }
+
     static func qualified(_ name: QualifiedName, _ schemaOverride: String?) -> QualifiedName {
         QualifiedName(schema: schemaOverride ?? name.schema, name: name.name)
     }

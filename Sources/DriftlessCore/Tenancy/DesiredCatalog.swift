@@ -14,6 +14,10 @@ public enum DesiredCatalog {
                 let table = self.table(definition, in: blueprint)
                 catalog.tables[table.name] = table
             }
+            for definition in blueprint.sequences {
+                let sequence = self.sequence(definition, in: blueprint)
+                catalog.sequences[sequence.name] = sequence
+            }
         }
         inheritPartitionColumns(&catalog)
         return catalog
@@ -36,6 +40,22 @@ public enum DesiredCatalog {
                 return inherited
             }
         }
+    }
+
+    /// A sequence with PostgreSQL's defaults for what the blueprint leaves out.
+    static func sequence(_ definition: SequenceDefinition, in blueprint: Blueprint) -> SequenceObject {
+        let name = QualifiedName(schema: blueprint.schema, name: definition.name)
+        let grants = definition.grants.map { list in
+            Dictionary(list.map { grant in
+                (grant.role, grant.privileges.contains("all") ? SequenceObject.allPrivileges : Set(grant.privileges))
+            }) { $0.union($1) }
+        }
+        return SequenceObject(
+            name: name, type: definition.type.flatMap { SequenceObject.types[$0.lowercased()] } ?? "bigint", start: definition.start,
+            increment: definition.increment ?? 1, min: definition.min, max: definition.max, cache: definition.cache ?? 1,
+            cycle: definition.cycle ?? false,
+            ownedBy: definition.ownedBy.map { SequenceObject.Owner(table: QualifiedName(schema: blueprint.schema, name: $0.table), column: $0.column) },
+            grants: grants, owner: definition.owner, origin: definition.origin)
     }
 
     /// Every privilege `all` stands for.

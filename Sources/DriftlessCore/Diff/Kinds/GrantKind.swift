@@ -18,27 +18,38 @@ public enum GrantKind: ObjectKind {
     public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
         guard let grants = pair.want.grants else { return ensureTenantGrants(pair, &plan) }
         let name = pair.name
-        for role in grants.keys.sorted() {
-            let wanted = grants[role]!
-            let current = pair.isNew ? DesiredCatalog.allPrivileges : (pair.have.grants?[role] ?? [])
-            let missing = wanted.subtracting(pair.isNew ? [] : current)
-            let extra = current.subtracting(wanted)
-            var operations: [Operation] = []
-            if !extra.isEmpty { operations.append(.revoke(extra, table: name, role: role)) }
-            if !missing.isEmpty { operations.append(.grant(missing, table: name, role: role)) }
-            guard !operations.isEmpty else { continue }
-            let id = pair.id(.grant, role)
-            let hazards = (role == "anon" || role == "public") && !missing.isEmpty
-                ? [Hazard(.relaxesSecurity, object: id.description, detail: "GRANT to \(role)")] : []
-            plan.add(pair.isNew ? .missing : .changed, id, pair.isNew ? .create : .alter, phase: .grants, operations,
-                     desired: wanted.sorted().joined(separator: ", "),
-                     actual: pair.isNew ? nil : current.sorted().joined(separator: ", "), hazards: hazards, origin: pair.want.origin)
-        }
+        add(grants, of: name, current: pair.isNew ? nil : (pair.have.grants ?? [:]), all: DesiredCatalog.allPrivileges,
+            grant: { .grant($0, table: name, role: $1) }, revoke: { .revoke($0, table: name, role: $1) }, origin: pair.want.origin, &plan)
         // With --prune, the grants a blueprint lists are all there are: other roles lose theirs.
         guard context.prune, !pair.isNew else { return }
         for (role, privileges) in (pair.have.grants ?? [:]).sorted(by: { $0.key < $1.key }) where grants[role] == nil && !privileges.isEmpty {
             plan.removed(pair.id(.grant, role), phase: .grants, [.revoke(privileges, table: name, role: role)], hazard: nil,
                          detail: "REVOKE", actual: privileges.sorted().joined(separator: ", "), context: context)
+        }
+    }
+
+    /// The grant changes that leave each listed role of a table or sequence with exactly its
+    /// listed privileges. `current` nil: the object is new, and default privileges may have
+    /// given the roles anything of `all` (legacy projects), so the rest is revoked.
+    static func add(_ grants: [String: Set<String>], of name: QualifiedName, current: [String: Set<String>]?, all: Set<String>,
+                    grant: (Set<String>, String) -> Operation, revoke: (Set<String>, String) -> Operation, origin: Origin?,
+                    _ plan: inout PlanBuilder) {
+        let isNew = current == nil
+        for role in grants.keys.sorted() {
+            let wanted = grants[role]!
+            let held = current.map { $0[role] ?? [] } ?? all
+            let missing = wanted.subtracting(isNew ? [] : held)
+            let extra = held.subtracting(wanted)
+            var operations: [Operation] = []
+            if !extra.isEmpty { operations.append(revoke(extra, role)) }
+            if !missing.isEmpty { operations.append(grant(missing, role)) }
+            guard !operations.isEmpty else { continue }
+            let id = ObjectID.member(.grant, of: name, role)
+            let hazards = (role == "anon" || role == "public") && !missing.isEmpty
+                ? [Hazard(.relaxesSecurity, object: id.description, detail: "GRANT to \(role)")] : []
+            plan.add(isNew ? .missing : .changed, id, isNew ? .create : .alter, phase: .grants, operations,
+                     desired: wanted.sorted().joined(separator: ", "),
+                     actual: isNew ? nil : held.sorted().joined(separator: ", "), hazards: hazards, origin: origin)
         }
     }
 

@@ -6,17 +6,22 @@ public enum OwnerKind: ObjectKind {
     public static let summary: [(action: Change.Action, participle: String)] = [(.alter, "changed")]
 
     public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
-        // A new table is owned by the applying role; it changes hands only when the blueprint
-        // names an owner.
-        let current = pair.isNew ? nil : pair.have.owner
-        guard pair.isNew ? pair.want.owner != nil : current != nil,
-              pair.want.owner.map({ $0 != current }) ?? Table.apiRoles.contains(current ?? "") else { return }
-        let target = pair.want.owner
         let name = pair.name
-        plan.add(pair.isNew ? .missing : .changed, .property(.owner, of: name), .alter, phase: .owners, [.alterOwner(name, to: target)],
-                 desired: target ?? "the applying role (not \(Table.apiRoles.sorted().joined(separator: ", ")))", actual: current ?? "the applying role",
-                 hazards: target.map(Table.apiRoles.contains) == true
-                     ? [Hazard(.relaxesSecurity, object: name.description, detail: "OWNER TO \(target!): the owner bypasses RLS")] : [],
-                 origin: pair.want.origin)
+        add(name, want: pair.want.owner, current: pair.isNew ? nil : pair.have.owner, isNew: pair.isNew,
+            operation: { .alterOwner(name, to: $0) }, origin: pair.want.origin, &plan)
+    }
+
+    /// The owner change of a table or a sequence, if any. A new object is owned by the applying
+    /// role; it changes hands only when the blueprint names an owner. An existing one changes
+    /// when the blueprint names another owner, or, naming none, when an API role owns it.
+    static func add(_ name: QualifiedName, want: String?, current: String?, isNew: Bool, operation: (String?) -> Operation,
+                    origin: Origin?, _ plan: inout PlanBuilder) {
+        guard isNew ? want != nil : current != nil,
+              want.map({ $0 != current }) ?? Table.apiRoles.contains(current ?? "") else { return }
+        plan.add(isNew ? .missing : .changed, .property(.owner, of: name), .alter, phase: .owners, [operation(want)],
+                 desired: want ?? "the applying role (not \(Table.apiRoles.sorted().joined(separator: ", ")))", actual: current ?? "the applying role",
+                 hazards: want.map(Table.apiRoles.contains) == true
+                     ? [Hazard(.relaxesSecurity, object: name.description, detail: "OWNER TO \(want!): the owner bypasses RLS")] : [],
+                 origin: origin)
     }
 }
