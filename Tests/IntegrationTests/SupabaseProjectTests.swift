@@ -41,6 +41,7 @@ struct SupabaseProjectSchema: Sendable, CustomTestStringConvertible {
                 "activity": ["partition_by:", "strategy: range", "deferrable: true", "initially_deferred: true"],
                 "activity_2026_q4": ["partition_of:", "table: activity", "FOR VALUES FROM ("],
                 "activity_default": ["partition_of:", "bound: default"],
+                "sequences": ["name: invoice_number_seq", "start: 1000", "name: organizations_invoice_prefix_seq", "owned_by: organizations.invoice_prefix"],
             ]),
     ]
 }
@@ -109,6 +110,7 @@ struct SupabaseProjectTests {
                 #expect(have.tables[name]?.policies.mapValues(\.comment) == table.policies.mapValues(\.comment), "\(name) policy comments")
             }
             #expect(have.enums == want.enums)
+            #expect(have.sequences == want.sequences)
             let again = try run(["plan", "--blueprints", out, "--database-url", empty.url])
             #expect(again.status == 0, "\(again.stdout)")
 

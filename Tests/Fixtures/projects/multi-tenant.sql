@@ -2,10 +2,15 @@
 -- tenant in app_metadata, four policies, an index leading with tenant_id, the four commands
 -- granted to authenticated), next to what an ORM leaves behind: mixed-case names, a
 -- descending index, a view; and an activity log partitioned by time, with a deferrable
--- foreign key, RLS on the parent and on every partition.
+-- foreign key, RLS on the parent and on every partition; invoice numbers from a sequence of
+-- their own and a serial column of an older table.
+create sequence invoice_number_seq as integer start 1000 increment 10 cache 5;
+grant usage, select on sequence invoice_number_seq to authenticated;
 create table organizations (
   id uuid primary key default gen_random_uuid(),
   name text not null,
+  invoice_prefix serial,
+  next_invoice integer not null default nextval('invoice_number_seq'),
   created_at timestamptz not null default now()
 );
 alter table organizations enable row level security;
