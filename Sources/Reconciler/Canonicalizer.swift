@@ -3,7 +3,8 @@ import Foundation
 import Postgres
 
 /// Makes the desired catalog print exactly as the server prints the live one: creates the
-/// desired enums, sequences, tables, checks, indexes and policies in the session's temporary schema
+/// desired enums, sequences, functions, tables, checks, indexes, policies and triggers (their
+/// WHEN conditions) in the session's temporary schema
 /// inside a savepoint, reads them back with the same introspection, then rolls back. Needs only
 /// the TEMP privilege and takes no lock on live tables (foreign keys are compared structurally
 /// and never created there).
@@ -49,7 +50,7 @@ public enum Canonicalizer {
         // Nothing is sent unless every scratch statement has the shape it was rendered with.
         var checker = StatementGuard.Checker()
         for schema in desired.schemas.sorted() {
-            for statement in scratchStatements(desired, schema: schema) {
+            for statement in scratchStatements(desired, live: live, schema: schema) {
                 do { try checker.check(statement.sql) } catch {
                     rejections.append(Rejection(origin: statement.origin, violation: error))
                 }
@@ -57,7 +58,7 @@ public enum Canonicalizer {
         }
         guard rejections.isEmpty else { return (desired, rejections) }
         for schema in desired.schemas.sorted() {
-            let statements = scratchStatements(desired, schema: schema)
+            let statements = scratchStatements(desired, live: live, schema: schema)
             guard !statements.isEmpty else { continue }
             try connection.query("SAVEPOINT driftless_canonical")
             do {
@@ -105,14 +106,22 @@ public enum Canonicalizer {
 
     /// DDL for the scratch copies of `schema`'s objects, in dependency order: what belongs to
     /// no table (enums) first, then each table with its objects, kind by kind.
-    static func scratchStatements(_ desired: Catalog, schema: String) -> [Statement] {
+    static func scratchStatements(_ desired: Catalog, live: Catalog = Catalog(), schema: String) -> [Statement] {
         var statements = ObjectKinds.all.flatMap { $0.scratch(desired, schema: schema) }
+        // PostgreSQL never looks for functions in pg_temp: a copy of each new function under its
+        // own name lets the copies of defaults, checks and policies that call it resolve. It is
+        // rolled back with the rest and takes no lock on anything live.
+        for function in desired.functions.values.filter({ $0.name.schema == schema }).sorted(by: { $0.key < $1.key })
+        where !live.functions.values.contains(where: { FunctionKind.sameSignature($0, function) }) {
+            statements.append(ScratchStatement(sql: SQLRenderer.createFunction(function), origin: function.origin))
+        }
         // Parents before their partitions (a partition's copy is a partition of the parent's copy).
         let tables = desired.tables.values.filter { $0.name.schema == schema }.map { ($0, desired.ancestors(of: $0.name).count) }
         for (table, _) in tables.sorted(by: { ($0.1, $0.0.name) < ($1.1, $1.0.name) }) {
             for kind in ObjectKinds.all { statements += kind.scratch(table) }
         }
-        return statements
+        // Triggers on the tables' copies, or on stand-ins of tables outside the blueprints.
+        return statements + TriggerKind.scratchTriggers(desired, schema: schema)
     }
 
     /// Takes the server's text for every compared field; keeps what the scratch copy cannot say
@@ -128,6 +137,22 @@ public enum Canonicalizer {
         for (name, _) in desired.sequences where name.schema == schema && tables == nil {
             if let canonical = scratch.sequences[QualifiedName(schema: tempSchema, name: name.name)] {
                 SequenceKind.adopt(canonical, into: &desired.sequences[name]!)
+            }
+        }
+        if tables == nil {
+            // Functions take the server's identity: they are keyed anew.
+            for (key, function) in desired.functions where key.name.schema == schema {
+                guard let copy = FunctionKind.copy(of: function, in: scratch, tempSchema: tempSchema, desired: desired) else { continue }
+                var merged = function
+                FunctionKind.adopt(copy, into: &merged)
+                desired.functions[key] = nil
+                desired.functions[merged.key] = merged
+            }
+            TriggerKind.adoptWhen(scratch, from: tempSchema, into: &desired, schema: schema)
+        } else {
+            // After apply, the new tables' triggers as the server printed them (`scratch` is the live catalog here).
+            for (key, _) in desired.triggers where tables!.contains(key.table) && desired.triggers[key]?.when != nil {
+                if let live = scratch.triggers[key] { desired.triggers[key]?.when = live.when }
             }
         }
         for (name, table) in desired.tables where name.schema == schema && tables?.contains(name) ?? true {

@@ -188,10 +188,11 @@ extension Reconciler {
     }
 
     /// Stage: the transaction's settings. standard_conforming_strings as the parser that
-    /// checked every fragment reads strings.
+    /// checked every fragment reads strings; function bodies are not checked at CREATE (as in
+    /// pg_dump), so a body may name what the plan creates after it (docs/engine.md, Functions).
     func settings(_ connection: Connection) throws {
         try connection.query("SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true), "
-                             + "set_config('standard_conforming_strings', 'on', true)",
+                             + "set_config('standard_conforming_strings', 'on', true), set_config('check_function_bodies', 'off', true)",
                              [options.lockTimeout.postgresSetting, options.statementTimeout.postgresSetting])
     }
 
@@ -252,16 +253,18 @@ extension Reconciler {
             return States(desired: try Canonicalizer.canonicalize(written, live: actual.catalog, connection: connection), written: written, actual: actual)
         }
         // Only what is compared: tables that exist (or are renamed from one that does), and every
-        // enum and sequence (a default may draw from a new sequence).
+        // enum, sequence, function and trigger (a default may draw from a new sequence; a
+        // trigger on a new table keeps its WHEN as written, read back after apply).
         let compared = written.tables.filter { name, table in
             actual.catalog.tables[name] != nil
                 || table.renamedFrom.map { actual.catalog.tables[QualifiedName(schema: name.schema, name: $0)] != nil } ?? false
         }
-        let part = try Canonicalizer.canonicalize(Catalog(enums: written.enums, tables: compared, sequences: written.sequences),
-                                                  live: actual.catalog, connection: connection)
+        let part = try Canonicalizer.canonicalize(written.with(tables: compared), live: actual.catalog, connection: connection)
         var catalog = written
         catalog.enums = part.catalog.enums
         catalog.sequences = part.catalog.sequences
+        catalog.functions = part.catalog.functions
+        catalog.triggers = part.catalog.triggers
         catalog.tables.merge(part.catalog.tables) { $1 }
         return States(desired: (catalog, part.rejections), written: written, actual: actual,
                       skipped: Set(written.tables.keys).subtracting(compared.keys))

@@ -59,7 +59,12 @@ enum SteadyState {
         "pg_constraint": "(SELECT count(*) || ':' || \(versions("x")) FROM pg_constraint x WHERE x.connamespace IN (SELECT oid FROM ns))",
         "pg_index": "(SELECT count(*) || ':' || \(versions("i")) FROM rel JOIN pg_index i ON i.indrelid = rel.oid)",
         "pg_policy": "(SELECT count(*) || ':' || \(versions("p")) FROM rel JOIN pg_policy p ON p.polrelid = rel.oid)",
-        "pg_trigger": "(SELECT count(*) || ':' || \(versions("g")) FROM rel JOIN pg_trigger g ON g.tgrelid = rel.oid)",
+        // Triggers of managed tables, and triggers elsewhere (auth.users) calling a managed function.
+        "pg_trigger": "(SELECT count(*) || ':' || \(versions("g")) FROM pg_trigger g WHERE g.tgrelid IN (SELECT oid FROM rel) OR g.tgfoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM ns)))",
+        // Functions, their privileges and owners (a replaced body writes a new row version).
+        "pg_proc": "(SELECT count(*) || ':' || \(versions("pr")) || ':' || coalesce(sum(pr.oid::bigint), 0) FROM pg_proc pr WHERE pr.pronamespace IN (SELECT oid FROM ns))",
+        // Every extension of the database: they are not per schema.
+        "pg_extension": "(SELECT count(*) || ':' || \(versions("ex")) || ':' || coalesce(sum(ex.oid::bigint), 0) FROM pg_extension ex)",
         "pg_type": "(SELECT count(*) || ':' || \(versions("t")) FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns) AND t.typtype = 'e')",
         "pg_enum": "(SELECT count(*) || ':' || \(versions("e")) FROM pg_enum e WHERE e.enumtypid IN (SELECT t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns)))",
         "pg_description": "(SELECT count(*) || ':' || \(versions("d")) FROM rel JOIN pg_description d ON d.objoid = rel.oid AND d.classoid = 'pg_class'::regclass)",

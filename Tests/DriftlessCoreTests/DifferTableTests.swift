@@ -17,22 +17,47 @@ private func col(_ name: String, _ type: String = "integer", notNull: Bool = fal
 private func table(
     _ name: QualifiedName = publicT, _ columns: [Column] = [col("id", notNull: true)], constraints: [Constraint] = [],
     indexes: [Index] = [], rls: Bool = false, forced: Bool = false, policies: [Policy] = [], grants: [String: Set<String>]? = nil,
-    comment: String? = nil, renamedFrom: String? = nil, owner: String? = nil, disabledTriggers: Set<String>? = nil
+    comment: String? = nil, renamedFrom: String? = nil, owner: String? = nil
 ) -> Table {
     var table = Table(name: name, columns: columns, constraints: Dictionary(uniqueKeysWithValues: constraints.map { ($0.name, $0) }),
                       indexes: Dictionary(uniqueKeysWithValues: indexes.map { ($0.name, $0) }), rlsEnabled: rls, rlsForced: forced,
                       policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.name, $0) }), grants: grants, comment: comment,
                       renamedFrom: renamedFrom)
     table.owner = owner
-    table.disabledTriggers = disabledTriggers
     return table
 }
 
-private func catalog(_ tables: Table..., enums: [EnumType] = [], sequences: [SequenceObject] = []) -> Catalog {
+private func catalog(_ tables: Table..., enums: [EnumType] = [], sequences: [SequenceObject] = [], functions: [FunctionObject] = [],
+                     triggers: [TriggerObject] = [], extensions: [ExtensionObject] = []) -> Catalog {
     Catalog(enums: Dictionary(uniqueKeysWithValues: enums.map { ($0.name, $0) }),
             tables: Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0) }),
-            sequences: Dictionary(uniqueKeysWithValues: sequences.map { ($0.name, $0) }))
+            sequences: Dictionary(uniqueKeysWithValues: sequences.map { ($0.name, $0) }),
+            functions: Dictionary(uniqueKeysWithValues: functions.map { ($0.key, $0) }),
+            triggers: Dictionary(uniqueKeysWithValues: triggers.map { ($0.key, $0) }),
+            extensions: Dictionary(uniqueKeysWithValues: extensions.map { ($0.name, $0) }))
 }
+
+private let touchName = QualifiedName(schema: "public", name: "touch")
+private let authUsers = QualifiedName(schema: "auth", name: "users")
+/// A trigger function, as both sides print it (the desired side also keeps what it renders).
+private func fn(_ name: String = "touch", arguments: [FunctionObject.Argument] = [], result: String = "trigger", body: String = "begin return new; end",
+                language: String = "plpgsql", security: FunctionObject.Security = .invoker, grants: [String: Set<String>]? = nil,
+                owner: String? = nil, searchPath: [String]? = [], dependents: FunctionDependents? = nil) -> FunctionObject {
+    var function = FunctionObject(
+        key: FunctionKey(name: QualifiedName(schema: "public", name: name), arguments: arguments.filter { $0.mode != .out }.map(\.type)),
+        argumentList: arguments.map { [$0.name, $0.type].compactMap { $0 }.joined(separator: " ") }.joined(separator: ", "),
+        result: result, language: language, security: security, config: searchPath.map { ["search_path=" + ($0.isEmpty ? "\"\"" : $0.joined(separator: ", "))] } ?? [],
+        body: body, grants: grants, owner: owner, arguments: arguments, searchPath: searchPath)
+    function.dependents = dependents
+    return function
+}
+private func trg(_ name: String = "t_touch", on table: QualifiedName = publicT, timing: TriggerObject.Timing = .before,
+                 events: [TriggerObject.Event] = [.update], when: String? = nil, function: QualifiedName = touchName,
+                 enabled: TriggerObject.Enabled = .origin) -> TriggerObject {
+    TriggerObject(key: TriggerKey(table: table, name: name), timing: timing, events: events, when: when, function: function, enabled: enabled,
+                  declaredIn: "public")
+}
+private let touchSQL = "CREATE FUNCTION \"public\".\"touch\"() RETURNS trigger LANGUAGE \"plpgsql\" VOLATILE SECURITY INVOKER CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = '' AS 'begin return new; end'"
 
 private let invoiceNo = QualifiedName(schema: "public", name: "invoice_no")
 private let S = "\"public\".\"invoice_no\""
@@ -496,9 +521,98 @@ private let cases: [DiffCase] = [
              sql: ["ALTER TABLE \(T) OWNER TO \"app_owner\""]),
 
     // Triggers
-    DiffCase(name: "a trigger disabled by hand is enabled again", desired: catalog(table()), actual: catalog(table(disabledTriggers: ["audit"])),
+    DiffCase(name: "an undeclared trigger disabled by hand is enabled again", desired: catalog(table(), functions: [fn()]),
+             actual: catalog(table(), functions: [fn()], triggers: [trg("audit", enabled: .disabled)]),
              sql: ["ALTER TABLE \(T) ENABLE TRIGGER \"audit\""]),
-    DiffCase(name: "no disabled trigger: nothing", desired: catalog(table()), actual: catalog(table(disabledTriggers: [])), sql: []),
+    DiffCase(name: "an undeclared enabled trigger of a managed table: reported only", desired: catalog(table(), functions: [fn()]),
+             actual: catalog(table(), functions: [fn()], triggers: [trg("audit")]), sql: [], reported: ["public.t.audit"]),
+    DiffCase(name: "a new trigger after its function and table",
+             desired: catalog(table(), functions: [fn()], triggers: [trg(when: "old.* IS DISTINCT FROM new.*")]), actual: catalog(),
+             sql: [touchSQL, "CREATE TABLE \(T) (\n  \"id\" integer NOT NULL\n)",
+                   "CREATE TRIGGER \"t_touch\" BEFORE UPDATE ON \(T) FOR EACH ROW WHEN (old.* IS DISTINCT FROM new.*) EXECUTE FUNCTION \"public\".\"touch\"()"]),
+    DiffCase(name: "a changed trigger is replaced in place",
+             desired: catalog(table(), functions: [fn()], triggers: [trg(events: [.insert, .update])]),
+             actual: catalog(table(), functions: [fn()], triggers: [trg()]),
+             sql: ["CREATE OR REPLACE TRIGGER \"t_touch\" BEFORE INSERT OR UPDATE ON \(T) FOR EACH ROW EXECUTE FUNCTION \"public\".\"touch\"()"]),
+    DiffCase(name: "a declared trigger found disabled is enabled; one declared disabled stays so",
+             desired: catalog(table(), functions: [fn()], triggers: [trg(), trg("quiet", enabled: .disabled)]),
+             actual: catalog(table(), functions: [fn()], triggers: [trg(enabled: .disabled), trg("quiet", enabled: .disabled)]),
+             sql: ["ALTER TABLE \(T) ENABLE TRIGGER \"t_touch\""]),
+    DiffCase(name: "a trigger on auth.users: created; another one there is never reported",
+             desired: catalog(functions: [fn("handle_new_user", security: .definer)],
+                              triggers: [trg("on_auth_user_created", on: authUsers, timing: .after, events: [.insert],
+                                             function: QualifiedName(schema: "public", name: "handle_new_user"))]),
+             actual: catalog(functions: [fn("handle_new_user", security: .definer)], triggers: [trg("theirs", on: authUsers)]),
+             sql: ["CREATE TRIGGER \"on_auth_user_created\" AFTER INSERT ON \"auth\".\"users\" FOR EACH ROW EXECUTE FUNCTION \"public\".\"handle_new_user\"()"]),
+    DiffCase(name: "a managed trigger on auth.users removed from the blueprints is dropped",
+             desired: catalog(), actual: catalog(triggers: [trg("on_auth_user_created", on: authUsers)]),
+             managed: [TriggerKey(table: authUsers, name: "on_auth_user_created").id],
+             sql: ["DROP TRIGGER \"on_auth_user_created\" ON \"auth\".\"users\""]),
+
+    // Functions
+    DiffCase(name: "a new function with EXECUTE for authenticated only: PUBLIC's is revoked",
+             desired: catalog(functions: [fn("is_me", arguments: [.init(name: "p_id", type: "uuid")], result: "boolean", body: "select true",
+                                             language: "sql", grants: ["authenticated": ["execute"], "public": []])]),
+             actual: catalog(),
+             sql: ["CREATE FUNCTION \"public\".\"is_me\"(IN \"p_id\" uuid) RETURNS boolean LANGUAGE \"sql\" VOLATILE SECURITY INVOKER CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = '' AS 'select true'",
+                   "GRANT EXECUTE ON FUNCTION \"public\".\"is_me\"(uuid) TO \"authenticated\"",
+                   "REVOKE EXECUTE ON FUNCTION \"public\".\"is_me\"(uuid) FROM PUBLIC"]),
+    DiffCase(name: "a new body: CREATE OR REPLACE",
+             desired: catalog(functions: [fn(body: "begin new.at := now(); return new; end")]), actual: catalog(functions: [fn()]),
+             sql: ["CREATE OR REPLACE FUNCTION \"public\".\"touch\"() RETURNS trigger LANGUAGE \"plpgsql\" VOLATILE SECURITY INVOKER CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = '' AS 'begin new.at := now(); return new; end'"]),
+    DiffCase(name: "a new result type under a policy: the policy is dropped first and created after",
+             desired: catalog(table(rls: true, policies: [policy("p", using: "is_ok()")]), functions: [fn("is_ok", result: "boolean", body: "select true", language: "sql")]),
+             actual: catalog(table(rls: true, policies: [policy("p", using: "is_ok()")]),
+                             functions: [fn("is_ok", result: "integer", body: "select 1", language: "sql",
+                                            dependents: FunctionDependents(policies: [.member(.policy, of: publicT, "p")]))]),
+             sql: ["DROP POLICY \"p\" ON \(T)", "DROP FUNCTION \"public\".\"is_ok\"()",
+                   "CREATE FUNCTION \"public\".\"is_ok\"() RETURNS boolean LANGUAGE \"sql\" VOLATILE SECURITY INVOKER CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = '' AS 'select true'",
+                   "CREATE POLICY \"p\" ON \(T) AS PERMISSIVE FOR SELECT TO \"authenticated\" USING (is_ok())"]),
+    DiffCase(name: "a renamed argument under a trigger: the trigger is dropped first and created after; a default elsewhere may fail",
+             desired: catalog(table(), functions: [fn(arguments: [.init(name: "b", type: "integer")], result: "integer", body: "select 1", language: "sql")],
+                              triggers: []),
+             actual: catalog(table(), functions: [fn(arguments: [.init(name: "a", type: "integer")], result: "integer", body: "select 1", language: "sql",
+                                                     dependents: FunctionDependents(triggers: [TriggerKey(table: publicT, name: "t_touch")],
+                                                                                    others: ["default value for column x of table t"]))],
+                             triggers: [trg()]),
+             sql: ["DROP TRIGGER \"t_touch\" ON \(T)", "DROP FUNCTION \"public\".\"touch\"(integer)",
+                   "CREATE FUNCTION \"public\".\"touch\"(IN \"b\" integer) RETURNS integer LANGUAGE \"sql\" VOLATILE SECURITY INVOKER CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = '' AS 'select 1'",
+                   "CREATE TRIGGER \"t_touch\" BEFORE UPDATE ON \(T) FOR EACH ROW EXECUTE FUNCTION \"public\".\"touch\"()"],
+             hazards: [.mayFail]),
+    DiffCase(name: "an enum recreated under a function taking it: the function is dropped before and created after",
+             desired: catalog(enums: [EnumType(name: status, values: ["a"])],
+                              functions: [fn("label", arguments: [.init(name: "s", type: "status")], result: "text", body: "select s::text", language: "sql")]),
+             actual: catalog(enums: [EnumType(name: status, values: ["a", "b"])],
+                             functions: [fn("label", arguments: [.init(name: "s", type: "status")], result: "text", body: "select s::text", language: "sql")]),
+             sql: ["DROP FUNCTION \"public\".\"label\"(status)", "ALTER TYPE \"public\".\"status\" RENAME TO \"status__driftless_old\"",
+                   "CREATE TYPE \"public\".\"status\" AS ENUM ('a')",
+                   "CREATE FUNCTION \"public\".\"label\"(IN \"s\" status) RETURNS text LANGUAGE \"sql\" VOLATILE SECURITY INVOKER CALLED ON NULL INPUT PARALLEL UNSAFE SET search_path = '' AS 'select s::text'",
+                   "DROP TYPE \"public\".\"status__driftless_old\""],
+             hazards: [.deletesData]),
+    DiffCase(name: "a managed function no blueprint declares is dropped after the tables (deletes_data); an unmanaged one is reported",
+             desired: catalog(), actual: catalog(functions: [fn(), fn("other")]), managed: [.function(fn().key)],
+             sql: ["DROP FUNCTION \"public\".\"touch\"()"], hazards: [.deletesData], reported: ["public.other()"]),
+    DiffCase(name: "EXECUTE granted to anon on a definer function relaxes security",
+             desired: catalog(functions: [fn("f", security: .definer, grants: ["anon": ["execute"]])]),
+             actual: catalog(functions: [fn("f", security: .definer, grants: [:])]),
+             sql: ["GRANT EXECUTE ON FUNCTION \"public\".\"f\"() TO \"anon\""], hazards: [.relaxesSecurity]),
+    DiffCase(name: "a function given to another owner",
+             desired: catalog(functions: [fn(owner: "app_owner")]), actual: catalog(functions: [fn(owner: "postgres")]),
+             sql: ["ALTER FUNCTION \"public\".\"touch\"() OWNER TO \"app_owner\""]),
+
+    // Extensions
+    DiffCase(name: "a new extension, in its schema", desired: catalog(extensions: [ExtensionObject(name: "pg_trgm", schema: "extensions")]),
+             actual: catalog(), sql: ["CREATE EXTENSION IF NOT EXISTS \"pg_trgm\" WITH SCHEMA \"extensions\""]),
+    DiffCase(name: "a declared version is updated to; an undeclared one is left",
+             desired: catalog(extensions: [ExtensionObject(name: "vector", schema: "extensions", version: "0.8.0"),
+                                           ExtensionObject(name: "pg_trgm", schema: "extensions")]),
+             actual: catalog(extensions: [ExtensionObject(name: "vector", schema: "extensions", version: "0.7.0"),
+                                          ExtensionObject(name: "pg_trgm", schema: "extensions", version: "1.6"),
+                                          ExtensionObject(name: "pgcrypto", schema: "extensions", version: "1.3")]),
+             sql: ["ALTER EXTENSION \"vector\" UPDATE TO '0.8.0'"]),
+    DiffCase(name: "an extension managed before and no longer listed is dropped (deletes_data)",
+             desired: catalog(), actual: catalog(extensions: [ExtensionObject(name: "pg_trgm", schema: "extensions", version: "1.6")]),
+             managed: [.extensionObject("pg_trgm")], sql: ["DROP EXTENSION \"pg_trgm\""], hazards: [.deletesData]),
 
     // Comments
     DiffCase(name: "a table comment set", desired: catalog(table(comment: "Things")), actual: catalog(table()),
@@ -629,7 +743,7 @@ struct ObjectIdentityTests {
             row("s", "public", nil, nil, nil, nil, nil, nil, nil, nil, nil),
             row("e", "public", nil, "status", "{a,b}", nil, nil, nil, nil, nil, nil),
             row("g", "public", "t", nil, "anon", "select", nil, nil, nil, nil, nil),
-            row("r", "public", "t", "audit", nil, nil, nil, nil, nil, nil, nil),
+            row("r", "public", "t", "audit", "{after,row,disabled,public,touch}", "{insert,update}", nil, nil, "a\\\\b\\000c\\000", nil, nil),
         ])
         let table = try! #require(read.catalog.tables[publicT])
         #expect(table.columns.map(\.name) == ["a", "b"])
@@ -637,7 +751,9 @@ struct ObjectIdentityTests {
         #expect(table.rlsEnabled && table.comment == "T" && table.owner == "postgres")
         #expect(table.policies["p"]?.command == .select)
         #expect(table.grants == ["anon": ["select"]])
-        #expect(table.disabledTriggers == ["audit"])
+        let trigger = try! #require(read.catalog.triggers[TriggerKey(table: publicT, name: "audit")])
+        #expect(trigger.enabled == .disabled && trigger.events == [.insert, .update] && trigger.timing == .after)
+        #expect(trigger.function == touchName && trigger.arguments == ["a\\b", "c"])
         #expect(read.catalog.enums[status]?.values == ["a", "b"])
         #expect(read.existingSchemas == ["public"])
     }
@@ -749,7 +865,9 @@ struct LockLevelTests {
         #expect(lock("an index on a table with rows locks it") == .share)
         #expect(lock("a foreign key's action changed") == .accessExclusive)
         #expect(lock("a nullable column added") == .accessExclusive)
-        #expect(lock("a trigger disabled by hand is enabled again") == .shareRowExclusive)
+        #expect(lock("an undeclared trigger disabled by hand is enabled again") == .shareRowExclusive)
+        #expect(lock("a new body: CREATE OR REPLACE") == LockLevel.none)
+        #expect(lock("a managed trigger on auth.users removed from the blueprints is dropped") == .accessExclusive)
         let foreignKey = Operation.addConstraint(Constraint(name: "f", kind: .foreignKey, columns: ["a"], referencedTable: publicT, referencedColumns: ["id"]), table: publicU)
         #expect(foreignKey.lock == .shareRowExclusive)
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One blueprint document as written: the desired state of some tables of one schema.
 ///
 /// Optional fields stay optional here; defaults are applied when the desired catalog is built,
@@ -11,6 +13,9 @@ public struct Blueprint: Sendable, Equatable {
     public var enums: [EnumDefinition]
     public var tables: [TableDefinition]
     public var sequences: [SequenceDefinition] = []
+    public var functions: [FunctionDefinition] = []
+    public var triggers: [TriggerDefinition] = []
+    public var extensions: [ExtensionDefinition] = []
     /// Line and column of every value, by JSON path (`$.tables[0].columns[1].type`).
     public var positions: [String: Position]
 
@@ -75,6 +80,81 @@ public struct SequenceDefinition: Sendable, Equatable {
         public var table: String
         public var column: String
     }
+}
+
+/// `functions:` (docs/blueprints.md, Functions).
+public struct FunctionDefinition: Sendable, Equatable {
+    public struct Argument: Sendable, Equatable {
+        public var name: String?
+        public var type: String
+        public var mode: FunctionObject.Argument.Mode?
+        public var defaultExpression: String?
+    }
+
+    public var name: String
+    public var arguments: [Argument]
+    /// As written: a type, `setof T`, `void`, `trigger`.
+    public var returns: String
+    public var language: String
+    public var volatility: FunctionObject.Volatility?
+    public var security: FunctionObject.Security?
+    /// `""` for an empty search_path; nil for none.
+    public var searchPath: String?
+    public var strict: Bool?
+    public var parallel: FunctionObject.Parallel?
+    public var body: String
+    public var grants: [GrantDefinition]?
+    public var owner: String?
+    public var origin: Origin
+
+    /// The result type without `setof`, and whether it is a set.
+    public var result: (setof: Bool, type: String) {
+        let trimmed = returns.trimmingCharacters(in: .whitespacesAndNewlines)
+        let words = trimmed.split(maxSplits: 1, whereSeparator: \.isWhitespace)
+        if words.count == 2, words[0].lowercased() == "setof" {
+            return (true, words[1].trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return (false, trimmed)
+    }
+
+    /// The search_path's schemas (empty for `""`), nil when the function sets none.
+    public var searchPathSchemas: [String]? {
+        searchPath.map { text in
+            text.split(separator: ",").map { part in
+                var name = part.trimmingCharacters(in: .whitespaces)
+                if name.count >= 2, name.hasPrefix("\""), name.hasSuffix("\"") {
+                    name = String(name.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
+                }
+                return name
+            }.filter { !$0.isEmpty }
+        }
+    }
+}
+
+/// `triggers:` (docs/blueprints.md, Triggers).
+public struct TriggerDefinition: Sendable, Equatable {
+    public var name: String
+    /// A table of the document's schema, or `schema.table` (or `{schema, name}`) outside it,
+    /// as `BlueprintValidator.qualify` reads it.
+    public var table: String
+    public var timing: TriggerObject.Timing
+    public var events: [TriggerObject.Event]
+    public var updateColumns: [String]
+    public var level: TriggerObject.Level?
+    public var when: String?
+    /// `name` (the document's schema) or `schema.name`.
+    public var function: String
+    public var arguments: [String]
+    public var enabled: TriggerObject.Enabled?
+    public var origin: Origin
+}
+
+/// `extensions:` (docs/blueprints.md, Extensions).
+public struct ExtensionDefinition: Sendable, Equatable {
+    public var name: String
+    public var schema: String?
+    public var version: String?
+    public var origin: Origin
 }
 
 public struct TableDefinition: Sendable, Equatable {

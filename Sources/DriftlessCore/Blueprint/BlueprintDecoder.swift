@@ -134,7 +134,7 @@ private struct Reader {
     // MARK: - The document
 
     mutating func document(_ node: SourceNode, allowAPIKeys: Bool) -> Blueprint? {
-        var allowed = ["version", "tenant_id", "schema", "tenancy", "enums", "tables", "sequences"]
+        var allowed = ["version", "tenant_id", "schema", "tenancy", "enums", "tables", "sequences", "functions", "triggers", "extensions"]
         if allowAPIKeys { allowed += BlueprintDecoder.apiOnlyKeys }
         if case .mapping(let pairs, _) = node, !allowAPIKeys {
             for pair in pairs where BlueprintDecoder.apiOnlyKeys.contains(pair.key) {
@@ -175,9 +175,20 @@ private struct Reader {
         for (index, item) in (list(fields["sequences"], path: "$.sequences") ?? []).enumerated() {
             if let value = sequence(item, path: "$.sequences[\(index)]") { sequences.append(value) }
         }
-        return Blueprint(
+        var blueprint = Blueprint(
             origin: origin("$", node), version: version, tenantID: tenantID ?? "", schema: schema,
             tenancy: tenancy, enums: enums, tables: tables, sequences: sequences, positions: positions)
+        for (index, item) in (list(fields["functions"], path: "$.functions") ?? []).enumerated() {
+            if let value = function(item, path: "$.functions[\(index)]") { blueprint.functions.append(value) }
+        }
+        for (index, item) in (list(fields["triggers"], path: "$.triggers") ?? []).enumerated() {
+            if let value = trigger(item, path: "$.triggers[\(index)]") { blueprint.triggers.append(value) }
+        }
+        for (index, item) in (list(fields["extensions"], path: "$.extensions") ?? []).enumerated() {
+            if let value = extensionDefinition(item, path: "$.extensions[\(index)]") { blueprint.extensions.append(value) }
+        }
+        blueprint.positions = positions
+        return blueprint
     }
 
     mutating func tenancyBlock(_ node: SourceNode) -> Tenancy? {
@@ -335,6 +346,81 @@ private struct Reader {
             cache: integer(fields["cache"], path: "\(path).cache"), cycle: bool(fields["cycle"], path: "\(path).cycle"),
             ownedBy: ownedBy, grants: grants(fields["grants"], path: "\(path).grants"),
             owner: string(fields["owner"], path: "\(path).owner"), origin: origin(path, node))
+    }
+
+    mutating func function(_ node: SourceNode, path: String) -> FunctionDefinition? {
+        let allowed = ["name", "arguments", "returns", "language", "volatility", "security", "search_path", "strict", "parallel",
+                       "body", "grants", "owner"]
+        guard let fields = fields(node, path: path, what: "a function", allowed: allowed) else { return nil }
+        guard let name = required(fields, "name", path: path, what: "a function", node: node) else { return nil }
+        var arguments: [FunctionDefinition.Argument] = []
+        for (index, item) in (list(fields["arguments"], path: "\(path).arguments") ?? []).enumerated() {
+            let argumentPath = "\(path).arguments[\(index)]"
+            guard let parts = self.fields(item, path: argumentPath, what: "an argument", allowed: ["name", "type", "mode", "default"]),
+                  let type = required(parts, "type", path: argumentPath, what: "an argument", node: item) else { continue }
+            arguments.append(FunctionDefinition.Argument(
+                name: string(parts["name"], path: "\(argumentPath).name"), type: type,
+                mode: choice(parts["mode"], path: "\(argumentPath).mode", as: FunctionObject.Argument.Mode.self),
+                defaultExpression: parts["default"].flatMap { $0.isNull ? nil : string($0, path: "\(argumentPath).default") }))
+        }
+        let returns = required(fields, "returns", path: path, what: "a function", node: node)
+        let language = required(fields, "language", path: path, what: "a function", node: node)
+        let body = required(fields, "body", path: path, what: "a function", node: node)
+        let searchPath = fields["search_path"].flatMap { $0.isNull ? nil : string($0, path: "\(path).search_path") }
+        guard let returns, let language, let body else { return nil }
+        return FunctionDefinition(
+            name: name, arguments: arguments, returns: returns, language: language,
+            volatility: choice(fields["volatility"], path: "\(path).volatility", as: FunctionObject.Volatility.self),
+            security: choice(fields["security"], path: "\(path).security", as: FunctionObject.Security.self),
+            searchPath: searchPath, strict: bool(fields["strict"], path: "\(path).strict"),
+            parallel: choice(fields["parallel"], path: "\(path).parallel", as: FunctionObject.Parallel.self),
+            body: body, grants: grants(fields["grants"], path: "\(path).grants"), owner: string(fields["owner"], path: "\(path).owner"),
+            origin: origin(path, node))
+    }
+
+    mutating func trigger(_ node: SourceNode, path: String) -> TriggerDefinition? {
+        let allowed = ["name", "table", "timing", "events", "level", "when", "function", "arguments", "enabled"]
+        guard let fields = fields(node, path: path, what: "a trigger", allowed: allowed) else { return nil }
+        guard let name = required(fields, "name", path: path, what: "a trigger", node: node) else { return nil }
+        let table = tableReference(fields, path: path, what: "a trigger", node: node)
+        let function = required(fields, "function", path: path, what: "a trigger", node: node)
+        var timing: TriggerObject.Timing?
+        if fields["timing"] == nil {
+            error("missing_field", "a trigger needs 'timing' (before, after or instead_of)", path: "\(path).timing", mark: node.mark)
+        } else {
+            timing = choice(fields["timing"], path: "\(path).timing", as: TriggerObject.Timing.self)
+        }
+        var events: [TriggerObject.Event] = []
+        var updateColumns: [String] = []
+        if fields["events"] == nil {
+            error("missing_field", "a trigger needs 'events' (insert, update, delete, truncate, or {update: [columns]})",
+                  path: "\(path).events", mark: node.mark)
+        }
+        for (index, item) in (list(fields["events"], path: "\(path).events") ?? []).enumerated() {
+            let eventPath = "\(path).events[\(index)]"
+            if case .mapping = item {
+                guard let parts = self.fields(item, path: eventPath, what: "an event", allowed: ["update"]),
+                      let columns = strings(parts["update"], path: "\(eventPath).update") else { continue }
+                events.append(.update)
+                updateColumns += columns
+            } else if let event = choice(item, path: eventPath, as: TriggerObject.Event.self) {
+                events.append(event)
+            }
+        }
+        guard let table, let function, let timing else { return nil }
+        return TriggerDefinition(
+            name: name, table: table, timing: timing, events: events, updateColumns: updateColumns,
+            level: choice(fields["level"], path: "\(path).level", as: TriggerObject.Level.self),
+            when: fields["when"].flatMap { $0.isNull ? nil : string($0, path: "\(path).when") }, function: function,
+            arguments: strings(fields["arguments"], path: "\(path).arguments") ?? [],
+            enabled: choice(fields["enabled"], path: "\(path).enabled", as: TriggerObject.Enabled.self), origin: origin(path, node))
+    }
+
+    mutating func extensionDefinition(_ node: SourceNode, path: String) -> ExtensionDefinition? {
+        guard let fields = fields(node, path: path, what: "an extension", allowed: ["name", "schema", "version"]) else { return nil }
+        guard let name = required(fields, "name", path: path, what: "an extension", node: node) else { return nil }
+        return ExtensionDefinition(name: name, schema: string(fields["schema"], path: "\(path).schema"),
+                                   version: string(fields["version"], path: "\(path).version"), origin: origin(path, node))
     }
 
     mutating func partitionKey(_ node: SourceNode, path: String) -> PartitionKey? {

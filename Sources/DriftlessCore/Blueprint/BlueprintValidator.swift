@@ -64,6 +64,14 @@ public enum BlueprintValidator {
                     add(policy.withCheck)
                 }
             }
+            for function in blueprint.functions {
+                for argument in function.arguments {
+                    add(argument.type, .typeName)
+                    add(argument.defaultExpression)
+                }
+                add(function.result.type, .typeName)
+            }
+            for trigger in blueprint.triggers { add(trigger.when) }
         }
         let list = Array(all)
         let problems = parallelism.map(list) { SQLFragment.problem(in: $0.text, as: $0.category) }
@@ -152,7 +160,7 @@ public func quoteIdentifier(_ name: String) -> String {
     "\"" + SQLText.doubling("\"", in: name) + "\""
 }
 
-private struct Context {
+struct Context {
     let blueprints: [Blueprint]
     var diagnostics: [Diagnostic] = []
     /// Every table of every document, by qualified name (first definition wins).
@@ -310,6 +318,7 @@ private struct Context {
         for (index, sequence) in blueprint.sequences.enumerated() {
             self.sequence(sequence, blueprint, "$.sequences[\(index)]")
         }
+        routines(blueprint)
     }
 
     /// A sequence's settings as PostgreSQL's CREATE SEQUENCE checks them, so `validate` says

@@ -7,14 +7,35 @@ public struct Catalog: Sendable, Equatable, Codable {
     public var tables: [QualifiedName: Table] = [:]
     /// Sequences other than identity columns' (docs/blueprints.md, Sequences).
     public var sequences: [QualifiedName: SequenceObject] = [:]
+    /// Functions by name and argument types (docs/blueprints.md, Functions).
+    public var functions: [FunctionKey: FunctionObject] = [:]
+    /// Triggers by table and name, on managed tables and on tables outside the managed schemas
+    /// (`auth.users`) alike (docs/blueprints.md, Triggers).
+    public var triggers: [TriggerKey: TriggerObject] = [:]
+    /// Extensions by name (docs/blueprints.md, Extensions).
+    public var extensions: [String: ExtensionObject] = [:]
     /// Actual side: objects of the managed schemas that no kind models yet (docs/engine.md,
     /// Unsupported objects). Reported by `drift` and `import`, never changed or dropped.
     public var unsupported: [UnsupportedObject] = []
 
-    public init(enums: [QualifiedName: EnumType] = [:], tables: [QualifiedName: Table] = [:], sequences: [QualifiedName: SequenceObject] = [:]) {
+    public init(enums: [QualifiedName: EnumType] = [:], tables: [QualifiedName: Table] = [:], sequences: [QualifiedName: SequenceObject] = [:],
+                functions: [FunctionKey: FunctionObject] = [:], triggers: [TriggerKey: TriggerObject] = [:],
+                extensions: [String: ExtensionObject] = [:]) {
         self.enums = enums
         self.tables = tables
         self.sequences = sequences
+        self.functions = functions
+        self.triggers = triggers
+        self.extensions = extensions
+    }
+
+    /// This catalog with only `tables` of its tables: every object that belongs to no table
+    /// stays (what canonicalization of a part of the tables builds beside them).
+    public func with(tables: [QualifiedName: Table]) -> Catalog {
+        var part = self
+        part.tables = tables
+        part.unsupported = []
+        return part
     }
 
     /// Adds `other`'s objects (read from other schemas), its entries winning.
@@ -22,12 +43,16 @@ public struct Catalog: Sendable, Equatable, Codable {
         enums.merge(other.enums) { $1 }
         tables.merge(other.tables) { $1 }
         sequences.merge(other.sequences) { $1 }
+        functions.merge(other.functions) { $1 }
+        triggers.merge(other.triggers) { $1 }
+        extensions.merge(other.extensions) { $1 }
         unsupported = (unsupported + other.unsupported).sorted()
     }
 
     /// The schemas this catalog mentions.
     public var schemas: Set<String> {
         Set(enums.keys.map(\.schema)).union(tables.keys.map(\.schema)).union(sequences.keys.map(\.schema))
+            .union(functions.keys.map(\.name.schema)).union(triggers.values.compactMap(\.declaredIn))
     }
 
     /// The tables `name` is a partition of, nearest first, as far as this catalog holds them
@@ -179,8 +204,6 @@ public struct Table: Sendable, Equatable, Codable {
     /// The owning role. Desired side: nil means "any role but the API roles" (docs/security.md,
     /// Owners).
     public var owner: String?
-    /// Actual side: triggers disabled with `ALTER TABLE ... DISABLE TRIGGER`.
-    public var disabledTriggers: Set<String>?
     /// A partitioned table's key as the server prints it (`RANGE (created_at)`), and the
     /// blueprint's structured form it is rendered from (docs/blueprints.md, Partitions).
     public var partitionKey: String?

@@ -17,13 +17,14 @@ public enum CatalogQuery {
         """
 
     /// What no kind models yet, in the managed schemas (docs/engine.md, Unsupported objects):
-    /// functions, procedures and aggregates, views, materialized views, foreign tables, composite, domain and range types, triggers and rules
-    /// on managed tables, Realtime (publication) membership. Extension members are left out.
+    /// procedures, aggregates and functions with a SQL-standard body (`BEGIN ATOMIC`), views,
+    /// materialized views, foreign tables, composite, domain and range types, rules on managed
+    /// tables, Realtime (publication) membership. Extension members are left out.
     static let unsupported = IntrospectionPart(code: "u", select: """
         n.nspname, NULL, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
                CASE p.prokind WHEN 'a' THEN 'aggregate' WHEN 'p' THEN 'procedure' ELSE 'function' END, NULL, NULL, NULL, NULL, NULL, NULL
           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-          WHERE n.nspname = ANY($1::text[])
+          WHERE n.nspname = ANY($1::text[]) AND (p.prokind <> 'f' OR p.prosqlbody IS NOT NULL)
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
         UNION ALL
         SELECT 'u', n.nspname, NULL, c.relname,
@@ -37,9 +38,7 @@ public enum CatalogQuery {
           FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
           WHERE n.nspname = ANY($1::text[]) AND (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
-        UNION ALL
-        SELECT 'u', rel.nspname, rel.relname, t.tgname, 'trigger', NULL, NULL, NULL, NULL, NULL, NULL
-          FROM rel JOIN pg_trigger t ON t.tgrelid = rel.oid WHERE NOT t.tgisinternal AND t.tgparentid = 0
+
         UNION ALL
         SELECT 'u', rel.nspname, rel.relname, r.rulename, 'rule', NULL, NULL, NULL, NULL, NULL, NULL
           FROM rel JOIN pg_rewrite r ON r.ev_class = rel.oid WHERE r.rulename <> '_RETURN'
@@ -139,4 +138,11 @@ public struct ScratchStatement: Sendable {
     /// The table it belongs to (a refused CREATE TABLE skips the rest of its table).
     public var table: String?
     public var createsTable = false
+
+    public init(sql: SQL, origin: Origin? = nil, table: String? = nil, createsTable: Bool = false) {
+        self.sql = sql
+        self.origin = origin
+        self.table = table
+        self.createsTable = createsTable
+    }
 }

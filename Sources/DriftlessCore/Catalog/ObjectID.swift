@@ -1,7 +1,7 @@
 /// The typed identity of one managed object (docs/engine.md, Identities). Two objects of
 /// different kinds never share an identity, whatever their names: a column `a.b.c` and an
 /// index `a.b.c` are different objects.
-public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct ObjectID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public var kind: Change.ObjectType
     public var schema: String
     /// The table the object belongs to (columns, constraints, indexes, policies, grants, ...).
@@ -21,6 +21,10 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
     public static func enumType(_ name: QualifiedName) -> ObjectID { ObjectID(kind: .enum, schema: name.schema, name: name.name) }
     public static func table(_ name: QualifiedName) -> ObjectID { ObjectID(kind: .table, schema: name.schema, name: name.name) }
     public static func sequence(_ name: QualifiedName) -> ObjectID { ObjectID(kind: .sequence, schema: name.schema, name: name.name) }
+    /// A function by name and input argument types: `authorize(uuid, text)`.
+    public static func function(_ key: FunctionKey) -> ObjectID { ObjectID(kind: .function, schema: key.name.schema, name: key.signature) }
+    /// An extension: its identity is its name alone (it is installed once per database).
+    public static func extensionObject(_ name: String) -> ObjectID { ObjectID(kind: .extension, schema: name, name: "") }
     /// An object of `table`: a column, constraint, index, policy, grant (by role) or trigger.
     public static func member(_ kind: Change.ObjectType, of table: QualifiedName, _ name: String) -> ObjectID {
         ObjectID(kind: kind, schema: table.schema, table: table.name, name: name)
@@ -77,7 +81,8 @@ public struct ObjectID: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
         switch (kind, parts.count) {
         case (.schema, 1): self = .schema(parts[0])
-        case (.enum, 2), (.table, 2), (.sequence, 2): self.init(kind: kind, schema: parts[0], name: parts[1])
+        case (.extension, 1): self = .extensionObject(parts[0])
+        case (.enum, 2), (.table, 2), (.sequence, 2), (.function, 2): self.init(kind: kind, schema: parts[0], name: parts[1])
         case (.rls, 2), (.owner, 2), (.comment, 2): self.init(kind: kind, schema: parts[0], table: parts[1], name: "")
         case (_, 3): self.init(kind: kind, schema: parts[0], table: parts[1], name: parts[2])
         default: return nil

@@ -49,11 +49,14 @@ extension ObjectKind {
 
 /// The registry: every kind, in the order the differ visits them (which is also the order of
 /// changes that neither a dependency nor a phase orders, and of summary phrases). Catalog-level
-/// diffs (schemas, tables, enums, sequences) all run before the per-table ones.
+/// diffs (schemas, extensions, tables, enums, sequences, functions, triggers) all run before
+/// the per-table ones; functions after enums (an enum recreated under a function) and
+/// triggers after functions (a function recreated under a trigger).
 public enum ObjectKinds {
     public static let all: [any ObjectKind.Type] = [
-        SchemaKind.self, TableKind.self, ColumnKind.self, EnumKind.self, SequenceKind.self, ConstraintKind.self, IndexKind.self,
-        RLSKind.self, PolicyKind.self, GrantKind.self, OwnerKind.self, TriggerKind.self, CommentKind.self,
+        SchemaKind.self, ExtensionKind.self, TableKind.self, ColumnKind.self, EnumKind.self, SequenceKind.self, FunctionKind.self,
+        TriggerKind.self, ConstraintKind.self, IndexKind.self, RLSKind.self, PolicyKind.self, GrantKind.self, OwnerKind.self,
+        CommentKind.self,
     ]
 
     /// The kind registered for `type`.
@@ -111,6 +114,10 @@ public struct PlanBuilder: Sendable {
     public var recreatePolicies: Set<QualifiedName> = []
     /// Enums recreated under their own name: the columns that use them change type through text.
     public var recreatedEnums: Set<QualifiedName> = []
+    /// Triggers and policies dropped before a function under them is dropped and created
+    /// again: their kinds create them again (FunctionKind).
+    public var droppedTriggers: Set<TriggerKey> = []
+    public var droppedPolicies: Set<ObjectID> = []
     /// Tables renamed away: not dropped.
     public var renamedAway: Set<QualifiedName> = []
     /// The table pairs the table kind found, for the per-table kinds.

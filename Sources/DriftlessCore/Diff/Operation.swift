@@ -63,6 +63,19 @@ public enum Operation: Sendable, Equatable {
     case revokeOnSequence(Set<String>, sequence: QualifiedName, role: String)
     /// To `CURRENT_USER` when the role is nil.
     case alterSequenceRole(QualifiedName, to: String?)
+    case createFunction(FunctionObject, replace: Bool)
+    case dropFunction(FunctionKey)
+    case grantOnFunction(Set<String>, function: FunctionKey, role: String)
+    case revokeOnFunction(Set<String>, function: FunctionKey, role: String)
+    /// To `CURRENT_USER` when the role is nil.
+    case alterFunctionOwner(FunctionKey, to: String?)
+    case createTrigger(TriggerObject, replace: Bool)
+    case dropTrigger(TriggerKey)
+    case setTrigger(TriggerKey, TriggerObject.Enabled)
+    case createExtension(ExtensionObject)
+    case updateExtension(String, to: String)
+    case moveExtension(String, to: String)
+    case dropExtension(String)
 
     /// The strongest table lock the statement takes (PostgreSQL's documentation of each
     /// command; docs/engine.md, Operations and SQL).
@@ -75,6 +88,13 @@ public enum Operation: Sendable, Equatable {
             return .none
         // Writers drawing numbers from it wait; no table is locked.
         case .alterSequence, .dropSequence: return .none
+        // Calls of a function wait for a replace; no table is locked.
+        case .createFunction, .dropFunction, .grantOnFunction, .revokeOnFunction, .alterFunctionOwner: return .none
+        case .createExtension, .updateExtension, .moveExtension, .dropExtension: return .none
+        // CREATE TRIGGER and ALTER TABLE ... ENABLE/DISABLE TRIGGER take SHARE ROW EXCLUSIVE;
+        // DROP TRIGGER takes ACCESS EXCLUSIVE.
+        case .createTrigger, .setTrigger: return .shareRowExclusive
+        case .dropTrigger: return .accessExclusive
         case .createIndex: return .share
         case .addConstraint(let constraint, _): return constraint.kind == .foreignKey ? .shareRowExclusive : .accessExclusive
         case .enableTrigger: return .shareRowExclusive
@@ -152,6 +172,18 @@ extension SQLRenderer {
         case .grantOnSequence(let privileges, let sequence, let role): return grant(privileges, onSequence: sequence, to: role)
         case .revokeOnSequence(let privileges, let sequence, let role): return revoke(privileges, onSequence: sequence, from: role)
         case .alterSequenceRole(let sequence, let role): return alterOwner(sequence: sequence, to: role)
+        case .createFunction(let function, let replace): return createFunction(function, replace: replace)
+        case .dropFunction(let key): return dropFunction(key)
+        case .grantOnFunction(let privileges, let key, let role): return grant(privileges, onFunction: key, to: role)
+        case .revokeOnFunction(let privileges, let key, let role): return revoke(privileges, onFunction: key, from: role)
+        case .alterFunctionOwner(let key, let role): return alterOwner(function: key, to: role)
+        case .createTrigger(let trigger, let replace): return createTrigger(trigger, replace: replace)
+        case .dropTrigger(let key): return dropTrigger(key)
+        case .setTrigger(let key, let enabled): return setTrigger(key, enabled)
+        case .createExtension(let extensionObject): return createExtension(extensionObject)
+        case .updateExtension(let name, let version): return updateExtension(name, to: version)
+        case .moveExtension(let name, let schema): return moveExtension(name, to: schema)
+        case .dropExtension(let name): return dropExtension(name)
         }
     }
 }

@@ -93,6 +93,27 @@ public enum BlueprintWriter {
                 sequence($0, roles: roles, applyingRole: applyingRole)
             }))])))
         }
+        let functions = catalog.functions.values.filter { $0.name.schema == schema }.sorted { $0.key < $1.key }
+        if !functions.isEmpty {
+            documents.append(("functions", .map(header() + [("functions", .list(functions.map {
+                function($0, roles: roles, applyingRole: applyingRole)
+            }))])))
+        }
+        // Triggers of this schema's tables, and triggers elsewhere (auth.users) calling its functions.
+        let triggers = catalog.triggers.values.filter {
+            $0.table.schema == schema || ($0.function.schema == schema && catalog.tables[$0.table] == nil)
+        }.sorted { $0.key < $1.key }
+        if !triggers.isEmpty {
+            documents.append(("triggers", .map(header() + [("triggers", .list(triggers.map { trigger($0, schema: schema) }))])))
+        }
+        // Extensions of this schema; those of `extensions` (Supabase's place for them) go with `public`.
+        let extensions = catalog.extensions.values.filter { $0.schema == schema || (schema == "public" && $0.schema == "extensions") }
+            .sorted { $0.name < $1.name }
+        if !extensions.isEmpty {
+            documents.append(("extensions", .map(header() + [("extensions", .list(extensions.map {
+                .map([("name", .string($0.name)), ("schema", .string($0.schema))] + ($0.version.map { [("version", .string($0))] } ?? []))
+            }))])))
+        }
         var files = FileNames()
         for table in catalog.tables.values.filter({ $0.name.schema == schema }).sorted(by: { $0.name < $1.name }) {
             let written = self.table(table, schema: schema, roles: roles, tenant: tenantTables.contains(table.name), applyingRole: applyingRole)
@@ -110,7 +131,7 @@ public enum BlueprintWriter {
     /// and the loader reads (no `/`, no leading `.` or `_`, which it skips), distinct even where
     /// case does not count (`User` and `user`).
     struct FileNames {
-        private var taken: Set<String> = ["enums", "schema", "sequences"]
+        private var taken: Set<String> = ["enums", "schema", "sequences", "functions", "triggers", "extensions"]
 
         mutating func name(for table: String) -> String {
             var base = String(table.unicodeScalars.map { scalar -> Character in
@@ -275,6 +296,61 @@ public enum BlueprintWriter {
                 (role, .list((byRole[role] ?? []).sorted().map(DocumentValue.string)))
             })))
         }
+        return .map(pairs)
+    }
+
+    /// A function with every attribute that differs from the defaults, its search_path, owner
+    /// and EXECUTE privileges (every grantee but the owner, and `roles` even without; PUBLIC when
+    /// it holds EXECUTE, since a blueprint's `grants` revoke it otherwise).
+    static func function(_ function: FunctionObject, roles: Set<String>, applyingRole: String?) -> DocumentValue {
+        var pairs: [(String, DocumentValue)] = [("name", .string(function.name.name))]
+        if !function.arguments.isEmpty {
+            pairs.append(("arguments", .list(function.arguments.map { argument in
+                var fields: [(String, DocumentValue)] = []
+                if let name = argument.name { fields.append(("name", .string(name))) }
+                fields.append(("type", .string(argument.type)))
+                if argument.mode != .in { fields.append(("mode", .string(argument.mode.rawValue))) }
+                if let value = argument.defaultExpression { fields.append(("default", .string(value))) }
+                return .map(fields)
+            })))
+        }
+        pairs.append(("returns", .string(function.returnsSet ? "setof \(function.returnType)" : function.returnType)))
+        pairs.append(("language", .string(function.language)))
+        if function.volatility != .volatile { pairs.append(("volatility", .string(function.volatility.rawValue))) }
+        if function.security != .invoker { pairs.append(("security", .string(function.security.rawValue))) }
+        if let path = function.configuredSearchPath { pairs.append(("search_path", .string(path == "\"\"" ? "" : path))) }
+        if function.strict { pairs.append(("strict", .bool(true))) }
+        if function.parallel != .unsafe { pairs.append(("parallel", .string(function.parallel.rawValue))) }
+        pairs.append(("body", .string(function.body)))
+        if let owner = function.owner, let applyingRole, owner != applyingRole { pairs.append(("owner", .string(owner))) }
+        let byRole = function.grants ?? [:]
+        let grantees = Set(byRole.keys).union(roles).subtracting(function.owner.map { [$0] } ?? [])
+        if !grantees.isEmpty {
+            pairs.append(("grants", .map(grantees.sorted().filter { $0 != "public" || byRole[$0] != nil }.map { role in
+                (role, .list((byRole[role] ?? []).sorted().map(DocumentValue.string)))
+            })))
+        }
+        return .map(pairs)
+    }
+
+    /// A trigger; its table and function named relative to `schema`.
+    static func trigger(_ trigger: TriggerObject, schema: String) -> DocumentValue {
+        func reference(_ name: QualifiedName) -> DocumentValue {
+            if name.schema == schema && !name.name.contains(".") { return .string(name.name) }
+            if name.schema.contains(".") || name.name.contains(".") { return .map([("schema", .string(name.schema)), ("name", .string(name.name))]) }
+            return .string(name.description)
+        }
+        var pairs: [(String, DocumentValue)] = [("name", .string(trigger.name)), ("table", reference(trigger.table)),
+                                                ("timing", .string(trigger.timing.rawValue))]
+        pairs.append(("events", .list(trigger.events.map { event in
+            event == .update && !trigger.updateColumns.isEmpty
+                ? .map([("update", .list(trigger.updateColumns.map(DocumentValue.string)))]) : .string(event.rawValue)
+        })))
+        if trigger.level != .row { pairs.append(("level", .string(trigger.level.rawValue))) }
+        if let when = trigger.when { pairs.append(("when", .string(when))) }
+        pairs.append(("function", .string(trigger.function.schema == schema ? trigger.function.name : trigger.function.description)))
+        if !trigger.arguments.isEmpty { pairs.append(("arguments", .list(trigger.arguments.map(DocumentValue.string)))) }
+        if trigger.enabled != .origin { pairs.append(("enabled", .string(trigger.enabled.rawValue))) }
         return .map(pairs)
     }
 

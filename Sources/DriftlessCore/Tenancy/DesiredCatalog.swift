@@ -18,6 +18,18 @@ public enum DesiredCatalog {
                 let sequence = self.sequence(definition, in: blueprint)
                 catalog.sequences[sequence.name] = sequence
             }
+            for definition in blueprint.functions {
+                let function = self.function(definition, in: blueprint)
+                catalog.functions[function.key] = function
+            }
+            for definition in blueprint.triggers {
+                let trigger = self.trigger(definition, in: blueprint)
+                catalog.triggers[trigger.key] = trigger
+            }
+            for definition in blueprint.extensions {
+                catalog.extensions[definition.name] = ExtensionObject(name: definition.name, schema: definition.schema ?? "extensions",
+                                                                      version: definition.version, origin: definition.origin)
+            }
         }
         inheritPartitionColumns(&catalog)
         return catalog
@@ -56,6 +68,43 @@ public enum DesiredCatalog {
             cycle: definition.cycle ?? false,
             ownedBy: definition.ownedBy.map { SequenceObject.Owner(table: QualifiedName(schema: blueprint.schema, name: $0.table), column: $0.column) },
             grants: grants, owner: definition.owner, origin: definition.origin)
+    }
+
+    /// A function as written; canonicalization gives it the server's argument list, result,
+    /// config and identity (docs/blueprints.md, Functions). With `grants`, PUBLIC's EXECUTE,
+    /// which every new function has, is revoked unless `public` is listed.
+    static func function(_ definition: FunctionDefinition, in blueprint: Blueprint) -> FunctionObject {
+        let name = QualifiedName(schema: blueprint.schema, name: definition.name)
+        let arguments = definition.arguments.map {
+            FunctionObject.Argument(name: $0.name, type: $0.type.trimmingCharacters(in: .whitespaces), mode: $0.mode ?? .in,
+                                    defaultExpression: $0.defaultExpression)
+        }
+        let key = FunctionKey(name: name, arguments: arguments.filter { $0.mode != .out }.map { $0.type.lowercased() })
+        var grants = definition.grants.map { list in
+            Dictionary(list.map { grant in
+                (grant.role, grant.privileges.isEmpty ? Set<String>() : FunctionObject.allPrivileges)
+            }) { $0.union($1) }
+        }
+        if grants != nil && grants?["public"] == nil { grants?["public"] = [] }
+        let result = definition.result
+        let searchPath = definition.searchPathSchemas
+        return FunctionObject(
+            key: key, result: (result.setof ? "SETOF " : "") + result.type, language: definition.language.lowercased(),
+            volatility: definition.volatility ?? .volatile, security: definition.security ?? .invoker, strict: definition.strict ?? false,
+            parallel: definition.parallel ?? .unsafe,
+            config: searchPath.map { ["search_path=" + ($0.isEmpty ? "\"\"" : $0.joined(separator: ", "))] } ?? [],
+            body: definition.body, grants: grants, owner: definition.owner, arguments: arguments, returnsSet: result.setof,
+            returnType: result.type, searchPath: searchPath, origin: definition.origin)
+    }
+
+    /// A trigger as written: its table and function resolved against the document's schema.
+    static func trigger(_ definition: TriggerDefinition, in blueprint: Blueprint) -> TriggerObject {
+        let table = BlueprintValidator.qualify(definition.table, defaultSchema: blueprint.schema)
+        return TriggerObject(
+            key: TriggerKey(table: table, name: definition.name), timing: definition.timing, events: definition.events,
+            updateColumns: definition.updateColumns, level: definition.level ?? .row, when: definition.when,
+            function: BlueprintValidator.qualify(definition.function, defaultSchema: blueprint.schema), arguments: definition.arguments,
+            enabled: definition.enabled ?? .origin, declaredIn: blueprint.schema, origin: definition.origin)
     }
 
     /// Every privilege `all` stands for.

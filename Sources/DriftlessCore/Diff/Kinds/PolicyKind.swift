@@ -48,8 +48,10 @@ public enum PolicyKind: ObjectKind {
         let (want, have, name) = (pair.want, pair.have, pair.name)
         let recreate = plan.recreatePolicies.contains(name)
         var keptAsTheyAre: [Policy] = []
+        // Policies already dropped because a function under them is recreated (FunctionKind).
+        let dropped = Set(have.policies.keys.filter { plan.droppedPolicies.contains(pair.id(.policy, $0)) })
         if recreate {
-            for policy in have.policies.values.sorted(by: { $0.name < $1.name }) {
+            for policy in have.policies.values.sorted(by: { $0.name < $1.name }) where !dropped.contains(policy.name) {
                 let id = pair.id(.policy, policy.name)
                 if want.policies[policy.name] == nil {
                     if context.willDrop(id) {
@@ -70,16 +72,19 @@ public enum PolicyKind: ObjectKind {
                 drop.isRecreate = true
                 plan.add(drop)
             }
-            for policy in keptAsTheyAre {
-                var back = Change(kind: .changed, id: pair.id(.policy, policy.name), action: .create, operations: [.createPolicy(policy, table: name)],
-                                  desired: Describe.policy(policy), actual: Describe.policy(policy), phase: .policies)
-                back.isRecreate = true
-                plan.add(back)
-            }
+        }
+        // A policy nobody declared that was dropped for a function under it goes back as it was.
+        keptAsTheyAre += dropped.sorted().filter { want.policies[$0] == nil && !context.willDrop(pair.id(.policy, $0)) }
+            .compactMap { have.policies[$0] }
+        for policy in keptAsTheyAre {
+            var back = Change(kind: .changed, id: pair.id(.policy, policy.name), action: .create, operations: [.createPolicy(policy, table: name)],
+                              desired: Describe.policy(policy), actual: Describe.policy(policy), phase: .policies)
+            back.isRecreate = true
+            plan.add(back)
         }
         let start = plan.changes.count
         plan.diffNamed(
-            want.policies, recreate ? [:] : have.policies, kind: .policy, pair: pair, context: context,
+            want.policies, recreate ? [:] : have.policies.filter { !dropped.contains($0.key) }, kind: .policy, pair: pair, context: context,
             phase: { _ in .policies }, dropPhase: { _ in .dropPolicies },
             create: { [.createPolicy(pair.written.policies[$0.name] ?? $0, table: name)] },
             drop: { [.dropPolicy($0.name, table: name)] },
@@ -96,10 +101,11 @@ public enum PolicyKind: ObjectKind {
                 // Dropping a permissive policy only takes access away; dropping a restrictive one widens it.
                 policy.permissive ? nil : Hazard(.relaxesSecurity, object: pair.id(.policy, policy.name).description, detail: "DROP of a restrictive policy")
             })
-        guard recreate else { return }
+        guard recreate || !dropped.isEmpty else { return }
         // Recreated policies are reported by what really differs from the database.
         plan.amend(from: start) { change in
-            guard let existing = have.policies[change.id.name], let wanted = want.policies[change.id.name] else { return }
+            guard recreate || dropped.contains(change.id.name), let existing = have.policies[change.id.name],
+                  let wanted = want.policies[change.id.name] else { return }
             change.isRecreate = existing == wanted
             change.kind = .changed
             change.action = .alter
