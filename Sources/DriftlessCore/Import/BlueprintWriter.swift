@@ -36,7 +36,8 @@ public indirect enum DocumentValue: Equatable, Sendable {
 
     var node: Node {
         switch self {
-        case .string(let text): return Node.scalar(.init(text, Tag(.str), .any))
+        // An empty string written plain would read back as null (`search_path: ""` is not absent).
+        case .string(let text): return Node.scalar(.init(text, Tag(.str), text.isEmpty ? .singleQuoted : .any))
         case .bool(let value): return Node.scalar(.init(value ? "true" : "false", Tag(.bool), .plain))
         case .int(let value): return Node.scalar(.init(String(value), Tag(.int), .plain))
         case .list(let items):

@@ -227,7 +227,7 @@ public enum FunctionKind: ObjectKind {
         if let grants = want.grants {
             GrantKind.add(grants, of: name, current: have.map { $0.grants ?? [:] }, all: FunctionObject.allPrivileges,
                           grant: { .grantOnFunction($0, function: key, role: $1) }, revoke: { .revokeOnFunction($0, function: key, role: $1) },
-                          origin: want.origin, &plan)
+                          origin: want.origin, widens: want.security == .definer, &plan)
         }
         OwnerKind.add(name, want: want.owner, current: have?.owner, isNew: have == nil, operation: { .alterFunctionOwner(key, to: $0) },
                       origin: want.origin, &plan)

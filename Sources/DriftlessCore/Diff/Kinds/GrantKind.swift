@@ -30,10 +30,12 @@ public enum GrantKind: ObjectKind {
 
     /// The grant changes that leave each listed role of a table or sequence with exactly its
     /// listed privileges. `current` nil: the object is new, and default privileges may have
-    /// given the roles anything of `all` (legacy projects), so the rest is revoked.
+    /// given the roles anything of `all` (legacy projects), so the rest is revoked. `widens`:
+    /// whether a grant to anon or PUBLIC relaxes security (not for EXECUTE on an invoker
+    /// function, which every function has by default and which reaches nothing by itself).
     static func add(_ grants: [String: Set<String>], of name: QualifiedName, current: [String: Set<String>]?, all: Set<String>,
                     grant: (Set<String>, String) -> Operation, revoke: (Set<String>, String) -> Operation, origin: Origin?,
-                    _ plan: inout PlanBuilder) {
+                    widens: Bool = true, _ plan: inout PlanBuilder) {
         let isNew = current == nil
         for role in grants.keys.sorted() {
             let wanted = grants[role]!
@@ -45,7 +47,7 @@ public enum GrantKind: ObjectKind {
             if !missing.isEmpty { operations.append(grant(missing, role)) }
             guard !operations.isEmpty else { continue }
             let id = ObjectID.member(.grant, of: name, role)
-            let hazards = (role == "anon" || role == "public") && !missing.isEmpty
+            let hazards = widens && (role == "anon" || role == "public") && !missing.isEmpty
                 ? [Hazard(.relaxesSecurity, object: id.description, detail: "GRANT to \(role)")] : []
             plan.add(isNew ? .missing : .changed, id, isNew ? .create : .alter, phase: .grants, operations,
                      desired: wanted.sorted().joined(separator: ", "),

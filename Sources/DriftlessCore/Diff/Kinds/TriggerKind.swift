@@ -120,6 +120,21 @@ public enum TriggerKind: ObjectKind {
     }
 
     public static func diff(_ context: DiffContext, _ plan: inout PlanBuilder) {
+        // PostgreSQL refuses a column's type change under a trigger that names it (UPDATE OF,
+        // WHEN): such triggers are dropped before the columns change and created again after.
+        for key in context.actual.triggers.keys.sorted() where !plan.droppedTriggers.contains(key) {
+            let have = context.actual.triggers[key]!
+            guard let table = context.actual.tables[key.table], let wanted = context.desired.tables[key.table],
+                  table.columns.contains(where: { column in
+                      (have.updateColumns.contains(column.name) || (have.when?.contains(column.name) ?? false))
+                          && changesUnder(column, wanted.column(column.name), schema: key.table.schema, plan.recreatedEnums)
+                  }) else { continue }
+            plan.droppedTriggers.insert(key)
+            var drop = Change(kind: .changed, id: key.id, action: .drop, operations: [.dropTrigger(key)], actual: have.definition,
+                              phase: .dropPoliciesForColumns, origin: context.desired.triggers[key]?.origin)
+            drop.isRecreate = true
+            plan.add(drop)
+        }
         for key in context.desired.triggers.keys.sorted() {
             let want = context.desired.triggers[key]!
             let recreated = plan.droppedTriggers.contains(key)
@@ -162,6 +177,12 @@ public enum TriggerKind: ObjectKind {
             plan.removed(id, phase: .dropTriggers, [.dropTrigger(key)], hazard: nil, detail: "DROP TRIGGER", actual: have.definition,
                          context: context)
         }
+    }
+
+    /// Whether a column under a trigger changes type (or moves to a recreated enum) or goes.
+    static func changesUnder(_ have: Column, _ want: Column?, schema: String, _ recreatedEnums: Set<QualifiedName>) -> Bool {
+        guard let want else { return true }
+        return want.type != have.type || EnumKind.used(by: have.type, schema: schema, among: recreatedEnums) != nil
     }
 
     /// Whether two triggers are the same (the declared-in schema and the written text aside).
