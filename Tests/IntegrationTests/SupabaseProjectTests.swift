@@ -12,8 +12,8 @@ struct SupabaseProjectSchema: Sendable, CustomTestStringConvertible {
     var tenantTables: [String] = []
     /// Kinds of object the import must say it cannot represent yet.
     var unsupported: Set<Change.ObjectType> = []
-    /// What the blueprints rely on but cannot hold yet (functions a policy calls, #17), created
-    /// before the imported blueprints are applied to an empty database.
+    /// What the blueprints rely on but cannot hold yet, created before the imported blueprints
+    /// are applied to an empty database.
     var prerequisites = ""
     /// Per imported file, text it must hold (what plain tables would lose: partitioning,
     /// deferrability).
@@ -26,14 +26,15 @@ struct SupabaseProjectSchema: Sendable, CustomTestStringConvertible {
 
     static let all: [SupabaseProjectSchema] = [
         SupabaseProjectSchema(name: "todo-list"),
-        SupabaseProjectSchema(name: "user-management", unsupported: [.function]),
         SupabaseProjectSchema(
-            name: "slack-clone", unsupported: [.function, .publication],
-            prerequisites: """
-                create type public.app_permission as enum ('channels.delete', 'messages.delete');
-                create function public.authorize(requested_permission app_permission, user_id uuid)
-                returns boolean as $$ select false $$ language sql stable security definer set search_path = '';
-                """),
+            name: "user-management",
+            written: [
+                "functions": ["name: handle_new_user", "security: definer", "search_path: ''", "returns: trigger"],
+                "triggers": ["name: on_auth_user_created", "table: auth.users", "function: handle_new_user"],
+            ]),
+        SupabaseProjectSchema(
+            name: "slack-clone", unsupported: [.publication],
+            written: ["functions": ["name: authorize", "type: app_permission", "volatility: stable"]]),
         SupabaseProjectSchema(name: "subscription-payments", unsupported: [.publication]),
         SupabaseProjectSchema(
             name: "multi-tenant", tenantTables: ["projects", "tasks"], unsupported: [.view],
@@ -111,6 +112,8 @@ struct SupabaseProjectTests {
             }
             #expect(have.enums == want.enums)
             #expect(have.sequences == want.sequences)
+            #expect(have.functions == want.functions)
+            #expect(have.triggers == want.triggers)
             let again = try run(["plan", "--blueprints", out, "--database-url", empty.url])
             #expect(again.status == 0, "\(again.stdout)")
 
