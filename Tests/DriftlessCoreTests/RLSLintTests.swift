@@ -93,3 +93,21 @@ struct RLSLintTests {
         #expect(codes(table([a, b, c])) == [])
     }
 }
+
+@Suite("RLS lints of functions")
+struct FunctionLintTests {
+    func definer(grants: [String: Set<String>]?, security: FunctionObject.Security = .definer) -> Catalog {
+        let key = FunctionKey(name: QualifiedName(schema: "public", name: "f"), arguments: [])
+        return Catalog(functions: [key: FunctionObject(key: key, result: "void", language: "sql", security: security, body: "select",
+                                                       grants: grants)])
+    }
+
+    @Test func aDefinerFunctionAnonMayExecuteIsLinted() {
+        let code = "anon_security_definer_function_executable"
+        #expect(RLSLint.run(definer(grants: nil)).map(\.code) == [code])
+        #expect(RLSLint.run(definer(grants: ["anon": ["execute"], "public": []])).map(\.code) == [code])
+        #expect(RLSLint.run(definer(grants: ["authenticated": ["execute"], "public": ["execute"]])).map(\.code) == [code])
+        #expect(RLSLint.run(definer(grants: ["anon": [], "authenticated": ["execute"], "public": []])).isEmpty)
+        #expect(RLSLint.run(definer(grants: nil, security: .invoker)).isEmpty)
+    }
+}

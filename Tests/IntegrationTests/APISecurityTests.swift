@@ -321,6 +321,16 @@ struct APISecurityTests {
                 #expect(String(buffer: response.body).contains("\"replayed\":true"))
             }
             #expect(try !Self.tableExists(harness.db, "b_docs"))
+            // Functions, triggers and extensions come from git only: a definer function posted by
+            // a tenant would run as the applying role, which bypasses RLS.
+            let definer = #""functions": [{"name": "steal", "returns": "void", "language": "sql", "security": "definer", "search_path": "", "body": "select 1"}],"#
+            try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(token),
+                                     body: Self.body(Self.tenantA, tables: ["c_docs"], extra: definer)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("file_only_field"))
+            }
+            #expect(try !Self.tableExists(harness.db, "c_docs"))
+            #expect(try harness.db.connect().query("SELECT count(*) AS n FROM pg_proc WHERE proname = 'steal'").first!.int("n") == 0)
             // Not JSON: 415 by type, 422 for a YAML body sent as JSON.
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "text/yaml"],
                                      body: ByteBuffer(string: "version: 1\n")) { #expect($0.status == .unsupportedMediaType) }

@@ -4,6 +4,10 @@
 public enum BlueprintDecoder {
     /// Keys accepted only on the HTTP API (`POST /v1/blueprints`), never in files.
     public static let apiOnlyKeys: Set<String> = ["trigger_id", "dry_run", "allow"]
+    /// Keys accepted only in files, never on the HTTP API: a function or a trigger runs code
+    /// with its owner's rights (the applying role, which bypasses RLS on Supabase), and an
+    /// extension is the whole database's (docs/security.md, API callers).
+    public static let fileOnlyKeys: Set<String> = ["functions", "triggers", "extensions"]
 
     /// Decodes one document. Returns `nil` (with diagnostics) when it is unusable.
     public static func decode(
@@ -142,6 +146,12 @@ private struct Reader {
                       path: "$.\(pair.key)", mark: pair.keyMark)
             }
             allowed += BlueprintDecoder.apiOnlyKeys  // reported above; not again as unknown
+        }
+        if case .mapping(let pairs, _) = node, allowAPIKeys {
+            for pair in pairs where BlueprintDecoder.fileOnlyKeys.contains(pair.key) {
+                error("file_only_field", "'\(pair.key)' is accepted only in blueprint files from git, not in a POST /v1/blueprints request: it runs code with the applying role's rights",
+                      path: "$.\(pair.key)", mark: pair.keyMark)
+            }
         }
         guard let fields = fields(node, path: "$", what: "a blueprint document", allowed: allowed) else { return nil }
 

@@ -76,6 +76,19 @@ public enum RLSLint {
                 }
             }
         }
+        // A definer function runs with its owner's rights (which bypass RLS on Supabase): callable
+        // by anon through the Data API's /rpc unless EXECUTE is kept from it. Without `grants`
+        // PostgreSQL's default (PUBLIC may execute) is assumed (docs/security.md, RLS lints).
+        for key in catalog.functions.keys.sorted() {
+            let function = catalog.functions[key]!
+            guard function.security == .definer else { continue }
+            let grants = function.grants
+            let anonMay = grants.map { !($0["anon"]?.isEmpty ?? true) || !($0["public"]?.isEmpty ?? true) } ?? true
+            if anonMay {
+                lints.append(Lint(code: "anon_security_definer_function_executable", object: key.description,
+                                  message: "\(key) runs with its owner's rights and anon may execute it (through /rpc): list `grants` without anon and public, or make it security invoker"))
+            }
+        }
         return lints
     }
 
