@@ -107,7 +107,12 @@ public enum Canonicalizer {
     /// DDL for the scratch copies of `schema`'s objects, in dependency order: what belongs to
     /// no table (enums) first, then each table with its objects, kind by kind.
     static func scratchStatements(_ desired: Catalog, live: Catalog = Catalog(), schema: String) -> [Statement] {
-        var statements = ObjectKinds.all.flatMap { $0.scratch(desired, schema: schema) }
+        // New extensions first, inside the same rolled-back savepoint: the types, functions and
+        // operator classes they bring are what the copies below may use.
+        var statements = desired.extensions.values.filter { live.extensions[$0.name] == nil }.sorted { $0.name < $1.name }.map {
+            ScratchStatement(sql: SQLRenderer.createExtension($0), origin: $0.origin)
+        }
+        statements += ObjectKinds.all.flatMap { $0.scratch(desired, schema: schema) }
         // PostgreSQL never looks for functions in pg_temp: a copy of each new function under its
         // own name lets the copies of defaults, checks and policies that call it resolve. It is
         // rolled back with the rest and takes no lock on anything live.

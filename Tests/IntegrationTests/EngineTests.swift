@@ -478,7 +478,7 @@ struct EngineTests {
             #expect(warm.cacheHit)
             #expect(warm.result.status == .noop)
             let key = try db.connect().query("SELECT key FROM driftless.canonical_cache").rows.map { try $0.string("key") }
-            #expect(key == ["v\(4):\(set.payloadHash):\(try db.connect().serverVersion)"])
+            #expect(key == ["v\(CanonicalCache.format):\(set.payloadHash):\(try db.connect().serverVersion)"])
         }
     }
 
