@@ -97,6 +97,7 @@ struct ImportCommand: ParsableCommand {
                 count(catalog.enums.keys.filter { $0.schema == schema }.count, "enum", "enums"),
                 count(catalog.sequences.keys.filter { $0.schema == schema }.count, "sequence", "sequences"),
                 count(catalog.functions.keys.filter { $0.name.schema == schema }.count, "function", "functions"),
+                count(catalog.views.keys.filter { $0.schema == schema }.count, "view", "views"),
                 count(catalog.triggers.values.filter { $0.table.schema == schema || ($0.function.schema == schema && catalog.tables[$0.table] == nil) }.count,
                       "trigger", "triggers"),
                 count(tables.reduce(0) { $0 + $1.columns.count }, "column", "columns"),

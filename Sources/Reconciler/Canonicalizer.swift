@@ -125,8 +125,10 @@ public enum Canonicalizer {
         for (table, _) in tables.sorted(by: { ($0.1, $0.0.name) < ($1.1, $1.0.name) }) {
             for kind in ObjectKinds.all { statements += kind.scratch(table) }
         }
-        // Triggers on the tables' copies, or on stand-ins of tables outside the blueprints.
+        // Triggers on the tables' copies, or on stand-ins of tables outside the blueprints; views
+        // on the tables' copies, each after the views it reads.
         return statements + TriggerKind.scratchTriggers(desired, schema: schema)
+            + ViewKind.scratchViews(desired, live: live, allTables: Set(desired.tables.keys), schema: schema)
     }
 
     /// Takes the server's text for every compared field; keeps what the scratch copy cannot say
@@ -154,7 +156,15 @@ public enum Canonicalizer {
                 desired.functions[merged.key] = merged
             }
             TriggerKind.adoptWhen(scratch, from: tempSchema, into: &desired, schema: schema)
+            ViewKind.adoptViews(scratch, from: tempSchema, into: &desired, schema: schema)
         } else {
+            // Views that had no scratch copy, as the server printed them once created.
+            for (name, view) in desired.views where name.schema == schema && view.columns.isEmpty {
+                if let live = scratch.views[name] {
+                    desired.views[name]?.query = live.query
+                    desired.views[name]?.columns = live.columns
+                }
+            }
             // After apply, the new tables' triggers as the server printed them (`scratch` is the live catalog here).
             for (key, _) in desired.triggers where tables!.contains(key.table) && desired.triggers[key]?.when != nil {
                 if let live = scratch.triggers[key] { desired.triggers[key]?.when = live.when }

@@ -249,15 +249,16 @@ extension Reconciler {
             return States(desired: (cached.catalog, []), written: written, actual: actual, cacheHit: true,
                           cachedInDatabase: cached.source == .database)
         }
-        if canonicalizeNewTables {
-            return States(desired: try Canonicalizer.canonicalize(written, live: actual.catalog, connection: connection), written: written, actual: actual)
-        }
         // Only what is compared: tables that exist (or are renamed from one that does), and every
         // enum, sequence, function and trigger (a default may draw from a new sequence; a
-        // trigger on a new table keeps its WHEN as written, read back after apply).
+        // trigger on a new table keeps its WHEN as written, read back after apply). Views are
+        // checked on the copies of the tables they read: with new tables, everything is copied.
         let compared = written.tables.filter { name, table in
             actual.catalog.tables[name] != nil
                 || table.renamedFrom.map { actual.catalog.tables[QualifiedName(schema: name.schema, name: $0)] != nil } ?? false
+        }
+        if canonicalizeNewTables || (!written.views.isEmpty && compared.count < written.tables.count) {
+            return States(desired: try Canonicalizer.canonicalize(written, live: actual.catalog, connection: connection), written: written, actual: actual)
         }
         let part = try Canonicalizer.canonicalize(written.with(tables: compared), live: actual.catalog, connection: connection)
         var catalog = written
@@ -265,6 +266,7 @@ extension Reconciler {
         catalog.sequences = part.catalog.sequences
         catalog.functions = part.catalog.functions
         catalog.triggers = part.catalog.triggers
+        catalog.views = part.catalog.views
         catalog.tables.merge(part.catalog.tables) { $1 }
         return States(desired: (catalog, part.rejections), written: written, actual: actual,
                       skipped: Set(written.tables.keys).subtracting(compared.keys))

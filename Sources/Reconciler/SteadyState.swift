@@ -67,7 +67,10 @@ enum SteadyState {
         "pg_extension": "(SELECT count(*) || ':' || \(versions("ex")) || ':' || coalesce(sum(ex.oid::bigint), 0) FROM pg_extension ex)",
         "pg_type": "(SELECT count(*) || ':' || \(versions("t")) FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns) AND t.typtype = 'e')",
         "pg_enum": "(SELECT count(*) || ':' || \(versions("e")) FROM pg_enum e WHERE e.enumtypid IN (SELECT t.oid FROM pg_type t WHERE t.typnamespace IN (SELECT oid FROM ns)))",
-        "pg_description": "(SELECT count(*) || ':' || \(versions("d")) FROM rel JOIN pg_description d ON d.objoid = rel.oid AND d.classoid = 'pg_class'::regclass)",
+        // Comments of tables, columns, views and materialized views.
+        "pg_description": "(SELECT count(*) || ':' || \(versions("d")) FROM pg_class c JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass WHERE c.relnamespace IN (SELECT oid FROM ns))",
+        // A view's query is its rewrite rule: CREATE OR REPLACE VIEW writes a new row version.
+        "pg_rewrite": "(SELECT count(*) || ':' || \(versions("rw")) FROM pg_class c JOIN pg_rewrite rw ON rw.ev_class = c.oid WHERE c.relnamespace IN (SELECT oid FROM ns))",
         "pg_inherits": "(SELECT count(*) || ':' || \(versions("h")) FROM rel JOIN pg_inherits h ON h.inhrelid = rel.oid)",
         "pg_sequence": "(SELECT count(*) || ':' || \(versions("q")) FROM pg_class c JOIN pg_sequence q ON q.seqrelid = c.oid WHERE c.relnamespace IN (SELECT oid FROM ns))",
         // Which column owns a sequence (OWNED BY) is only a pg_depend row.

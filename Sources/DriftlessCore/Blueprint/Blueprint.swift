@@ -16,6 +16,7 @@ public struct Blueprint: Sendable, Equatable {
     public var functions: [FunctionDefinition] = []
     public var triggers: [TriggerDefinition] = []
     public var extensions: [ExtensionDefinition] = []
+    public var views: [ViewDefinition] = []
     /// Line and column of every value, by JSON path (`$.tables[0].columns[1].type`).
     public var positions: [String: Position]
 
@@ -146,6 +147,20 @@ public struct TriggerDefinition: Sendable, Equatable {
     public var function: String
     public var arguments: [String]
     public var enabled: TriggerObject.Enabled?
+    public var origin: Origin
+}
+
+/// `views:` (docs/blueprints.md, Views).
+public struct ViewDefinition: Sendable, Equatable {
+    public var name: String
+    public var query: String
+    public var securityInvoker: Bool?
+    public var securityBarrier: Bool?
+    public var checkOption: ViewObject.CheckOption?
+    public var materialized: Bool?
+    public var comment: String?
+    public var grants: [GrantDefinition]?
+    public var owner: String?
     public var origin: Origin
 }
 

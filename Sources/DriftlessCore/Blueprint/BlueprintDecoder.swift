@@ -5,9 +5,10 @@ public enum BlueprintDecoder {
     /// Keys accepted only on the HTTP API (`POST /v1/blueprints`), never in files.
     public static let apiOnlyKeys: Set<String> = ["trigger_id", "dry_run", "allow"]
     /// Keys accepted only in files, never on the HTTP API: a function or a trigger runs code
-    /// with its owner's rights (the applying role, which bypasses RLS on Supabase), and an
-    /// extension is the whole database's (docs/security.md, API callers).
-    public static let fileOnlyKeys: Set<String> = ["functions", "triggers", "extensions"]
+    /// with its owner's rights (the applying role, which bypasses RLS on Supabase), so does a
+    /// view that is not security_invoker, and an extension is the whole database's
+    /// (docs/security.md, API callers).
+    public static let fileOnlyKeys: Set<String> = ["functions", "triggers", "extensions", "views"]
 
     /// Decodes one document. Returns `nil` (with diagnostics) when it is unusable.
     public static func decode(
@@ -138,7 +139,7 @@ private struct Reader {
     // MARK: - The document
 
     mutating func document(_ node: SourceNode, allowAPIKeys: Bool) -> Blueprint? {
-        var allowed = ["version", "tenant_id", "schema", "tenancy", "enums", "tables", "sequences", "functions", "triggers", "extensions"]
+        var allowed = ["version", "tenant_id", "schema", "tenancy", "enums", "tables", "sequences", "functions", "triggers", "extensions", "views"]
         if allowAPIKeys { allowed += BlueprintDecoder.apiOnlyKeys }
         if case .mapping(let pairs, _) = node, !allowAPIKeys {
             for pair in pairs where BlueprintDecoder.apiOnlyKeys.contains(pair.key) {
@@ -196,6 +197,9 @@ private struct Reader {
         }
         for (index, item) in (list(fields["extensions"], path: "$.extensions") ?? []).enumerated() {
             if let value = extensionDefinition(item, path: "$.extensions[\(index)]") { blueprint.extensions.append(value) }
+        }
+        for (index, item) in (list(fields["views"], path: "$.views") ?? []).enumerated() {
+            if let value = view(item, path: "$.views[\(index)]") { blueprint.views.append(value) }
         }
         blueprint.positions = positions
         return blueprint
@@ -424,6 +428,20 @@ private struct Reader {
             when: fields["when"].flatMap { $0.isNull ? nil : string($0, path: "\(path).when") }, function: function,
             arguments: strings(fields["arguments"], path: "\(path).arguments") ?? [],
             enabled: choice(fields["enabled"], path: "\(path).enabled", as: TriggerObject.Enabled.self), origin: origin(path, node))
+    }
+
+    mutating func view(_ node: SourceNode, path: String) -> ViewDefinition? {
+        let allowed = ["name", "query", "security_invoker", "security_barrier", "check_option", "materialized", "comment", "grants", "owner"]
+        guard let fields = fields(node, path: path, what: "a view", allowed: allowed) else { return nil }
+        guard let name = required(fields, "name", path: path, what: "a view", node: node),
+              let query = required(fields, "query", path: path, what: "a view", node: node) else { return nil }
+        return ViewDefinition(
+            name: name, query: query, securityInvoker: bool(fields["security_invoker"], path: "\(path).security_invoker"),
+            securityBarrier: bool(fields["security_barrier"], path: "\(path).security_barrier"),
+            checkOption: fields["check_option"].flatMap { $0.isNull ? nil : choice($0, path: "\(path).check_option", as: ViewObject.CheckOption.self) },
+            materialized: bool(fields["materialized"], path: "\(path).materialized"), comment: string(fields["comment"], path: "\(path).comment"),
+            grants: grants(fields["grants"], path: "\(path).grants"), owner: string(fields["owner"], path: "\(path).owner"),
+            origin: origin(path, node))
     }
 
     mutating func extensionDefinition(_ node: SourceNode, path: String) -> ExtensionDefinition? {

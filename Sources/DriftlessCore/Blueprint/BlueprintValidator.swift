@@ -72,6 +72,7 @@ public enum BlueprintValidator {
                 add(function.result.type, .typeName)
             }
             for trigger in blueprint.triggers { add(trigger.when) }
+            for view in blueprint.views { add(view.query, .query) }
         }
         let list = Array(all)
         let problems = parallelism.map(list) { SQLFragment.problem(in: $0.text, as: $0.category) }
@@ -657,6 +658,7 @@ struct Context {
                 }
             }
             for (index, sequence) in blueprint.sequences.enumerated() { claim(sequence.name, "sequence", "$.sequences[\(index)].name") }
+            for (index, view) in blueprint.views.enumerated() { claim(view.name, "view", "$.views[\(index)].name") }
             for (tableIndex, table) in blueprint.tables.enumerated() {
                 let path = "$.tables[\(tableIndex)]"
                 guard tables[QualifiedName(schema: blueprint.schema, name: table.name)]?.table.origin == table.origin else { continue }

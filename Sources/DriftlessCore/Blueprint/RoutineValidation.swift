@@ -31,6 +31,9 @@ extension Context {
                 error("duplicate_trigger", "trigger '\(trigger.name)' on \(table) is declared twice", blueprint, "\(path).name")
             }
         }
+        for (index, view) in blueprint.views.enumerated() {
+            self.view(view, blueprint, "$.views[\(index)]")
+        }
         var extensionNames: Set<String> = []
         for (index, definition) in blueprint.extensions.enumerated() {
             let path = "$.extensions[\(index)]"
@@ -115,6 +118,28 @@ extension Context {
         default:
             return nil
         }
+    }
+
+    mutating func view(_ view: ViewDefinition, _ blueprint: Blueprint, _ path: String) {
+        name(view.name, blueprint, "\(path).name", snakeCase: true)
+        if let problem = fragmentProblem(view.query, .query) {
+            error(problem.code, problem.message, blueprint, "\(path).query")
+        }
+        let materialized = view.materialized ?? false
+        if materialized && view.checkOption != nil {
+            error("invalid_value", "a materialized view has no check option", blueprint, "\(path).check_option")
+        }
+        if materialized && view.securityInvoker != nil {
+            error("invalid_value", "a materialized view has no security_invoker: its rows are computed with its owner's rights when it is refreshed",
+                  blueprint, "\(path).security_invoker")
+        }
+        if !materialized && view.securityInvoker == false {
+            warning("security_definer_view",
+                    "view '\(view.name)' runs its query with its owner's rights, so the RLS of the tables under it does not apply to who reads it",
+                    blueprint, "\(path).security_invoker")
+        }
+        if let owner = view.owner { name(owner, blueprint, "\(path).owner") }
+        grants(view.grants, allowed: BlueprintValidator.privileges, what: "view", blueprint, path)
     }
 
     mutating func trigger(_ trigger: TriggerDefinition, _ blueprint: Blueprint, _ path: String) {

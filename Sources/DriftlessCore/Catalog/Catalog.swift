@@ -14,19 +14,22 @@ public struct Catalog: Sendable, Equatable, Codable {
     public var triggers: [TriggerKey: TriggerObject] = [:]
     /// Extensions by name (docs/blueprints.md, Extensions).
     public var extensions: [String: ExtensionObject] = [:]
+    /// Views and materialized views (docs/blueprints.md, Views).
+    public var views: [QualifiedName: ViewObject] = [:]
     /// Actual side: objects of the managed schemas that no kind models yet (docs/engine.md,
     /// Unsupported objects). Reported by `drift` and `import`, never changed or dropped.
     public var unsupported: [UnsupportedObject] = []
 
     public init(enums: [QualifiedName: EnumType] = [:], tables: [QualifiedName: Table] = [:], sequences: [QualifiedName: SequenceObject] = [:],
                 functions: [FunctionKey: FunctionObject] = [:], triggers: [TriggerKey: TriggerObject] = [:],
-                extensions: [String: ExtensionObject] = [:]) {
+                extensions: [String: ExtensionObject] = [:], views: [QualifiedName: ViewObject] = [:]) {
         self.enums = enums
         self.tables = tables
         self.sequences = sequences
         self.functions = functions
         self.triggers = triggers
         self.extensions = extensions
+        self.views = views
     }
 
     /// This catalog with only `tables` of its tables: every object that belongs to no table
@@ -46,13 +49,14 @@ public struct Catalog: Sendable, Equatable, Codable {
         functions.merge(other.functions) { $1 }
         triggers.merge(other.triggers) { $1 }
         extensions.merge(other.extensions) { $1 }
+        views.merge(other.views) { $1 }
         unsupported = (unsupported + other.unsupported).sorted()
     }
 
     /// The schemas this catalog mentions.
     public var schemas: Set<String> {
         Set(enums.keys.map(\.schema)).union(tables.keys.map(\.schema)).union(sequences.keys.map(\.schema))
-            .union(functions.keys.map(\.name.schema)).union(triggers.values.compactMap(\.declaredIn))
+            .union(functions.keys.map(\.name.schema)).union(triggers.values.compactMap(\.declaredIn)).union(views.keys.map(\.schema))
     }
 
     /// The tables `name` is a partition of, nearest first, as far as this catalog holds them

@@ -17,8 +17,8 @@ public enum CatalogQuery {
         """
 
     /// What no kind models yet, in the managed schemas (docs/engine.md, Unsupported objects):
-    /// procedures, aggregates and functions with a SQL-standard body (`BEGIN ATOMIC`), views,
-    /// materialized views, foreign tables, composite, domain and range types, rules on managed
+    /// procedures, aggregates and functions with a SQL-standard body (`BEGIN ATOMIC`), foreign
+    /// tables, composite, domain and range types, rules on managed
     /// tables, Realtime (publication) membership. Extension members are left out.
     static let unsupported = IntrospectionPart(code: "u", select: """
         n.nspname, NULL, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
@@ -27,11 +27,9 @@ public enum CatalogQuery {
           WHERE n.nspname = ANY($1::text[]) AND (p.prokind <> 'f' OR p.prosqlbody IS NOT NULL)
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
         UNION ALL
-        SELECT 'u', n.nspname, NULL, c.relname,
-               CASE WHEN c.relkind = 'v' THEN 'view' WHEN c.relkind = 'm' THEN 'materialized_view'
-                    ELSE 'foreign_table' END, NULL, NULL, NULL, NULL, NULL, NULL
+        SELECT 'u', n.nspname, NULL, c.relname, 'foreign_table', NULL, NULL, NULL, NULL, NULL, NULL
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('v', 'm', 'f')
+          WHERE n.nspname = ANY($1::text[]) AND c.relkind = 'f'
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
         UNION ALL
         SELECT 'u', n.nspname, NULL, t.typname, 'type', NULL, NULL, NULL, NULL, NULL, NULL

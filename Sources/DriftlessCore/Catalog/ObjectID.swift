@@ -21,6 +21,7 @@ public struct ObjectID: Hashable, Comparable, Sendable, Codable, CustomStringCon
     public static func enumType(_ name: QualifiedName) -> ObjectID { ObjectID(kind: .enum, schema: name.schema, name: name.name) }
     public static func table(_ name: QualifiedName) -> ObjectID { ObjectID(kind: .table, schema: name.schema, name: name.name) }
     public static func sequence(_ name: QualifiedName) -> ObjectID { ObjectID(kind: .sequence, schema: name.schema, name: name.name) }
+    public static func view(_ name: QualifiedName) -> ObjectID { ObjectID(kind: .view, schema: name.schema, name: name.name) }
     /// A function by name and input argument types: `authorize(uuid, text)`.
     public static func function(_ key: FunctionKey) -> ObjectID { ObjectID(kind: .function, schema: key.name.schema, name: key.signature) }
     /// An extension: its identity is its name alone (it is installed once per database).
@@ -82,7 +83,7 @@ public struct ObjectID: Hashable, Comparable, Sendable, Codable, CustomStringCon
         switch (kind, parts.count) {
         case (.schema, 1): self = .schema(parts[0])
         case (.extension, 1): self = .extensionObject(parts[0])
-        case (.enum, 2), (.table, 2), (.sequence, 2), (.function, 2): self.init(kind: kind, schema: parts[0], name: parts[1])
+        case (.enum, 2), (.table, 2), (.sequence, 2), (.function, 2), (.view, 2): self.init(kind: kind, schema: parts[0], name: parts[1])
         case (.rls, 2), (.owner, 2), (.comment, 2): self.init(kind: kind, schema: parts[0], table: parts[1], name: "")
         case (_, 3): self.init(kind: kind, schema: parts[0], table: parts[1], name: parts[2])
         default: return nil

@@ -233,3 +233,76 @@ public struct ExtensionObject: Sendable, Equatable, Codable {
 
     public var id: ObjectID { .extensionObject(name) }
 }
+
+/// A view or materialized view (docs/blueprints.md, Views). The query is compared as
+/// `pg_get_viewdef` prints it, on the desired side read back from a scratch copy in `pg_temp`
+/// (or, for a view on what does not exist yet, from the view itself once created).
+public struct ViewObject: Sendable, Equatable, Codable {
+    public enum CheckOption: String, Sendable, Codable, CaseIterable { case local, cascaded }
+    /// A column a view reads (`pg_depend`): a type change under it recreates the view.
+    public struct ColumnUse: Sendable, Equatable, Codable, Hashable {
+        public var table: QualifiedName
+        public var column: String
+
+        public init(table: QualifiedName, column: String) {
+            self.table = table
+            self.column = column
+        }
+    }
+
+    public var name: QualifiedName
+    /// `pg_get_viewdef`, without its final semicolon.
+    public var query: String
+    /// `name type` of each column, in order.
+    public var columns: [String]
+    public var securityInvoker: Bool
+    public var securityBarrier: Bool
+    public var checkOption: CheckOption?
+    public var materialized: Bool
+    public var comment: String?
+    /// Privileges per role. Desired side: nil leaves them as they are.
+    public var grants: [String: Set<String>]?
+    /// Desired side: nil means any role but the API roles (docs/security.md, Owners).
+    public var owner: String?
+    /// Desired side: the query as written, for rendering.
+    @NotCompared public var writtenQuery: String?
+    /// Actual side: the views that read this one, and the table columns it reads.
+    @NotCompared public var dependentViews: [QualifiedName]
+    @NotCompared public var reads: [ColumnUse]
+    @NotCompared public var origin: Origin?
+
+    public init(name: QualifiedName, query: String, columns: [String] = [], securityInvoker: Bool = true, securityBarrier: Bool = false,
+                checkOption: CheckOption? = nil, materialized: Bool = false, comment: String? = nil,
+                grants: [String: Set<String>]? = nil, owner: String? = nil, origin: Origin? = nil) {
+        self.name = name
+        self.query = query
+        self.columns = columns
+        self.securityInvoker = securityInvoker
+        self.securityBarrier = securityBarrier
+        self.checkOption = checkOption
+        self.materialized = materialized
+        self.comment = comment
+        self.grants = grants
+        self.owner = owner
+        self.writtenQuery = query
+        self.dependentViews = []
+        self.reads = []
+        self.origin = origin
+    }
+
+    /// How reports show it.
+    public var definition: String {
+        var options: [String] = []
+        if materialized { options.append("materialized") }
+        if !securityInvoker && !materialized { options.append("security definer") }
+        if securityBarrier { options.append("security barrier") }
+        if let checkOption { options.append("\(checkOption.rawValue) check option") }
+        return (options.isEmpty ? "" : "(\(options.joined(separator: ", "))) ") + query
+    }
+
+    /// Whether `CREATE OR REPLACE VIEW` can turn `have` into `self`: both plain views, and the
+    /// old columns, names and types, the first of the new ones.
+    public func replaceable(from have: ViewObject) -> Bool {
+        !materialized && !have.materialized && !columns.isEmpty && columns.starts(with: have.columns)
+    }
+}

@@ -49,7 +49,7 @@ public struct Hazard: Sendable, Codable, Equatable, Hashable {
 public struct Change: Sendable, Equatable {
     /// `unsupported`: an object no kind models, only ever reported (drift, import).
     public enum Kind: String, Sendable, Codable { case missing, changed, unmanaged, unsupported }
-    /// The kinds of object. The first twelve, `sequence`, `function` and `extension` are modelled (`ObjectKinds.all`); the rest are,
+    /// The kinds of object. The first twelve, `sequence`, `function`, `extension` and `view` are modelled (`ObjectKinds.all`); the rest are,
     /// for now, only reported as `unsupported` (docs/engine.md, Unsupported objects).
     public enum ObjectType: String, Sendable, Codable, CaseIterable {
         case schema, table, column, constraint, index, `enum`, rls, policy, grant, comment, owner, trigger
@@ -58,7 +58,7 @@ public struct Change: Sendable, Equatable {
 
         /// The types some registered kind models (`ObjectKinds.all`).
         public static let modelled: Set<ObjectType> = [
-            .schema, .table, .column, .constraint, .index, .enum, .rls, .policy, .grant, .comment, .owner, .trigger, .sequence, .function, .extension,
+            .schema, .table, .column, .constraint, .index, .enum, .rls, .policy, .grant, .comment, .owner, .trigger, .sequence, .function, .extension, .view,
         ]
     }
 
@@ -69,9 +69,9 @@ public struct Change: Sendable, Equatable {
     /// of removed objects come last, in reverse.
     public enum Phase: Int, Sendable, Codable, Comparable {
         case schema, extensions, dropDependents, enumCreate, sequences, enumValues, functions, renameTable, createTable, renameColumn
-        case dropPoliciesForColumns, columns, sequenceOwnership, constraints, foreignKeys, indexes, rls, policies, grants, comments, owners
-        case triggers
-        case dropTriggers, dropPolicies, dropIndexes, dropForeignKeys, dropConstraints, dropColumns, dropTables, dropFunctions
+        case dropPoliciesForColumns, columns, sequenceOwnership, constraints, foreignKeys, indexes, views, rls, policies, grants, comments
+        case owners, triggers
+        case dropViews, dropTriggers, dropPolicies, dropIndexes, dropForeignKeys, dropConstraints, dropColumns, dropTables, dropFunctions
         case dropSequences, dropEnums, dropExtensions
         public static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.rawValue < rhs.rawValue }
     }

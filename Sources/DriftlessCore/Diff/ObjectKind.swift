@@ -55,7 +55,7 @@ extension ObjectKind {
 public enum ObjectKinds {
     public static let all: [any ObjectKind.Type] = [
         SchemaKind.self, ExtensionKind.self, TableKind.self, ColumnKind.self, EnumKind.self, SequenceKind.self, FunctionKind.self,
-        TriggerKind.self, ConstraintKind.self, IndexKind.self, RLSKind.self, PolicyKind.self, GrantKind.self, OwnerKind.self,
+        TriggerKind.self, ViewKind.self, ConstraintKind.self, IndexKind.self, RLSKind.self, PolicyKind.self, GrantKind.self, OwnerKind.self,
         CommentKind.self,
     ]
 

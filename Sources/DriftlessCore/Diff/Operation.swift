@@ -76,6 +76,11 @@ public enum Operation: Sendable, Equatable {
     case updateExtension(String, to: String)
     case moveExtension(String, to: String)
     case dropExtension(String)
+    case createView(ViewObject, replace: Bool)
+    case dropView(QualifiedName, materialized: Bool)
+    case commentOnView(QualifiedName, materialized: Bool, String?)
+    /// To `CURRENT_USER` when the role is nil.
+    case alterViewOwner(QualifiedName, materialized: Bool, to: String?)
 
     /// The strongest table lock the statement takes (PostgreSQL's documentation of each
     /// command; docs/engine.md, Operations and SQL).
@@ -95,6 +100,10 @@ public enum Operation: Sendable, Equatable {
         // DROP TRIGGER takes ACCESS EXCLUSIVE.
         case .createTrigger, .setTrigger: return .shareRowExclusive
         case .dropTrigger: return .accessExclusive
+        // A view's own lock; the tables under it are not locked (a new materialized view reads them).
+        case .createView(_, let replace): return replace ? .accessExclusive : .none
+        case .dropView: return .accessExclusive
+        case .commentOnView, .alterViewOwner: return .none
         case .createIndex: return .share
         case .addConstraint(let constraint, _): return constraint.kind == .foreignKey ? .shareRowExclusive : .accessExclusive
         case .enableTrigger: return .shareRowExclusive
@@ -184,6 +193,10 @@ extension SQLRenderer {
         case .updateExtension(let name, let version): return updateExtension(name, to: version)
         case .moveExtension(let name, let schema): return moveExtension(name, to: schema)
         case .dropExtension(let name): return dropExtension(name)
+        case .createView(let view, let replace): return createView(view, replace: replace)
+        case .dropView(let name, let materialized): return dropView(name, materialized: materialized)
+        case .commentOnView(let name, let materialized, let text): return comment(onView: name, materialized: materialized, text)
+        case .alterViewOwner(let name, let materialized, let role): return alterOwner(view: name, materialized: materialized, to: role)
         }
     }
 }

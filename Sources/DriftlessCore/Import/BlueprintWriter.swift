@@ -107,6 +107,10 @@ public enum BlueprintWriter {
         if !triggers.isEmpty {
             documents.append(("triggers", .map(header() + [("triggers", .list(triggers.map { trigger($0, schema: schema) }))])))
         }
+        let views = catalog.views.values.filter { $0.name.schema == schema }.sorted { $0.name < $1.name }
+        if !views.isEmpty {
+            documents.append(("views", .map(header() + [("views", .list(views.map { view($0, roles: roles, applyingRole: applyingRole) }))])))
+        }
         // Extensions of this schema; those of `extensions` (Supabase's place for them) go with `public`.
         let extensions = catalog.extensions.values.filter { $0.schema == schema || (schema == "public" && $0.schema == "extensions") }
             .sorted { $0.name < $1.name }
@@ -132,7 +136,7 @@ public enum BlueprintWriter {
     /// and the loader reads (no `/`, no leading `.` or `_`, which it skips), distinct even where
     /// case does not count (`User` and `user`).
     struct FileNames {
-        private var taken: Set<String> = ["enums", "schema", "sequences", "functions", "triggers", "extensions"]
+        private var taken: Set<String> = ["enums", "schema", "sequences", "functions", "triggers", "extensions", "views"]
 
         mutating func name(for table: String) -> String {
             var base = String(table.unicodeScalars.map { scalar -> Character in
@@ -330,6 +334,26 @@ public enum BlueprintWriter {
             pairs.append(("grants", .map(grantees.sorted().filter { $0 != "public" || byRole[$0] != nil }.map { role in
                 (role, .list((byRole[role] ?? []).sorted().map(DocumentValue.string)))
             })))
+        }
+        return .map(pairs)
+    }
+
+    /// A view with its options, comment, owner and privileges (as for tables).
+    static func view(_ view: ViewObject, roles: Set<String>, applyingRole: String?) -> DocumentValue {
+        var pairs: [(String, DocumentValue)] = [("name", .string(view.name.name)), ("query", .string(view.query))]
+        if view.materialized {
+            pairs.append(("materialized", .bool(true)))
+        } else if !view.securityInvoker {
+            pairs.append(("security_invoker", .bool(false)))
+        }
+        if view.securityBarrier { pairs.append(("security_barrier", .bool(true))) }
+        if let check = view.checkOption { pairs.append(("check_option", .string(check.rawValue))) }
+        if let comment = view.comment { pairs.append(("comment", .string(comment))) }
+        if let owner = view.owner, let applyingRole, owner != applyingRole { pairs.append(("owner", .string(owner))) }
+        let byRole = view.grants ?? [:]
+        let grantees = Set(byRole.keys).union(roles).subtracting(view.owner.map { [$0] } ?? [])
+        if !grantees.isEmpty {
+            pairs.append(("grants", .map(grantees.sorted().map { role in (role, .list((byRole[role] ?? []).sorted().map(DocumentValue.string))) })))
         }
         return .map(pairs)
     }

@@ -5,21 +5,25 @@
 ///
 /// - the numbers of `"location"` members (offsets into the text, which move with every
 ///   fragment's length), and
-/// - the values at the markers: any one object for the expression marker, any object with
-///   `names` first for the type marker, any string for the literal marker (or no member at
+/// - the values at the markers: any one object for the expression marker, any SELECT for the
+///   query marker, any object with `names` first for the type marker, any string for the literal marker (or no member at
 ///   all: the parser leaves empty strings out).
 ///
 /// One linear pass that allocates nothing: decoding both trees through Foundation cost more
 /// than the rest of a 1,000-table apply, and a recursive walk a quarter of it
 /// (docs/benchmarks.md).
 enum ParseTreeMatcher {
-    enum MarkerKind { case expression, typeName, literalMember, identifierMember }
+    enum MarkerKind { case expression, typeName, literalMember, identifierMember, query }
 
     static let prefix = Array("__driftless_".utf8)
     static let expressionName = Array(SQL.expressionMarker.utf8)
     static let typeName = Array(SQL.typeMarker.utf8)
     static let literalName = Array(SQL.literalMarker.utf8)
     static let identifierName = Array(SQL.identifierMarker.utf8)
+    static let queryName = Array(SQL.queryMarker.utf8)
+    /// A query marker is `SELECT "__driftless_query__"`: the whole SELECT is what it replaces.
+    static let queryLead = Array(#"{"SelectStmt":{"targetList":[{"ResTarget":{"val":{"ColumnRef":{"fields":[{"String":{"sval":""#.utf8)
+    static let selectKey = Array(#"{"SelectStmt":"#.utf8)
     /// What stands before a marker's name from the start of the value it replaces.
     static let expressionLead = Array(#"{"ColumnRef":{"fields":[{"String":{"sval":""#.utf8)
     static let typeLead = Array(#"{"names":[{"String":{"sval":""#.utf8)
@@ -47,6 +51,8 @@ enum ParseTreeMatcher {
             if starts(meant, hit, with: expressionName), hit >= expressionLead.count,
                starts(meant, hit - expressionLead.count, with: expressionLead) {
                 found.append((hit - expressionLead.count, .expression))
+            } else if starts(meant, hit, with: queryName), hit >= queryLead.count, starts(meant, hit - queryLead.count, with: queryLead) {
+                found.append((hit - queryLead.count, .query))
             } else if starts(meant, hit, with: typeName), hit >= typeLead.count, starts(meant, hit - typeLead.count, with: typeLead) {
                 found.append((hit - typeLead.count, .typeName))
             } else if starts(meant, hit, with: literalName) || starts(meant, hit, with: identifierName),
@@ -76,6 +82,10 @@ enum ParseTreeMatcher {
                         switch kind {
                         case .expression:
                             guard actual[j] == open else { return false }
+                            i = skipValue(meant, i)
+                            j = skipValue(actual, j)
+                        case .query:
+                            guard starts(actual, j, with: selectKey) else { return false }
                             i = skipValue(meant, i)
                             j = skipValue(actual, j)
                         case .typeName:

@@ -79,6 +79,34 @@ extension SQLRenderer {
         return "ALTER TABLE \(key.table) \(keyword: action) TRIGGER \(ident: key.name)"
     }
 
+    /// `CREATE [OR REPLACE] VIEW` with every option spelled out (a replace sets them all), or
+    /// `CREATE MATERIALIZED VIEW ... WITH DATA`. The query is the user's, as one SELECT.
+    public static func createView(_ view: ViewObject, replace: Bool = false, schemaOverride: String? = nil) -> SQL {
+        let name = qualified(view.name, schemaOverride)
+        let query = view.writtenQuery ?? view.query
+        if view.materialized { return "CREATE MATERIALIZED VIEW \(name) AS \(query: query)\n WITH DATA" }
+        let options = "security_invoker = \(view.securityInvoker), security_barrier = \(view.securityBarrier)"
+        var sql: SQL = "CREATE \(keyword: replace ? "OR REPLACE " : "")VIEW \(name) WITH (\(keyword: options)) AS \(query: query)"
+        if let check = view.checkOption { sql = "\(sql)\n WITH \(keyword: check.rawValue.uppercased()) CHECK OPTION" }
+        return sql
+    }
+
+    static func viewNoun(_ materialized: Bool) -> String { materialized ? "MATERIALIZED VIEW" : "VIEW" }
+
+    public static func dropView(_ name: QualifiedName, materialized: Bool) -> SQL {
+        "DROP \(keyword: viewNoun(materialized)) \(name)"
+    }
+
+    public static func comment(onView name: QualifiedName, materialized: Bool, _ text: String?) -> SQL {
+        guard let text else { return "COMMENT ON \(keyword: viewNoun(materialized)) \(name) IS NULL" }
+        return "COMMENT ON \(keyword: viewNoun(materialized)) \(name) IS \(literal: text)"
+    }
+
+    public static func alterOwner(view name: QualifiedName, materialized: Bool, to role: String?) -> SQL {
+        guard let role else { return "ALTER \(keyword: viewNoun(materialized)) \(name) OWNER TO CURRENT_USER" }
+        return "ALTER \(keyword: viewNoun(materialized)) \(name) OWNER TO \(ident: role)"
+    }
+
     public static func createExtension(_ extensionObject: ExtensionObject) -> SQL {
         var sql: SQL = "CREATE EXTENSION IF NOT EXISTS \(ident: extensionObject.name) WITH SCHEMA \(ident: extensionObject.schema)"
         if let version = extensionObject.version { sql = "\(sql) VERSION \(literal: version)" }

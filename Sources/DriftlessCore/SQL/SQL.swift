@@ -7,7 +7,7 @@ import SQLParser
 ///
 /// Built only by interpolation, each part saying what it is: `\(name)` for a qualified name,
 /// `\(ident:)`, `\(role:)`, `\(literal:)`, `\(keyword:)` for words Driftless chose, and
-/// `\(expression:)` and `\(type:)` for what a user wrote. There is no plain `String`
+/// `\(expression:)`, `\(type:)` and `\(query:)` for what a user wrote. There is no plain `String`
 /// interpolation, so a fragment cannot be pasted in unmarked by mistake.
 public struct SQL: Sendable, Hashable, Codable, CustomStringConvertible, ExpressibleByStringInterpolation {
     /// What is sent to the server.
@@ -46,6 +46,7 @@ public struct SQL: Sendable, Hashable, Codable, CustomStringConvertible, Express
     static let typeMarker = "__driftless_type__"
     static let literalMarker = "__driftless_literal__"
     static let identifierMarker = "__driftless_ident__"
+    static let queryMarker = "__driftless_query__"
     static let quotedIdentifierMarker = quoteIdentifier(identifierMarker)
 
     public struct StringInterpolation: StringInterpolationProtocol {
@@ -100,6 +101,12 @@ public struct SQL: Sendable, Hashable, Codable, CustomStringConvertible, Express
         public mutating func appendInterpolation(expression: String) {
             text += "(" + expression + ")"
             template += "(" + quoteIdentifier(SQL.expressionMarker) + ")"
+        }
+
+        /// A user query (a view's SELECT), as it stands.
+        public mutating func appendInterpolation(query: String) {
+            text += query
+            template += "SELECT " + quoteIdentifier(SQL.queryMarker)
         }
 
         /// A user type name.
@@ -218,6 +225,9 @@ public enum StatementGuard {
                 guard case .object = actual else { return path }
                 return nil
             }
+            if isQueryMarker(meant) {
+                return actual["SelectStmt"] != nil && actual.keys.count == 1 ? nil : path
+            }
             if isTypeMarker(meant) {
                 return actual["names"] != nil ? nil : path
             }
@@ -241,6 +251,14 @@ public enum StatementGuard {
         guard let reference = node["ColumnRef"], node.keys.count == 1 else { return false }
         let fields = reference["fields"]?.elements ?? []
         return fields.count == 1 && fields[0]["String"]?["sval"]?.text == SQL.expressionMarker
+    }
+
+    /// The SELECT of the query marker: any one SELECT may stand there.
+    static func isQueryMarker(_ node: ParseNode) -> Bool {
+        guard let select = node["SelectStmt"], node.keys.count == 1 else { return false }
+        let targets = select["targetList"]?.elements ?? []
+        guard targets.count == 1, let fields = targets[0]["ResTarget"]?["val"]?["ColumnRef"]?["fields"]?.elements else { return false }
+        return fields.count == 1 && fields[0]["String"]?["sval"]?.text == SQL.queryMarker
     }
 
     /// A type name of the type marker: any one type name may stand there.

@@ -26,6 +26,18 @@ public enum DesiredCatalog {
                 let trigger = self.trigger(definition, in: blueprint)
                 catalog.triggers[trigger.key] = trigger
             }
+            for definition in blueprint.views {
+                let name = QualifiedName(schema: blueprint.schema, name: definition.name)
+                let materialized = definition.materialized ?? false
+                catalog.views[name] = ViewObject(
+                    name: name, query: ViewKind.trimmed(definition.query), securityInvoker: materialized ? false : definition.securityInvoker ?? true,
+                    securityBarrier: definition.securityBarrier ?? false, checkOption: definition.checkOption, materialized: materialized,
+                    comment: definition.comment,
+                    grants: definition.grants.map { list in
+                        Dictionary(list.map { ($0.role, $0.privileges.contains("all") ? allPrivileges : Set($0.privileges)) }) { $0.union($1) }
+                    },
+                    owner: definition.owner, origin: definition.origin)
+            }
             for definition in blueprint.extensions {
                 catalog.extensions[definition.name] = ExtensionObject(name: definition.name, schema: definition.schema ?? "extensions",
                                                                       version: definition.version, origin: definition.origin)

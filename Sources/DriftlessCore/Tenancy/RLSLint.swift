@@ -76,6 +76,24 @@ public enum RLSLint {
                 }
             }
         }
+        // A view runs its query with its owner's rights unless security_invoker, and a
+        // materialized view has no RLS at all: either one readable by the API roles hands them
+        // the rows the tables' policies would hide (docs/security.md, RLS lints). Without
+        // `grants`, a view of `public` is taken as readable (legacy default privileges).
+        for name in catalog.views.keys.sorted() {
+            let view = catalog.views[name]!
+            let readers = ["anon", "authenticated"].filter { role in
+                view.grants.map { $0[role]?.contains("select") == true || $0["public"]?.contains("select") == true } ?? (name.schema == "public")
+            }
+            guard !readers.isEmpty else { continue }
+            if view.materialized {
+                lints.append(Lint(code: "materialized_view_in_api", object: name.description,
+                                  message: "\(name) is a materialized view \(readers.joined(separator: " and ")) may read: it has no RLS, so every row it holds is theirs"))
+            } else if !view.securityInvoker {
+                lints.append(Lint(code: "security_definer_view", object: name.description,
+                                  message: "\(name) runs its query with its owner's rights and \(readers.joined(separator: " and ")) may read it: the RLS of the tables under it does not apply (set security_invoker: true)"))
+            }
+        }
         // A definer function runs with its owner's rights (which bypass RLS on Supabase): callable
         // by anon through the Data API's /rpc unless EXECUTE is kept from it. Without `grants`
         // PostgreSQL's default (PUBLIC may execute) is assumed (docs/security.md, RLS lints).

@@ -1,0 +1,251 @@
+import Foundation
+import SQLParser
+
+/// Views and materialized views (docs/blueprints.md, Views): created after the tables, in the
+/// order their queries read each other; replaced in place (`CREATE OR REPLACE VIEW`) when
+/// PostgreSQL allows it (the old columns first, the same), else dropped and created with the
+/// views that read them; dropped and created around a type change of a column they read;
+/// privileges, comment and owner set as for tables.
+public enum ViewKind: ObjectKind {
+    public static let type = Change.ObjectType.view
+    public static let catalogs = ["pg_class", "pg_rewrite"]
+    public static let summary: [(action: Change.Action, participle: String)] = [(.create, "created"), (.alter, "changed"), (.drop, "dropped")]
+    /// v1 the query, v2 the options, v3 the columns (`name \t type`), v4 `{relkind, owner}`, v5
+    /// the comment, v6 the privileges (`role:privilege`), v7 the views that read it (`view \t
+    /// schema \t name`) and the columns it reads (`column \t schema \t table \t column`).
+    public static let introspection: IntrospectionPart? = IntrospectionPart(code: "w", select: """
+        n.nspname, NULL, c.relname, pg_get_viewdef(c.oid), coalesce(c.reloptions, '{}')::text,
+               (SELECT array_agg(a.attname || E'\\t' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
+                  FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::text,
+               ARRAY[c.relkind::text, pg_get_userbyid(c.relowner)]::text, obj_description(c.oid, 'pg_class'),
+               (SELECT array_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END || ':' || lower(x.privilege_type))
+                  FROM aclexplode(c.relacl) x WHERE x.grantee <> c.relowner)::text,
+               (SELECT array_agg(DISTINCT x.d) FROM (
+                  SELECT 'view' || E'\\t' || vn.nspname || E'\\t' || v.relname AS d
+                    FROM pg_depend dp JOIN pg_rewrite r ON r.oid = dp.objid JOIN pg_class v ON v.oid = r.ev_class
+                    JOIN pg_namespace vn ON vn.oid = v.relnamespace
+                    WHERE dp.classid = 'pg_rewrite'::regclass AND dp.refclassid = 'pg_class'::regclass AND dp.refobjid = c.oid AND v.oid <> c.oid
+                  UNION ALL
+                  SELECT 'column' || E'\\t' || tn.nspname || E'\\t' || t.relname || E'\\t' || a.attname
+                    FROM pg_rewrite r JOIN pg_depend dp ON dp.classid = 'pg_rewrite'::regclass AND dp.objid = r.oid
+                      AND dp.refclassid = 'pg_class'::regclass AND dp.refobjsubid > 0
+                    JOIN pg_class t ON t.oid = dp.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = dp.refobjsubid
+                    WHERE r.ev_class = c.oid AND t.oid <> c.oid) x)::text
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY($1::text[])
+            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        """)
+
+    /// A query as PostgreSQL prints it or a user wrote it, without surrounding blanks and final
+    /// semicolons.
+    public static func trimmed(_ query: String) -> String {
+        var text = query.trimmingCharacters(in: .whitespacesAndNewlines)
+        while text.hasSuffix(";") { text = String(text.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
+        return text
+    }
+
+    public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
+        let name = QualifiedName(schema: row.schema, name: row.name)
+        var options: [String: String] = [:]
+        for entry in row.array(1) ?? [] {
+            guard let equals = entry.firstIndex(of: "=") else { continue }
+            options[String(entry[..<equals])] = String(entry[entry.index(after: equals)...]).lowercased()
+        }
+        func flag(_ key: String) -> Bool { ["true", "on", "1", "yes"].contains(options[key] ?? "false") }
+        let kind = row.array(3) ?? []
+        var grants: [String: Set<String>] = [:]
+        for entry in row.array(5) ?? [] {
+            guard let colon = entry.lastIndex(of: ":") else { continue }
+            grants[String(entry[..<colon]), default: []].insert(String(entry[entry.index(after: colon)...]))
+        }
+        let materialized = kind.first == "m"
+        var view = ViewObject(
+            name: name, query: trimmed(row[0] ?? ""), columns: (row.array(2) ?? []).map { $0.replacingOccurrences(of: "\t", with: " ") },
+            securityInvoker: !materialized && flag("security_invoker"), securityBarrier: flag("security_barrier"),
+            checkOption: options["check_option"].flatMap(ViewObject.CheckOption.init(rawValue:)), materialized: materialized,
+            comment: row[4], grants: grants, owner: kind.count > 1 ? kind[1] : nil)
+        for entry in row.array(6) ?? [] {
+            let parts = entry.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if parts.first == "view", parts.count == 3 {
+                view.dependentViews.append(QualifiedName(schema: parts[1], name: parts[2]))
+            } else if parts.first == "column", parts.count == 4 {
+                view.reads.append(ViewObject.ColumnUse(table: QualifiedName(schema: parts[1], name: parts[2]), column: parts[3]))
+            }
+        }
+        view.dependentViews.sort()
+        reader.catalog.views[name] = view
+    }
+
+    public static func identities(in catalog: Catalog) -> [ObjectID] { catalog.views.keys.map(ObjectID.view) }
+
+    /// The relations a query names (`FROM`, `JOIN`, subqueries), qualified with `schema` when
+    /// it names none: what PostgreSQL's parser finds, so views can be ordered among themselves.
+    public static func references(_ query: String, schema: String) -> Set<QualifiedName> {
+        guard let statements = try? SQLParser.parse(query) else { return [] }
+        var found: Set<QualifiedName> = []
+        func walk(_ node: ParseNode) {
+            switch node {
+            case .object(let fields):
+                if let range = fields["RangeVar"], let relation = range["relname"]?.text {
+                    found.insert(QualifiedName(schema: range["schemaname"]?.text ?? schema, name: relation))
+                }
+                for value in fields.values { walk(value) }
+            case .array(let items):
+                for item in items { walk(item) }
+            case .scalar:
+                break
+            }
+        }
+        for statement in statements { walk(statement.node) }
+        return found
+    }
+
+    /// `names` ordered so that a view comes after the views of `catalog` its query reads.
+    static func ordered(_ names: [QualifiedName], in catalog: Catalog) -> [QualifiedName] {
+        let wanted = Set(names)
+        var done: Set<QualifiedName> = []
+        var visiting: Set<QualifiedName> = []
+        var order: [QualifiedName] = []
+        func visit(_ name: QualifiedName) {
+            guard !done.contains(name), !visiting.contains(name), let view = catalog.views[name] else { return }
+            visiting.insert(name)
+            for reference in references(view.writtenQuery ?? view.query, schema: name.schema).sorted() where wanted.contains(reference) {
+                visit(reference)
+            }
+            visiting.remove(name)
+            done.insert(name)
+            order.append(name)
+        }
+        for name in names.sorted() { visit(name) }
+        return order
+    }
+
+    /// Scratch copies of `schema`'s views in `pg_temp`, after the tables, each after the views it
+    /// reads; a materialized view's copy is a plain view (same query, same columns). A view that
+    /// reads a table of the blueprints without a copy here (a new one, taken as written) gets none:
+    /// it is read back after it is created.
+    public static func scratchViews(_ catalog: Catalog, live: Catalog, allTables: Set<QualifiedName>, schema: String) -> [ScratchStatement] {
+        let names = ordered(catalog.views.keys.filter { $0.schema == schema }, in: catalog)
+        var made: Set<QualifiedName> = []
+        var statements: [ScratchStatement] = []
+        for name in names {
+            let view = catalog.views[name]!
+            let missing = references(view.writtenQuery ?? view.query, schema: schema).contains { reference in
+                (allTables.contains(reference) && catalog.tables[reference] == nil && live.tables[reference] == nil)
+                    || (catalog.views[reference] != nil && !made.contains(reference) && live.views[reference] == nil)
+            }
+            guard !missing else { continue }
+            made.insert(name)
+            var copy = view
+            copy.materialized = false
+            statements.append(ScratchStatement(sql: SQLRenderer.createView(copy, schemaOverride: "pg_temp"), origin: view.origin))
+        }
+        return statements
+    }
+
+    /// The server's query and columns of the scratch copies of `schema`'s views.
+    public static func adoptViews(_ scratch: Catalog, from tempSchema: String, into desired: inout Catalog, schema: String) {
+        for (name, _) in desired.views where name.schema == schema {
+            guard let copy = scratch.views[QualifiedName(schema: tempSchema, name: name.name)] else { continue }
+            desired.views[name]?.query = copy.query
+            desired.views[name]?.columns = copy.columns
+        }
+    }
+
+    public static func diff(_ context: DiffContext, _ plan: inout PlanBuilder) {
+        let desired = context.desired.views
+        let actual = context.actual.views
+        // Views PostgreSQL will not change in place, views over a column whose type changes or
+        // that goes, and every view that reads one of them.
+        var recreate: Set<QualifiedName> = []
+        for (name, have) in actual {
+            if let want = desired[name], definition(want) != definition(have), !want.replaceable(from: have) { recreate.insert(name) }
+            let underChange = have.reads.contains { use in
+                guard let table = context.actual.tables[use.table], let column = table.column(use.column),
+                      let wanted = context.desired.tables[use.table] else { return false }
+                return TriggerKind.changesUnder(column, wanted.column(use.column), schema: use.table.schema, plan.recreatedEnums)
+            }
+            if underChange { recreate.insert(name) }
+        }
+        var pending = Array(recreate)
+        while let name = pending.popLast() {
+            for dependent in actual[name]?.dependentViews ?? [] where actual[dependent] != nil && recreate.insert(dependent).inserted {
+                pending.append(dependent)
+            }
+        }
+        let removed = Set(actual.keys.filter { desired[$0] == nil && context.managedSchemas.contains($0.schema) })
+        // Readers before what they read.
+        for name in dropOrder(recreate.union(removed), actual) {
+            let have = actual[name]!
+            if recreate.contains(name) && (desired[name] != nil || !context.willDrop(.view(name))) {
+                var drop = Change(kind: .changed, id: .view(name), action: .drop, operations: [.dropView(name, materialized: have.materialized)],
+                                  actual: have.definition, phase: .dropDependents, origin: desired[name]?.origin)
+                drop.isRecreate = true
+                plan.add(drop)
+            } else if removed.contains(name) {
+                plan.removed(.view(name), phase: .dropViews, [.dropView(name, materialized: have.materialized)], hazard: nil,
+                             detail: "DROP VIEW", actual: have.definition, context: context)
+            }
+        }
+        // What goes back: the declared views, and undeclared ones dropped only to be recreated.
+        var catalog = context.desired
+        for name in recreate where desired[name] == nil && !context.willDrop(.view(name)) { catalog.views[name] = actual[name] }
+        for name in ordered(Array(catalog.views.keys), in: catalog) {
+            let want = catalog.views[name]!
+            let have = actual[name]
+            let again = recreate.contains(name)
+            if have == nil || again {
+                var change = Change(kind: have == nil ? .missing : .changed, id: .view(name), action: have == nil ? .create : .alter,
+                                    operations: [.createView(want, replace: false)], desired: want.definition, actual: have?.definition,
+                                    hazards: again && (want.materialized || have?.materialized == true)
+                                        ? [Hazard(.rewritesTable, object: name.description, detail: "a materialized view is created again: its rows are computed anew")]
+                                        : [],
+                                    phase: .views, origin: want.origin)
+                change.isRecreate = again && have.map { definition($0) == definition(want) } == true
+                plan.add(change)
+            } else if let have, definition(want) != definition(have) {
+                plan.add(.changed, .view(name), .alter, phase: .views, [.createView(want, replace: true)], desired: want.definition,
+                         actual: have.definition, origin: want.origin)
+            }
+            let fresh = have == nil || again
+            // An undeclared view is only ever put back: with its comment and privileges.
+            guard desired[name] != nil || fresh else { continue }
+            if let comment = want.comment, fresh || comment != have?.comment {
+                plan.add(have?.comment == nil ? .missing : .changed, .property(.comment, of: name), .alter, phase: .comments,
+                         [.commentOnView(name, materialized: want.materialized, comment)], desired: comment, actual: have?.comment, origin: want.origin)
+            }
+            if let grants = fresh ? want.grants ?? have?.grants : want.grants {
+                GrantKind.add(grants, of: name, current: fresh ? nil : have?.grants ?? [:], all: DesiredCatalog.allPrivileges,
+                              grant: { .grant($0, table: name, role: $1) }, revoke: { .revoke($0, table: name, role: $1) },
+                              origin: want.origin, &plan)
+            }
+            guard desired[name] != nil else { continue }
+            OwnerKind.add(name, want: want.owner, current: fresh ? nil : have?.owner, isNew: fresh,
+                          operation: { .alterViewOwner(name, materialized: want.materialized, to: $0) }, origin: want.origin, &plan)
+        }
+    }
+
+    /// What is compared of a view besides its privileges, comment and owner.
+    static func definition(_ view: ViewObject) -> ViewObject {
+        var copy = view
+        copy.grants = nil
+        copy.owner = nil
+        copy.comment = nil
+        return copy
+    }
+
+    /// `names` with every view after the views (of `actual`) that read it.
+    static func dropOrder(_ names: Set<QualifiedName>, _ actual: [QualifiedName: ViewObject]) -> [QualifiedName] {
+        var done: Set<QualifiedName> = []
+        var order: [QualifiedName] = []
+        func visit(_ name: QualifiedName) {
+            guard done.insert(name).inserted else { return }
+            for dependent in actual[name]?.dependentViews ?? [] where names.contains(dependent) { visit(dependent) }
+            order.append(name)
+        }
+        for name in names.sorted() { visit(name) }
+        // Post-order puts readers first.
+        return order
+    }
+}
