@@ -28,13 +28,27 @@ private func table(
 }
 
 private func catalog(_ tables: Table..., enums: [EnumType] = [], sequences: [SequenceObject] = [], functions: [FunctionObject] = [],
-                     triggers: [TriggerObject] = [], extensions: [ExtensionObject] = []) -> Catalog {
+                     triggers: [TriggerObject] = [], extensions: [ExtensionObject] = [], views: [ViewObject] = []) -> Catalog {
     Catalog(enums: Dictionary(uniqueKeysWithValues: enums.map { ($0.name, $0) }),
             tables: Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0) }),
             sequences: Dictionary(uniqueKeysWithValues: sequences.map { ($0.name, $0) }),
             functions: Dictionary(uniqueKeysWithValues: functions.map { ($0.key, $0) }),
             triggers: Dictionary(uniqueKeysWithValues: triggers.map { ($0.key, $0) }),
-            extensions: Dictionary(uniqueKeysWithValues: extensions.map { ($0.name, $0) }))
+            extensions: Dictionary(uniqueKeysWithValues: extensions.map { ($0.name, $0) }),
+            views: Dictionary(uniqueKeysWithValues: views.map { ($0.name, $0) }))
+}
+
+private let openView = QualifiedName(schema: "public", name: "open_t")
+private let countView = QualifiedName(schema: "public", name: "count_t")
+private let V = "\"public\".\"open_t\""
+/// A view, as both sides print it; `reads`/`readers` as the live side's pg_depend says.
+private func view(_ name: QualifiedName = openView, _ query: String = "SELECT t.id FROM t", columns: [String] = ["id integer"],
+                  invoker: Bool = true, materialized: Bool = false, grants: [String: Set<String>]? = nil, reads: [String] = [],
+                  readers: [QualifiedName] = []) -> ViewObject {
+    var view = ViewObject(name: name, query: query, columns: columns, securityInvoker: invoker, materialized: materialized, grants: grants)
+    view.reads = reads.map { ViewObject.ColumnUse(table: publicT, column: $0) }
+    view.dependentViews = readers
+    return view
 }
 
 private let touchName = QualifiedName(schema: "public", name: "touch")
@@ -599,6 +613,44 @@ private let cases: [DiffCase] = [
     DiffCase(name: "a function given to another owner",
              desired: catalog(functions: [fn(owner: "app_owner")]), actual: catalog(functions: [fn(owner: "postgres")]),
              sql: ["ALTER FUNCTION \"public\".\"touch\"() OWNER TO \"app_owner\""]),
+
+    // Views
+    DiffCase(name: "a new view after its table, a view reading it after it",
+             desired: catalog(table(), views: [view(countView, "SELECT count(*) AS n FROM open_t", columns: ["n bigint"]), view()]), actual: catalog(),
+             sql: ["CREATE TABLE \(T) (\n  \"id\" integer NOT NULL\n)",
+                   "CREATE VIEW \(V) WITH (security_invoker = true, security_barrier = false) AS SELECT t.id FROM t",
+                   "CREATE VIEW \"public\".\"count_t\" WITH (security_invoker = true, security_barrier = false) AS SELECT count(*) AS n FROM open_t"]),
+    DiffCase(name: "a view with a column appended is replaced in place",
+             desired: catalog(table(), views: [view(openView, "SELECT t.id, t.id AS again FROM t", columns: ["id integer", "again integer"])]),
+             actual: catalog(table(), views: [view()]),
+             sql: ["CREATE OR REPLACE VIEW \(V) WITH (security_invoker = true, security_barrier = false) AS SELECT t.id, t.id AS again FROM t"]),
+    DiffCase(name: "a view losing a column is dropped and created, with the view that reads it",
+             desired: catalog(table(), views: [view(openView, "SELECT 1 AS one FROM t", columns: ["one integer"]),
+                                               view(countView, "SELECT count(*) AS n FROM open_t", columns: ["n bigint"])]),
+             actual: catalog(table(), views: [view(readers: [countView]), view(countView, "SELECT count(*) AS n FROM open_t", columns: ["n bigint"])]),
+             sql: ["DROP VIEW \"public\".\"count_t\"", "DROP VIEW \(V)",
+                   "CREATE VIEW \(V) WITH (security_invoker = true, security_barrier = false) AS SELECT 1 AS one FROM t",
+                   "CREATE VIEW \"public\".\"count_t\" WITH (security_invoker = true, security_barrier = false) AS SELECT count(*) AS n FROM open_t"]),
+    DiffCase(name: "a column type change under a view: dropped before, created after",
+             desired: catalog(table(publicT, [col("id", "bigint", notNull: true)]), views: [view(columns: ["id bigint"])]),
+             actual: catalog(table(), views: [view(reads: ["id"])]),
+             sql: ["DROP VIEW \(V)", "ALTER TABLE \(T) ALTER COLUMN \"id\" TYPE bigint USING \"id\"::bigint",
+                   "CREATE VIEW \(V) WITH (security_invoker = true, security_barrier = false) AS SELECT t.id FROM t"],
+             hazards: [.rewritesTable]),
+    DiffCase(name: "a view made security definer, readable by anon: replaced and granted (relaxes_security)",
+             desired: catalog(table(), views: [view(invoker: false, grants: ["anon": ["select"]])]),
+             actual: catalog(table(), views: [view(grants: [:])]),
+             sql: ["CREATE OR REPLACE VIEW \(V) WITH (security_invoker = false, security_barrier = false) AS SELECT t.id FROM t",
+                   "GRANT SELECT ON \(V) TO \"anon\""],
+             hazards: [.relaxesSecurity]),
+    DiffCase(name: "a materialized view's query changed: created again (rewrites_table)",
+             desired: catalog(table(), views: [view(countView, "SELECT count(*) AS m FROM t", columns: ["m bigint"], materialized: true)]),
+             actual: catalog(table(), views: [view(countView, "SELECT count(*) AS n FROM t", columns: ["n bigint"], materialized: true)]),
+             sql: ["DROP MATERIALIZED VIEW \"public\".\"count_t\"", "CREATE MATERIALIZED VIEW \"public\".\"count_t\" AS SELECT count(*) AS m FROM t\n WITH DATA"],
+             hazards: [.rewritesTable]),
+    DiffCase(name: "a managed view removed is dropped first; an unmanaged one is reported",
+             desired: catalog(), actual: catalog(views: [view(), view(countView, "SELECT 1", columns: ["?column? integer"])]),
+             managed: [.view(openView)], sql: ["DROP VIEW \(V)"], reported: ["public.count_t"]),
 
     // Extensions
     DiffCase(name: "a new extension, in its schema", desired: catalog(extensions: [ExtensionObject(name: "pg_trgm", schema: "extensions")]),

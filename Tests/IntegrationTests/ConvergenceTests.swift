@@ -241,6 +241,24 @@ let convergencePairs: [ConvergencePair] = [
          "CREATE TABLE t (id int PRIMARY KEY, name text);",
          "CREATE EXTENSION pg_trgm WITH SCHEMA extensions; CREATE TABLE t (id int PRIMARY KEY, name text); CREATE INDEX t_name_trgm ON t USING gin (name extensions.gin_trgm_ops);"),
 
+    pair("a view with a comment and privileges", base, """
+         \(base) CREATE VIEW v WITH (security_invoker = true) AS SELECT id, a FROM t WHERE b > 0;
+         COMMENT ON VIEW v IS 'positive b'; REVOKE ALL ON v FROM anon; GRANT SELECT ON v TO authenticated;
+         """),
+    pair("a column type change under a view read by another view",
+         "\(base) CREATE VIEW v WITH (security_invoker = true) AS SELECT id, b FROM t; CREATE VIEW w WITH (security_invoker = true) AS SELECT sum(b) AS s FROM v;",
+         "CREATE TABLE t (id int PRIMARY KEY, a text, b bigint); CREATE VIEW v WITH (security_invoker = true) AS SELECT id, b FROM t; CREATE VIEW w WITH (security_invoker = true) AS SELECT sum(b) AS s FROM v;"),
+    pair("a view losing a column, with a view reading it",
+         "\(base) CREATE VIEW v WITH (security_invoker = true) AS SELECT id, a, b FROM t; CREATE VIEW w WITH (security_invoker = true) AS SELECT count(*) AS n FROM v;",
+         "\(base) CREATE VIEW v WITH (security_invoker = true) AS SELECT id, b FROM t; CREATE VIEW w WITH (security_invoker = true) AS SELECT count(*) AS n FROM v;"),
+    pair("a view made security definer with a check option",
+         "\(base) CREATE VIEW v WITH (security_invoker = true) AS SELECT id, a, b FROM t WHERE b > 0;",
+         "\(base) CREATE VIEW v AS SELECT id, a, b FROM t WHERE b > 0 WITH LOCAL CHECK OPTION;"),
+    pair("a materialized view's query changed",
+         "\(base) CREATE MATERIALIZED VIEW m AS SELECT count(*) AS n FROM t;",
+         "\(base) CREATE MATERIALIZED VIEW m AS SELECT count(*) AS n, max(b) AS top FROM t;"),
+    pair("a view dropped", "\(base) CREATE VIEW v AS SELECT id FROM t;", base),
+
     // Partitions
     pair("a range-partitioned table with partitions",
          "", """

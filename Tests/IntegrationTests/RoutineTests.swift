@@ -6,6 +6,19 @@ import Testing
 import TestSupport
 
 /// The parts of the routine revisions that stay: the profiles and docs tables, and the RLS of docs.
+/// A view over docs (a column type change under it in revision 3), and a view reading it.
+private func views(titles: Bool = true) -> String {
+    """
+    views:
+      - name: doc_titles
+        query: select id, org_id\(titles ? ", title" : "") from docs where title is not null
+        comment: Documents with a title
+        grants: {anon: [], authenticated: [select]}
+      - name: doc_counts
+        query: select org_id, count(*) as n from doc_titles group by org_id
+    """
+}
+
 private func tables(orgType: String, feeling: Bool = true, ticket: Bool = true) -> String {
     """
     tables:
@@ -64,14 +77,16 @@ private func cheer(_ result: String) -> String {
     """
 }
 
-/// Six revisions that add, change and drop functions, triggers, sequences and extensions
-/// (docs/blueprints.md, Functions, Triggers, Sequences, Extensions), with what PostgreSQL
-/// refuses while dependents exist: a column type change under a policy that calls a function,
-/// an enum label removed under a function taking the enum, a trigger moved to another
-/// function, results changed under nothing and under a policy.
+/// Six revisions that add, change and drop functions, triggers, views, sequences and
+/// extensions (docs/blueprints.md, Functions, Triggers, Views, Sequences, Extensions), with what
+/// PostgreSQL refuses while dependents exist: a column type change under a view (read by
+/// another view) and under a policy that calls a function, an enum label removed under a
+/// function taking the enum, a view losing a column (drop and create with its reader), a
+/// trigger moved to another function, results changed.
 let routineRevisions: [[String: String]] = [
     // 1: everything added.
     ["app.yaml": document("""
+        \(views())
         extensions:
           - {name: pg_trgm, schema: extensions}
         enums:
@@ -94,6 +109,7 @@ let routineRevisions: [[String: String]] = [
         """)],
     // 2: bodies and attributes changed in place, a trigger's events and WHEN, a sequence's settings.
     ["app.yaml": document("""
+        \(views())
         extensions:
           - {name: pg_trgm, schema: extensions}
         enums:
@@ -117,6 +133,7 @@ let routineRevisions: [[String: String]] = [
         """)],
     // 3: a column type change under a policy that calls a function whose signature changes with it.
     ["app.yaml": document("""
+        \(views())
         extensions:
           - {name: pg_trgm, schema: extensions}
         enums:
@@ -139,6 +156,7 @@ let routineRevisions: [[String: String]] = [
         """)],
     // 4: an enum label removed under a function that takes the enum; a result type changed.
     ["app.yaml": document("""
+        \(views(titles: false))
         extensions:
           - {name: pg_trgm, schema: extensions}
         enums:
@@ -162,6 +180,7 @@ let routineRevisions: [[String: String]] = [
     // 5: the trigger moves to another function and the old one goes; the extension goes; the
     //    auth.users trigger is disabled.
     ["app.yaml": document("""
+        \(views(titles: false))
         enums:
           - {name: mood, values: [happy, sad]}
         sequences:
@@ -232,6 +251,7 @@ struct RoutineTests {
                     == ["public.audit()", "public.can_see(bigint)", "public.set_updated_at()"])
             #expect(stepwise.triggers == direct.triggers)
             #expect(stepwise.extensions == direct.extensions)
+            #expect(stepwise.views == direct.views && stepwise.views.isEmpty)
             #expect(stepwise.extensions["pg_trgm"] == nil)
             let migra = ConvergenceTests()
             let (forth, back) = (try migra.migra(db, fresh, schema: "public"), try migra.migra(fresh, db, schema: "public"))
@@ -275,6 +295,8 @@ struct RoutineTests {
                 ("ALTER SEQUENCE public.ticket_seq INCREMENT BY 5", .sequence, "public.ticket_seq"),
                 ("GRANT EXECUTE ON FUNCTION public.handle_new_user() TO anon", .grant, "public.handle_new_user().anon"),
                 ("DROP EXTENSION pg_trgm", .extension, "pg_trgm"),
+                ("CREATE OR REPLACE VIEW public.doc_titles AS SELECT id, org_id, title FROM docs", .view, "public.doc_titles"),
+                ("COMMENT ON VIEW public.doc_titles IS 'by hand'", .comment, "public.doc_titles"),
             ]
             for (statement, type, object) in edits {
                 try db.connect().query(statement)
@@ -287,6 +309,30 @@ struct RoutineTests {
                 #expect(corrected.result.status == .ok, "\(statement): \(corrected.result.summary) \(corrected.result.errors)")
                 #expect(try reconcile(db, files, apply: false).result.status == .noop, "\(statement) not corrected")
             }
+        }
+    }
+
+    /// What only the server can say is said with the blueprint's place: a view selecting a
+    /// column its table lacks, on a new table and on an existing one.
+    @Test func aViewOfAMissingColumnIsRefusedWithItsLocation() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase(prefix: "routines_view")
+            let files = ["app.yaml": document("""
+                tables:
+                  - name: notes
+                    columns:
+                      - {name: id, type: bigint, primary_key: true}
+                views:
+                  - name: broken
+                    query: select id, body from notes
+                """)]
+            for apply in [false, true] {
+                let result = try reconcile(db, files, apply: apply).result
+                #expect(result.status == .blocked, "\(result.summary)")
+                let error = try #require(result.errors.first { $0.code == "server_rejected" }, "\(result.errors)")
+                #expect(error.path == "$.views[0]" && error.line == 8 && error.message.contains("body"), "\(error)")
+            }
+            #expect(try db.connect().query("SELECT to_regclass('public.notes') IS NULL AS absent").first!.bool("absent"))
         }
     }
 

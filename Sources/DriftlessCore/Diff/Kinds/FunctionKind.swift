@@ -157,7 +157,7 @@ public enum FunctionKind: ObjectKind {
                 // unless the blueprint says which it wants.
                 var again = want
                 again.grants = want.grants ?? have.grants
-                privilegesAndOwner(again, have: nil, &plan)
+                privilegesAndOwner(again, have: nil, restoring: want.grants == nil, &plan)
             } else {
                 privilegesAndOwner(want, have: have, &plan)
             }
@@ -220,14 +220,15 @@ public enum FunctionKind: ObjectKind {
 
     /// As for tables and sequences (GrantKind, OwnerKind): listed roles get exactly EXECUTE or
     /// nothing, PUBLIC among them unless listed; the owner is the blueprint's, or none of the
-    /// API roles. `have` nil: the function is (re)created.
-    static func privilegesAndOwner(_ want: FunctionObject, have: FunctionObject?, _ plan: inout PlanBuilder) {
+    /// API roles. `have` nil: the function is (re)created; `restoring`: the grants are the ones
+    /// it had, given back (no widening).
+    static func privilegesAndOwner(_ want: FunctionObject, have: FunctionObject?, restoring: Bool = false, _ plan: inout PlanBuilder) {
         let key = want.key
         let name = QualifiedName(schema: key.name.schema, name: key.signature)
         if let grants = want.grants {
             GrantKind.add(grants, of: name, current: have.map { $0.grants ?? [:] }, all: FunctionObject.allPrivileges,
                           grant: { .grantOnFunction($0, function: key, role: $1) }, revoke: { .revokeOnFunction($0, function: key, role: $1) },
-                          origin: want.origin, widens: want.security == .definer, &plan)
+                          origin: want.origin, widens: want.security == .definer && !restoring, &plan)
         }
         OwnerKind.add(name, want: want.owner, current: have?.owner, isNew: have == nil, operation: { .alterFunctionOwner(key, to: $0) },
                       origin: want.origin, &plan)

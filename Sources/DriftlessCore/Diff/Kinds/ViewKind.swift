@@ -216,9 +216,10 @@ public enum ViewKind: ObjectKind {
                          [.commentOnView(name, materialized: want.materialized, comment)], desired: comment, actual: have?.comment, origin: want.origin)
             }
             if let grants = fresh ? want.grants ?? have?.grants : want.grants {
+                // Privileges given back to a view created again widen nothing.
                 GrantKind.add(grants, of: name, current: fresh ? nil : have?.grants ?? [:], all: DesiredCatalog.allPrivileges,
                               grant: { .grant($0, table: name, role: $1) }, revoke: { .revoke($0, table: name, role: $1) },
-                              origin: want.origin, &plan)
+                              origin: want.origin, widens: desired[name]?.grants != nil, &plan)
             }
             guard desired[name] != nil else { continue }
             OwnerKind.add(name, want: want.owner, current: fresh ? nil : have?.owner, isNew: fresh,
