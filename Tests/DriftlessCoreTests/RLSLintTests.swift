@@ -111,3 +111,18 @@ struct FunctionLintTests {
         #expect(RLSLint.run(definer(grants: nil, security: .invoker)).isEmpty)
     }
 }
+
+@Suite("RLS lints of views")
+struct ViewLintTests {
+    func codes(_ view: ViewObject) -> [String] { RLSLint.run(Catalog(views: [view.name: view])).map(\.code) }
+    let name = QualifiedName(schema: "public", name: "v")
+
+    @Test func definerAndMaterializedViewsTheAPIRolesMayReadAreLinted() {
+        #expect(codes(ViewObject(name: name, query: "SELECT 1", securityInvoker: false)) == ["security_definer_view"])
+        #expect(codes(ViewObject(name: name, query: "SELECT 1", securityInvoker: false, grants: ["authenticated": ["select"]])) == ["security_definer_view"])
+        #expect(codes(ViewObject(name: name, query: "SELECT 1", securityInvoker: false, grants: ["anon": [], "authenticated": []])).isEmpty)
+        #expect(codes(ViewObject(name: name, query: "SELECT 1", securityInvoker: true)).isEmpty)
+        #expect(codes(ViewObject(name: name, query: "SELECT 1", securityInvoker: false, materialized: true)) == ["materialized_view_in_api"])
+        #expect(codes(ViewObject(name: QualifiedName(schema: "app", name: "v"), query: "SELECT 1", securityInvoker: false)).isEmpty)
+    }
+}
