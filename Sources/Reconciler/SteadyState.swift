@@ -60,7 +60,8 @@ enum SteadyState {
         "pg_index": "(SELECT count(*) || ':' || \(versions("i")) FROM rel JOIN pg_index i ON i.indrelid = rel.oid)",
         "pg_policy": "(SELECT count(*) || ':' || \(versions("p")) FROM rel JOIN pg_policy p ON p.polrelid = rel.oid)",
         // Triggers of managed tables, and triggers elsewhere (auth.users) calling a managed function.
-        "pg_trigger": "(SELECT count(*) || ':' || \(versions("g")) FROM pg_trigger g WHERE g.tgrelid IN (SELECT oid FROM rel) OR g.tgfoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM ns)))",
+        // Internal ones (foreign keys') are their constraints', which pg_constraint covers.
+        "pg_trigger": "(SELECT count(*) || ':' || \(versions("g")) FROM pg_trigger g WHERE NOT g.tgisinternal AND (g.tgrelid IN (SELECT oid FROM rel) OR g.tgfoid IN (SELECT p.oid FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM ns))))",
         // Functions, their privileges and owners (a replaced body writes a new row version).
         "pg_proc": "(SELECT count(*) || ':' || \(versions("pr")) || ':' || coalesce(sum(pr.oid::bigint), 0) FROM pg_proc pr WHERE pr.pronamespace IN (SELECT oid FROM ns))",
         // Every extension of the database: they are not per schema.

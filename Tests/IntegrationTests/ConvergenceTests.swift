@@ -215,6 +215,18 @@ let convergencePairs: [ConvergencePair] = [
          CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS 'SELECT a';
          CREATE FUNCTION f(a text) RETURNS int LANGUAGE sql SECURITY DEFINER SET search_path = '' AS 'SELECT length(a)';
          """),
+    pair("a function's signature changed under a trigger's WHEN and a policy",
+         """
+         \(base) CREATE FUNCTION worth(v text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT v IS NOT NULL';
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER a BEFORE UPDATE ON t FOR EACH ROW WHEN (worth(NEW.a)) EXECUTE FUNCTION touch();
+         ALTER TABLE t ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON t FOR SELECT USING (worth(a));
+         """, """
+         \(base) CREATE FUNCTION worth(v varchar) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT v IS NOT NULL';
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER a BEFORE UPDATE ON t FOR EACH ROW WHEN (worth(NEW.a::varchar)) EXECUTE FUNCTION touch();
+         ALTER TABLE t ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON t FOR SELECT USING (worth(a::varchar));
+         """),
     pair("a function dropped", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';", ""),
     pair("a trigger's WHEN and events changed, another disabled",
          """

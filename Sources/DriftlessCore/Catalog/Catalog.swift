@@ -109,19 +109,22 @@ public struct EnumType: Sendable, Equatable, Codable {
 
 }
 
+/// A column of a table, by the table's qualified name.
+public struct TableColumn: Sendable, Equatable, Codable, Hashable {
+    public var table: QualifiedName
+    public var column: String
+
+    public init(table: QualifiedName, column: String) {
+        self.table = table
+        self.column = column
+    }
+}
+
 /// A sequence as `pg_sequence` holds it. Its current value is data and never compared
 /// (docs/blueprints.md, Sequences).
 public struct SequenceObject: Sendable, Equatable, Codable {
     /// The column that owns it (`OWNED BY`): dropped with that column or its table.
-    public struct Owner: Sendable, Equatable, Codable, Hashable {
-        public var table: QualifiedName
-        public var column: String
-
-        public init(table: QualifiedName, column: String) {
-            self.table = table
-            self.column = column
-        }
-    }
+    public typealias Owner = TableColumn
 
     public var name: QualifiedName
     /// `format_type(seqtypid, NULL)`: `smallint`, `integer` or `bigint`.

@@ -106,6 +106,16 @@ public struct CatalogRow: Sendable {
     public subscript(field: Int) -> String? { values[4 + field] }
     /// Field `field` read as a text array; nil for NULL.
     public func array(_ field: Int) -> [String]? { self[field].map(parseArray) }
+
+    /// Field `field`, an array of `role:privilege`, as privileges per role.
+    public func privileges(_ field: Int) -> [String: Set<String>] {
+        var grants: [String: Set<String>] = [:]
+        for entry in array(field) ?? [] {
+            guard let colon = entry.lastIndex(of: ":") else { continue }
+            grants[String(entry[..<colon]), default: []].insert(String(entry[entry.index(after: colon)...]))
+        }
+        return grants
+    }
 }
 
 /// The catalog as the rows build it.

@@ -240,15 +240,7 @@ public struct ExtensionObject: Sendable, Equatable, Codable {
 public struct ViewObject: Sendable, Equatable, Codable {
     public enum CheckOption: String, Sendable, Codable, CaseIterable { case local, cascaded }
     /// A column a view reads (`pg_depend`): a type change under it recreates the view.
-    public struct ColumnUse: Sendable, Equatable, Codable, Hashable {
-        public var table: QualifiedName
-        public var column: String
-
-        public init(table: QualifiedName, column: String) {
-            self.table = table
-            self.column = column
-        }
-    }
+    public typealias ColumnUse = TableColumn
 
     public var name: QualifiedName
     /// `pg_get_viewdef`, without its final semicolon.

@@ -165,6 +165,9 @@ public enum FunctionKind: ObjectKind {
         for key in context.actual.functions.keys.sorted()
         where context.desired.functions[key] == nil && context.managedSchemas.contains(key.name.schema) {
             let have = context.actual.functions[key]!
+            // What still calls it (a policy or trigger whose text now resolves to a new
+            // signature) goes first and is created again by its kind.
+            if context.willDrop(.function(key)) { _ = dropDependents(of: have, origin: nil, context, &plan) }
             plan.removed(.function(key), phase: .dropFunctions, [.dropFunction(key)], hazard: .deletesData,
                          detail: "DROP FUNCTION: whatever calls it (the Data API, a default, a policy, a trigger) fails from then on",
                          actual: have.attributes, context: context)
@@ -193,29 +196,41 @@ public enum FunctionKind: ObjectKind {
     /// other dependents (a default, a check, an index, a view) make the drop fail, which the
     /// plan says as `may_fail`.
     static func recreate(_ want: FunctionObject, have: FunctionObject, _ context: DiffContext, _ plan: inout PlanBuilder) {
-        let dependents = have.dependents ?? FunctionDependents()
-        for trigger in dependents.triggers.sorted() where !plan.droppedTriggers.contains(trigger) {
-            plan.droppedTriggers.insert(trigger)
-            var drop = Change(kind: .changed, id: trigger.id, action: .drop, operations: [.dropTrigger(trigger)],
-                              actual: context.actual.triggers[trigger]?.definition, phase: .dropDependents, origin: want.origin)
-            drop.isRecreate = true
-            plan.add(drop)
-        }
-        for policy in dependents.policies.sorted() where !plan.droppedPolicies.contains(policy) {
-            plan.droppedPolicies.insert(policy)
-            var drop = Change(kind: .changed, id: policy, action: .drop, operations: [.dropPolicy(policy.name, table: policy.tableName!)],
-                              phase: .dropDependents, origin: want.origin)
-            drop.isRecreate = true
-            plan.add(drop)
-        }
-        let hazards = dependents.others.isEmpty ? [] : [Hazard(.mayFail, object: want.key.description,
-            detail: "dropped and created again, but used by \(dependents.others.joined(separator: "; ")), which PostgreSQL does not let go")]
+        let others = dropDependents(of: have, origin: want.origin, context, &plan)
+        let hazards = others.isEmpty ? [] : [Hazard(.mayFail, object: want.key.description,
+            detail: "dropped and created again, but used by \(others.joined(separator: "; ")), which PostgreSQL does not let go")]
         var drop = Change(kind: .changed, id: .function(have.key), action: .alter, operations: [.dropFunction(have.key)],
                           actual: have.attributes, hazards: hazards, phase: .dropDependents, origin: want.origin)
         drop.isRecreate = true
         plan.add(drop)
         plan.add(.changed, .function(want.key), .alter, phase: .functions, [.createFunction(want, replace: false)], desired: want.attributes,
                  actual: have.attributes, origin: want.origin)
+    }
+
+    /// Drops the triggers and policies that use a live function before it is dropped (their
+    /// kinds create them again, or put back as they were); returns its other dependents.
+    static func dropDependents(of have: FunctionObject, origin: Origin?, _ context: DiffContext, _ plan: inout PlanBuilder) -> [String] {
+        let dependents = have.dependents ?? FunctionDependents()
+        // Those removed from the blueprints are dropped by their own kinds, before the function.
+        func going(_ id: ObjectID, declared: Bool) -> Bool { !declared && context.willDrop(id) }
+        for trigger in dependents.triggers.sorted()
+        where !plan.droppedTriggers.contains(trigger) && !going(trigger.id, declared: context.desired.triggers[trigger] != nil) {
+            plan.droppedTriggers.insert(trigger)
+            var drop = Change(kind: .changed, id: trigger.id, action: .drop, operations: [.dropTrigger(trigger)],
+                              actual: context.actual.triggers[trigger]?.definition, phase: .dropDependents, origin: origin)
+            drop.isRecreate = true
+            plan.add(drop)
+        }
+        for policy in dependents.policies.sorted()
+        where !plan.droppedPolicies.contains(policy)
+            && !going(policy, declared: policy.tableName.flatMap { context.desired.tables[$0]?.policies[policy.name] } != nil) {
+            plan.droppedPolicies.insert(policy)
+            var drop = Change(kind: .changed, id: policy, action: .drop, operations: [.dropPolicy(policy.name, table: policy.tableName!)],
+                              phase: .dropDependents, origin: origin)
+            drop.isRecreate = true
+            plan.add(drop)
+        }
+        return dependents.others
     }
 
     /// As for tables and sequences (GrantKind, OwnerKind): listed roles get exactly EXECUTE or

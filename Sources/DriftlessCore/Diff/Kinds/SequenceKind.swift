@@ -30,11 +30,7 @@ public enum SequenceKind: ObjectKind {
         let name = QualifiedName(schema: row.schema, name: row.name)
         let numbers = (row.array(1) ?? []).compactMap { Int64($0) }
         guard numbers.count == 5 else { return }
-        var grants: [String: Set<String>] = [:]
-        for entry in row.array(6) ?? [] {
-            guard let colon = entry.lastIndex(of: ":") else { continue }
-            grants[String(entry[..<colon]), default: []].insert(String(entry[entry.index(after: colon)...]))
-        }
+        let grants = row.privileges(6)
         let ownedBy = row[3].flatMap { table in
             row[4].map { SequenceObject.Owner(table: QualifiedName(schema: row.schema, name: table), column: $0) }
         }

@@ -54,11 +54,7 @@ public enum ViewKind: ObjectKind {
         }
         func flag(_ key: String) -> Bool { ["true", "on", "1", "yes"].contains(options[key] ?? "false") }
         let kind = row.array(3) ?? []
-        var grants: [String: Set<String>] = [:]
-        for entry in row.array(5) ?? [] {
-            guard let colon = entry.lastIndex(of: ":") else { continue }
-            grants[String(entry[..<colon]), default: []].insert(String(entry[entry.index(after: colon)...]))
-        }
+        let grants = row.privileges(5)
         let materialized = kind.first == "m"
         var view = ViewObject(
             name: name, query: trimmed(row[0] ?? ""), columns: (row.array(2) ?? []).map { $0.replacingOccurrences(of: "\t", with: " ") },
