@@ -65,6 +65,20 @@ private func canSee(_ type: String) -> String {
     """
 }
 
+/// A function a trigger's WHEN calls: its argument type changes in revision 3 (a new signature
+/// under the trigger).
+private func worth(_ type: String) -> String {
+    """
+      - name: worth
+        arguments: [{name: p, type: \(type)}]
+        returns: boolean
+        language: sql
+        volatility: immutable
+        search_path: ""
+        body: select p is not null
+    """
+}
+
 private func cheer(_ result: String) -> String {
     """
       - name: cheer
@@ -81,8 +95,9 @@ private func cheer(_ result: String) -> String {
 /// extensions (docs/blueprints.md, Functions, Triggers, Views, Sequences, Extensions), with what
 /// PostgreSQL refuses while dependents exist: a column type change under a view (read by
 /// another view) and under a policy that calls a function, an enum label removed under a
-/// function taking the enum, a view losing a column (drop and create with its reader), a
-/// trigger moved to another function, results changed.
+/// function taking the enum, a function's signature changed under a trigger's WHEN, a view
+/// losing a column (drop and create with its reader), a trigger moved to another function,
+/// results changed.
 let routineRevisions: [[String: String]] = [
     // 1: everything added.
     ["app.yaml": document("""
@@ -118,6 +133,7 @@ let routineRevisions: [[String: String]] = [
           - {name: ticket_seq, start: 100, increment: 2, cache: 10}
         \(tables(orgType: "integer"))
         functions:
+        \(worth("text"))
         \(handleNewUser.replacingOccurrences(of: "(id, email) values (new.id, new.email)", with: "(id, email, feeling) values (new.id, new.email, 'happy')"))
           - name: touch
             returns: trigger
@@ -129,7 +145,7 @@ let routineRevisions: [[String: String]] = [
         \(cheer("text"))
         triggers:
           - {name: on_auth_user_created, table: auth.users, timing: after, events: [insert], function: handle_new_user, when: new.email is not null}
-          - {name: profiles_touch, table: profiles, timing: before, events: [insert, {update: [email, feeling]}], when: new.email is not null, function: touch}
+          - {name: profiles_touch, table: profiles, timing: before, events: [insert, {update: [email, feeling]}], when: worth(new.email), function: touch}
         """)],
     // 3: a column type change under a policy that calls a function whose signature changes with it.
     ["app.yaml": document("""
@@ -142,6 +158,7 @@ let routineRevisions: [[String: String]] = [
           - {name: ticket_seq, start: 100, increment: 2, cache: 10}
         \(tables(orgType: "bigint"))
         functions:
+        \(worth("character varying"))
         \(handleNewUser)
           - name: touch
             returns: trigger
@@ -152,7 +169,7 @@ let routineRevisions: [[String: String]] = [
         \(cheer("text"))
         triggers:
           - {name: on_auth_user_created, table: auth.users, timing: after, events: [insert], function: handle_new_user, when: new.email is not null}
-          - {name: profiles_touch, table: profiles, timing: before, events: [insert, {update: [email, feeling]}], when: new.email is not null, function: touch}
+          - {name: profiles_touch, table: profiles, timing: before, events: [insert, {update: [email, feeling]}], when: "worth(new.email::character varying)", function: touch}
         """)],
     // 4: an enum label removed under a function that takes the enum; a result type changed.
     ["app.yaml": document("""
@@ -165,6 +182,7 @@ let routineRevisions: [[String: String]] = [
           - {name: ticket_seq, start: 100, increment: 2, cache: 10}
         \(tables(orgType: "bigint"))
         functions:
+        \(worth("character varying"))
         \(handleNewUser)
           - name: touch
             returns: trigger
@@ -175,7 +193,7 @@ let routineRevisions: [[String: String]] = [
         \(cheer("character varying"))
         triggers:
           - {name: on_auth_user_created, table: auth.users, timing: after, events: [insert], function: handle_new_user, when: new.email is not null}
-          - {name: profiles_touch, table: profiles, timing: before, events: [insert, {update: [email, feeling]}], when: new.email is not null, function: touch}
+          - {name: profiles_touch, table: profiles, timing: before, events: [insert, {update: [email, feeling]}], when: "worth(new.email::character varying)", function: touch}
         """)],
     // 5: the trigger moves to another function and the old one goes; the extension goes; the
     //    auth.users trigger is disabled.
@@ -187,6 +205,7 @@ let routineRevisions: [[String: String]] = [
           - {name: ticket_seq, start: 100, increment: 2, cache: 10}
         \(tables(orgType: "bigint"))
         functions:
+        \(worth("character varying"))
         \(handleNewUser)
           - name: set_updated_at
             returns: trigger
@@ -255,6 +274,41 @@ struct RoutineTests {
             #expect(stepwise.extensions["pg_trgm"] == nil)
             let migra = ConvergenceTests()
             let (forth, back) = (try migra.migra(db, fresh, schema: "public"), try migra.migra(fresh, db, schema: "public"))
+            #expect(forth.isEmpty, "\(forth)")
+            #expect(back.isEmpty, "\(back)")
+        }
+    }
+
+    /// A database holding every kind (an extension, an enum, a sequence, functions, triggers on
+    /// its tables and on auth.users, views, policies calling a function) imported: the blueprints
+    /// validate, plan nothing against it, and applied to an empty project give the same schema.
+    @Test(arguments: SupabaseProject.allCases)
+    func aDatabaseWithEveryKindRoundTripsThroughImport(kind: SupabaseProject) async throws {
+        try await blocking {
+            let cluster = try PostgresCluster.shared()
+            let original = try cluster.createDatabase(prefix: "routines_import", kind: kind)
+            #expect(try reconcile(original, routineRevisions[2], allow: [.deletesData, .rewritesTable]).result.status == .ok)
+            let out = try write([:])
+            func run(_ arguments: [String]) throws -> ProcessOutput {
+                try ProcessRunner.run(RepositoryPaths.driftlessExecutable, arguments, check: false)
+            }
+            let imported = try run(["import", "--database-url", original.url, "--out", out])
+            #expect(imported.status == 0, "\(imported.stdout)\(imported.stderr)")
+            for file in ["extensions", "enums", "sequences", "functions", "triggers", "views"] {
+                #expect(FileManager.default.fileExists(atPath: "\(out)/\(file).yaml"), "\(file).yaml")
+            }
+            #expect(try run(["validate", "--blueprints", out]).status == 0)
+            let plan = try run(["plan", "--blueprints", out, "--database-url", original.url])
+            #expect(plan.status == 0, "\(plan.stdout)\(plan.stderr)")
+            let copy = try cluster.createDatabase(prefix: "routines_copy", kind: kind)
+            let applied = try run(["apply", "--blueprints", out, "--database-url", copy.url, "--allow", "relaxes_security"])
+            #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+            let (want, have) = (try catalog(original), try catalog(copy))
+            #expect(have.tables == want.tables && have.enums == want.enums && have.sequences == want.sequences)
+            #expect(have.functions == want.functions && have.triggers == want.triggers && have.views == want.views)
+            #expect(have.extensions == want.extensions)
+            let migra = ConvergenceTests()
+            let (forth, back) = (try migra.migra(original, copy, schema: "public"), try migra.migra(copy, original, schema: "public"))
             #expect(forth.isEmpty, "\(forth)")
             #expect(back.isEmpty, "\(back)")
         }
