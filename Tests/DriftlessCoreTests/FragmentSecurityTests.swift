@@ -249,3 +249,49 @@ import TestSupport
             Index(name: "i", method: .btree, keys: ["a"], unique: false, predicate: "true) INCLUDE (a"), on: Table(name: Self.table, columns: []))))
     }
 }
+
+/// The statements of functions, triggers and views (docs/security.md, SQL fragments): what a
+/// blueprint author writes there can never become a second statement or another clause, even
+/// when it got past validation.
+@Suite struct RoutineStatementGuardTests {
+    let table = QualifiedName(schema: "public", name: "t")
+
+    func view(_ query: String, check: ViewObject.CheckOption? = nil) -> SQL {
+        SQLRenderer.createView(ViewObject(name: QualifiedName(schema: "public", name: "v"), query: query, checkOption: check))
+    }
+
+    @Test func aViewQueryIsExactlyOneSelect() throws {
+        try StatementGuard.check(view("select id from t where a > 0"))
+        try StatementGuard.check(view("with x as (select 1 as a) select a from x union select 2", check: .local))
+        // A trailing comment ends at the line break before WITH ... CHECK OPTION; SELECT INTO is
+        // refused by validation and by the server (views must not contain it).
+        try StatementGuard.check(view("select 1 -- note", check: .local))
+        for hostile in ["select 1; drop table t", "select 1 with local check option; grant all on t to anon",
+                        "delete from t returning *", "select 1) as x; drop table t; --"] {
+            #expect(throws: StatementGuard.Violation.self, "\(hostile)") { try StatementGuard.check(view(hostile, check: .cascaded)) }
+        }
+    }
+
+    @Test func aFunctionBodyIsOneLiteralWhateverItHolds() throws {
+        let key = FunctionKey(name: QualifiedName(schema: "public", name: "f"), arguments: [])
+        let body = "select 1'; drop table t; -- $$ ' $x$"
+        let sql = SQLRenderer.createFunction(FunctionObject(key: key, result: "integer", language: "sql", body: body, searchPath: []))
+        try StatementGuard.check(sql)
+        let statements = try SQLParser.parse(sql.text)
+        #expect(statements.count == 1 && statements[0].tag == "CreateFunctionStmt")
+        #expect(sql.text.hasSuffix(" AS 'select 1''; drop table t; -- $$ '' $x$'"))
+    }
+
+    @Test func aTriggerConditionOrArgumentCannotAddAClauseOrStatement() throws {
+        func trigger(when: String?, arguments: [String] = []) -> SQL {
+            SQLRenderer.createTrigger(TriggerObject(key: TriggerKey(table: table, name: "g"), timing: .before, events: [.update], when: when,
+                                                    function: QualifiedName(schema: "public", name: "f"), arguments: arguments))
+        }
+        try StatementGuard.check(trigger(when: "old.a is distinct from new.a", arguments: ["it's", "x"]))
+        for hostile in ["true) execute function evil(); --", "true); drop table t; --"] {
+            #expect(throws: StatementGuard.Violation.self, "\(hostile)") { try StatementGuard.check(trigger(when: hostile)) }
+        }
+        // An argument is a literal: quotes inside it stay inside.
+        try StatementGuard.check(trigger(when: nil, arguments: ["'); drop table t; --"]))
+    }
+}
