@@ -33,9 +33,7 @@ public enum DesiredCatalog {
                     name: name, query: ViewKind.trimmed(definition.query), securityInvoker: materialized ? false : definition.securityInvoker ?? true,
                     securityBarrier: definition.securityBarrier ?? false, checkOption: definition.checkOption, materialized: materialized,
                     comment: definition.comment,
-                    grants: definition.grants.map { list in
-                        Dictionary(list.map { ($0.role, $0.privileges.contains("all") ? allPrivileges : Set($0.privileges)) }) { $0.union($1) }
-                    },
+                    grants: privileges(definition.grants, all: allPrivileges),
                     owner: definition.owner, origin: definition.origin)
             }
             for definition in blueprint.extensions {
@@ -69,11 +67,7 @@ public enum DesiredCatalog {
     /// A sequence with PostgreSQL's defaults for what the blueprint leaves out.
     static func sequence(_ definition: SequenceDefinition, in blueprint: Blueprint) -> SequenceObject {
         let name = QualifiedName(schema: blueprint.schema, name: definition.name)
-        let grants = definition.grants.map { list in
-            Dictionary(list.map { grant in
-                (grant.role, grant.privileges.contains("all") ? SequenceObject.allPrivileges : Set(grant.privileges))
-            }) { $0.union($1) }
-        }
+        let grants = privileges(definition.grants, all: SequenceObject.allPrivileges)
         return SequenceObject(
             name: name, type: definition.type.flatMap { SequenceObject.types[$0.lowercased()] } ?? "bigint", start: definition.start,
             increment: definition.increment ?? 1, min: definition.min, max: definition.max, cache: definition.cache ?? 1,
@@ -92,11 +86,7 @@ public enum DesiredCatalog {
                                     defaultExpression: $0.defaultExpression)
         }
         let key = FunctionKey(name: name, arguments: arguments.filter { $0.mode != .out }.map { $0.type.lowercased() })
-        var grants = definition.grants.map { list in
-            Dictionary(list.map { grant in
-                (grant.role, grant.privileges.isEmpty ? Set<String>() : FunctionObject.allPrivileges)
-            }) { $0.union($1) }
-        }
+        var grants = privileges(definition.grants, all: FunctionObject.allPrivileges)
         if grants != nil && grants?["public"] == nil { grants?["public"] = [] }
         let result = definition.result
         let searchPath = definition.searchPathSchemas
@@ -117,6 +107,14 @@ public enum DesiredCatalog {
             updateColumns: definition.updateColumns, level: definition.level ?? .row, when: definition.when,
             function: BlueprintValidator.qualify(definition.function, defaultSchema: blueprint.schema), arguments: definition.arguments,
             enabled: definition.enabled ?? .origin, declaredIn: blueprint.schema, origin: definition.origin)
+    }
+
+    /// A `grants` mapping as privileges per role, `all` standing for every privilege of `all`
+    /// (tables, views, sequences and functions alike); nil when the blueprint lists none.
+    static func privileges(_ grants: [GrantDefinition]?, all: Set<String>) -> [String: Set<String>]? {
+        grants.map { list in
+            Dictionary(list.map { ($0.role, $0.privileges.contains("all") ? all : Set($0.privileges)) }) { $0.union($1) }
+        }
     }
 
     /// Every privilege `all` stands for.
@@ -209,13 +207,7 @@ public enum DesiredCatalog {
                 using: policy.using, withCheck: policy.withCheck, origin: policy.origin)
             table.policies[policy.name]?.comment = policy.comment
         }
-        if let grants = definition.grants {
-            var privileges: [String: Set<String>] = [:]
-            for grant in grants {
-                privileges[grant.role] = grant.privileges.contains("all") ? allPrivileges : Set(grant.privileges)
-            }
-            table.grants = privileges
-        }
+        table.grants = privileges(definition.grants, all: allPrivileges)
         if BlueprintValidator.isTenantTable(definition, tenancy: blueprint.tenancy) {
             addTenancy(to: &table, blueprint: blueprint, primaryKey: primaryKey)
         }
