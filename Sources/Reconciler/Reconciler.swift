@@ -73,7 +73,11 @@ public enum DriftlessVersion {
 /// Why a drift report could not be made: the blueprints are invalid or the server rejected them.
 public struct DriftError: Error, CustomStringConvertible {
     public var result: ReconcileResult
-    public var description: String { result.summary }
+    public var description: String {
+        ([result.summary] + result.errors.map { error in
+            [error.file.map { "\($0):\(error.line ?? 0)" }, error.path, error.message].compactMap { $0 }.joined(separator: " ")
+        }).joined(separator: "\n  ")
+    }
 }
 
 /// A plan: its changes in order, and the Result that says what would happen.
