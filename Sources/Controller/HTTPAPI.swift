@@ -93,7 +93,7 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
     api.get("drift") { request, context -> Response in
         let markdown = request.uri.queryParameters["format"] == "markdown"
         let caller = context.caller ?? .admin
-        var report = try await BlockingIO.run(name: "driftless-drift") {
+        let report = try await BlockingIO.run(name: "driftless-drift") {
             let revision = try BlueprintLoader.load(configuration.location)
             let connection = try Connection(ConnectionString(configuration.databaseURL.revealed))
             let set = try DesiredState.assemble(revision: revision.sources, history: configuration.options.history, connection)

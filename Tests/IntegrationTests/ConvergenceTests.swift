@@ -197,6 +197,12 @@ let convergencePairs: [ConvergencePair] = [
          CREATE FUNCTION pairs(n int DEFAULT 3, label text DEFAULT 'x'::text, OUT i int, OUT l text) RETURNS SETOF record LANGUAGE sql STABLE STRICT
            AS 'SELECT g, label FROM generate_series(1, n) g';
          """),
+    pair("a function returning a table, its columns changed",
+         "CREATE FUNCTION rows_of(n int) RETURNS TABLE (i int, label text) LANGUAGE sql STABLE AS 'SELECT g, g::text FROM generate_series(1, n) g';",
+         """
+         CREATE FUNCTION rows_of(n int) RETURNS TABLE (i bigint, "Label" varchar(20), "order" numeric(10, 2)) LANGUAGE sql STABLE
+           AS 'SELECT g::bigint, g::text, 1.5 FROM generate_series(1, n) g';
+         """),
     pair("a function's result type changed under a policy",
          "\(base) CREATE FUNCTION ok(v int) RETURNS int LANGUAGE sql AS 'SELECT 1'; ALTER TABLE t ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON t FOR SELECT USING (ok(b) = 1);",
          "\(base) CREATE FUNCTION ok(v int) RETURNS bigint LANGUAGE sql AS 'SELECT 1'; ALTER TABLE t ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON t FOR SELECT USING (ok(b) = 1);"),

@@ -118,6 +118,22 @@ public struct FunctionDefinition: Sendable, Equatable {
         return (false, trimmed)
     }
 
+    /// Whether `returns` is `table (...)`.
+    public var returnsTable: Bool {
+        let trimmed = returns.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.lowercased().hasPrefix("table") && trimmed.dropFirst(5).trimmingCharacters(in: .whitespaces).hasPrefix("(")
+            && trimmed.hasSuffix(")")
+    }
+
+    /// The columns of `returns: table (a int, b text)`: nil for another result, or when the
+    /// list is not plain names and types.
+    public var tableColumns: [(name: String, type: String)]? {
+        guard returnsTable else { return nil }
+        let trimmed = returns.trimmingCharacters(in: .whitespacesAndNewlines)
+        let open = trimmed.firstIndex(of: "(")!
+        return SQLSplit.columns(String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]))
+    }
+
     /// The search_path's schemas (empty for `""`), nil when the function sets none.
     public var searchPathSchemas: [String]? {
         searchPath.map { text in

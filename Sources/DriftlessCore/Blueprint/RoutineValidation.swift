@@ -67,9 +67,25 @@ extension Context {
             }
         }
         let result = function.result
-        if result.type.lowercased().hasPrefix("table") && result.type.dropFirst(5).trimmingCharacters(in: .whitespaces).hasPrefix("(") {
-            error("unsupported_value", "'returns: table (...)' is not supported yet; declare the columns as arguments with mode: out and return 'setof record'",
-                  blueprint, "\(path).returns")
+        if function.returnsTable {
+            if let columns = function.tableColumns {
+                var seen: Set<String> = []
+                for column in columns {
+                    if let problem = fragmentProblem(column.type, .typeName) {
+                        error(problem.code, "column '\(column.name)': \(problem.message)", blueprint, "\(path).returns")
+                    }
+                    if !seen.insert(column.name).inserted {
+                        error("invalid_value", "column '\(column.name)' appears twice in returns: table (...)", blueprint, "\(path).returns")
+                    }
+                }
+            } else {
+                error("invalid_value", "returns: table (...) lists columns as a name and a type each (table (id uuid, title text)), found '\(function.returns)'",
+                      blueprint, "\(path).returns")
+            }
+            if let index = function.arguments.firstIndex(where: { $0.mode == .out || $0.mode == .inout }) {
+                error("invalid_value", "a function returning table (...) takes no out or inout arguments: its columns are the output",
+                      blueprint, "\(path).arguments[\(index)].mode")
+            }
         } else if let problem = fragmentProblem(result.type, .typeName) {
             error(problem.code, problem.message, blueprint, "\(path).returns")
         }

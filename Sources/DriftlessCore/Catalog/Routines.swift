@@ -71,6 +71,8 @@ public struct FunctionObject: Sendable, Equatable, Codable {
     /// Whether the result is a set, and its type as written (desired side, for rendering).
     @NotCompared public var returnsSet: Bool
     @NotCompared public var returnType: String
+    /// `RETURNS TABLE (...)`: the output arguments are its columns (pg_proc's mode `t`).
+    @NotCompared public var returnsTable: Bool
     /// The search_path as written (desired side, for rendering): nil for none, empty for `''`.
     @NotCompared public var searchPath: [String]?
     /// Actual side: what uses it (`pg_depend`), for a drop and create.
@@ -80,7 +82,7 @@ public struct FunctionObject: Sendable, Equatable, Codable {
     public init(key: FunctionKey, argumentList: String = "", result: String, language: String, volatility: Volatility = .volatile,
                 security: Security = .invoker, strict: Bool = false, parallel: Parallel = .unsafe, config: [String] = [], body: String,
                 grants: [String: Set<String>]? = nil, owner: String? = nil, arguments: [Argument] = [], returnsSet: Bool = false,
-                returnType: String? = nil, searchPath: [String]? = nil, origin: Origin? = nil) {
+                returnType: String? = nil, returnsTable: Bool = false, searchPath: [String]? = nil, origin: Origin? = nil) {
         self.key = key
         self.argumentList = argumentList
         self.result = result
@@ -96,6 +98,7 @@ public struct FunctionObject: Sendable, Equatable, Codable {
         self.arguments = arguments
         self.returnsSet = returnsSet
         self.returnType = returnType ?? result
+        self.returnsTable = returnsTable
         self.searchPath = searchPath
         self.origin = origin
     }

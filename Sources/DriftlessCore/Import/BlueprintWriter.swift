@@ -309,8 +309,9 @@ public enum BlueprintWriter {
     /// it holds EXECUTE, since a blueprint's `grants` revoke it otherwise).
     static func function(_ function: FunctionObject, roles: Set<String>, applyingRole: String?) -> DocumentValue {
         var pairs: [(String, DocumentValue)] = [("name", .string(function.name.name))]
-        if !function.arguments.isEmpty {
-            pairs.append(("arguments", .list(function.arguments.map { argument in
+        let listed = function.returnsTable ? function.arguments.filter { $0.mode != .out } : function.arguments
+        if !listed.isEmpty {
+            pairs.append(("arguments", .list(listed.map { argument in
                 var fields: [(String, DocumentValue)] = []
                 if let name = argument.name { fields.append(("name", .string(name))) }
                 fields.append(("type", .string(argument.type)))
@@ -319,7 +320,12 @@ public enum BlueprintWriter {
                 return .map(fields)
             })))
         }
-        pairs.append(("returns", .string(function.returnsSet ? "setof \(function.returnType)" : function.returnType)))
+        if function.returnsTable {
+            let columns = function.arguments.filter { $0.mode == .out }.map { "\(columnName($0.name ?? "")) \($0.type)" }
+            pairs.append(("returns", .string("table (\(columns.joined(separator: ", ")))")))
+        } else {
+            pairs.append(("returns", .string(function.returnsSet ? "setof \(function.returnType)" : function.returnType)))
+        }
         pairs.append(("language", .string(function.language)))
         if function.volatility != .volatile { pairs.append(("volatility", .string(function.volatility.rawValue))) }
         if function.security != .invoker { pairs.append(("security", .string(function.security.rawValue))) }
@@ -336,6 +342,12 @@ public enum BlueprintWriter {
             })))
         }
         return .map(pairs)
+    }
+
+    /// A column name of `returns: table (...)` as the parser reads it back: bare when it
+    /// comes back as itself (`id`), else quoted (`"Total"`, `"order"`).
+    static func columnName(_ name: String) -> String {
+        SQLSplit.columns("\(name) int")?.first?.name == name ? name : quoteIdentifier(name)
     }
 
     /// A view with its options, comment, owner and privileges (as for tables).

@@ -6,9 +6,15 @@ extension SQLRenderer {
     /// `CREATE [OR REPLACE] FUNCTION` with every attribute spelled out, so a replace leaves
     /// nothing of the old definition behind. The body is one string literal.
     public static func createFunction(_ function: FunctionObject, replace: Bool = false, schemaOverride: String? = nil) -> SQL {
-        let arguments = SQL.joined(function.arguments.map(argument), separator: ", ")
+        let listed = function.returnsTable ? function.arguments.filter { $0.mode != .out } : function.arguments
+        let arguments = SQL.joined(listed.map(argument), separator: ", ")
         var sql: SQL = "CREATE \(keyword: replace ? "OR REPLACE " : "")FUNCTION \(qualified(function.name, schemaOverride))(\(arguments))"
-        sql = "\(sql) RETURNS \(keyword: function.returnsSet ? "SETOF " : "")\(type: function.returnType) LANGUAGE \(ident: function.language)"
+        if function.returnsTable {
+            let columns = SQL.joined(function.arguments.filter { $0.mode == .out }.map { "\(ident: $0.name ?? "") \(type: $0.type)" }, separator: ", ")
+            sql = "\(sql) RETURNS TABLE (\(columns)) LANGUAGE \(ident: function.language)"
+        } else {
+            sql = "\(sql) RETURNS \(keyword: function.returnsSet ? "SETOF " : "")\(type: function.returnType) LANGUAGE \(ident: function.language)"
+        }
         sql = "\(sql) \(keyword: function.volatility.rawValue.uppercased()) SECURITY \(keyword: function.security.rawValue.uppercased())"
         sql = "\(sql) \(keyword: function.strict ? "STRICT" : "CALLED ON NULL INPUT") PARALLEL \(keyword: function.parallel.rawValue.uppercased())"
         if let path = function.searchPath {

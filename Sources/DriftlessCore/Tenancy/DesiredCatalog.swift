@@ -81,22 +81,25 @@ public enum DesiredCatalog {
     /// which every new function has, is revoked unless `public` is listed.
     static func function(_ definition: FunctionDefinition, in blueprint: Blueprint) -> FunctionObject {
         let name = QualifiedName(schema: blueprint.schema, name: definition.name)
-        let arguments = definition.arguments.map {
+        var arguments = definition.arguments.map {
             FunctionObject.Argument(name: $0.name, type: $0.type.trimmingCharacters(in: .whitespaces), mode: $0.mode ?? .in,
                                     defaultExpression: $0.defaultExpression)
         }
+        // RETURNS TABLE's columns are output arguments (pg_proc's mode 't').
+        let table = definition.tableColumns
+        arguments += (table ?? []).map { FunctionObject.Argument(name: $0.name, type: $0.type, mode: .out) }
         let key = FunctionKey(name: name, arguments: arguments.filter { $0.mode != .out }.map { $0.type.lowercased() })
         var grants = privileges(definition.grants, all: FunctionObject.allPrivileges)
         if grants != nil && grants?["public"] == nil { grants?["public"] = [] }
         let result = definition.result
         let searchPath = definition.searchPathSchemas
         return FunctionObject(
-            key: key, result: (result.setof ? "SETOF " : "") + result.type, language: definition.language.lowercased(),
+            key: key, result: table.map { "TABLE(" + $0.map { "\($0.name) \($0.type)" }.joined(separator: ", ") + ")" } ?? ((result.setof ? "SETOF " : "") + result.type), language: definition.language.lowercased(),
             volatility: definition.volatility ?? .volatile, security: definition.security ?? .invoker, strict: definition.strict ?? false,
             parallel: definition.parallel ?? .unsafe,
             config: searchPath.map { ["search_path=" + ($0.isEmpty ? "\"\"" : $0.joined(separator: ", "))] } ?? [],
             body: definition.body, grants: grants, owner: definition.owner, arguments: arguments, returnsSet: result.setof,
-            returnType: result.type, searchPath: searchPath, origin: definition.origin)
+            returnType: table == nil ? result.type : "record", returnsTable: table != nil, searchPath: searchPath, origin: definition.origin)
     }
 
     /// A trigger as written: its table and function resolved against the document's schema.

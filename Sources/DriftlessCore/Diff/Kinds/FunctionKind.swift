@@ -71,11 +71,7 @@ public enum FunctionKind: ObjectKind {
             }
         }
         let result = attributes[1]
-        // RETURNS TABLE (...) has no form in a blueprint yet: reported, never changed.
-        guard !result.hasPrefix("TABLE(") else {
-            reader.catalog.unsupported.append(UnsupportedObject(type: .function, schema: key.name.schema, name: key.signature))
-            return
-        }
+        let returnsTable = result.hasPrefix("TABLE(")
         var function = FunctionObject(
             key: key, argumentList: attributes[0], result: result, language: attributes[2],
             volatility: attributes[3] == "i" ? .immutable : attributes[3] == "s" ? .stable : .volatile,
@@ -84,7 +80,7 @@ public enum FunctionKind: ObjectKind {
             config: attributes[8].isEmpty ? [] : attributes[8].split(separator: "\n").map(String.init), body: row[2] ?? "",
             grants: Dictionary(uniqueKeysWithValues: (row.array(4) ?? []).map { ($0, FunctionObject.allPrivileges) }),
             owner: attributes[7], arguments: arguments, returnsSet: result.hasPrefix("SETOF "),
-            returnType: result.hasPrefix("SETOF ") ? String(result.dropFirst(6)) : result)
+            returnType: returnsTable ? "record" : result.hasPrefix("SETOF ") ? String(result.dropFirst(6)) : result, returnsTable: returnsTable)
         function.dependents = dependents
         reader.catalog.functions[key] = function
     }
