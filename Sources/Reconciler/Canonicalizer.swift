@@ -160,10 +160,7 @@ public enum Canonicalizer {
         } else {
             // Views that had no scratch copy, as the server printed them once created.
             for (name, view) in desired.views where name.schema == schema && view.columns.isEmpty {
-                if let live = scratch.views[name] {
-                    desired.views[name]?.query = live.query
-                    desired.views[name]?.columns = live.columns
-                }
+                if let live = scratch.views[name] { ViewKind.adoptCreated(live, into: &desired.views[name]!) }
             }
             // After apply, the new tables' triggers as the server printed them (`scratch` is the live catalog here).
             for (key, _) in desired.triggers where tables!.contains(key.table) && desired.triggers[key]?.when != nil {

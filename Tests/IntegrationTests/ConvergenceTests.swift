@@ -24,6 +24,15 @@ private func pair(_ name: String, _ old: String, _ new: String, schemas: [String
 }
 
 private let base = "CREATE TABLE t (id int PRIMARY KEY, a text, b int);"
+/// A view of `t`, a function writing through it, and `triggers`.
+private func viewWithTrigger(_ triggers: String, columns: String = "id, a") -> String {
+    """
+    CREATE VIEW v WITH (security_invoker = true) AS SELECT \(columns) FROM t;
+    CREATE FUNCTION v_write() RETURNS trigger LANGUAGE plpgsql SET search_path = '' AS $$ BEGIN INSERT INTO public.t (id) VALUES (NEW.id); RETURN NEW; END $$;
+    \(triggers)
+    """
+}
+private let insteadOf = "CREATE TRIGGER v_insert INSTEAD OF INSERT OR UPDATE ON v FOR EACH ROW EXECUTE FUNCTION v_write('x');"
 /// A role of the whole cluster, made by whichever test comes first.
 private let reporting = "DO $$ BEGIN CREATE ROLE reporting NOLOGIN; EXCEPTION WHEN OTHERS THEN NULL; END $$;"
 
@@ -276,6 +285,35 @@ let convergencePairs: [ConvergencePair] = [
          "\(base) CREATE MATERIALIZED VIEW m AS SELECT count(*) AS n FROM t;",
          "\(base) CREATE MATERIALIZED VIEW m AS SELECT count(*) AS n, max(b) AS top FROM t;"),
     pair("a view dropped", "\(base) CREATE VIEW v AS SELECT id FROM t;", base),
+    pair("a function's argument renamed under a view calling it, a view reading that view and its instead_of trigger",
+         """
+         \(base) CREATE FUNCTION label(v text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT upper(v)';
+         CREATE VIEW v WITH (security_invoker = true) AS SELECT id, label(a) AS l FROM t;
+         CREATE VIEW w WITH (security_invoker = true) AS SELECT count(*) AS n FROM v;
+         CREATE FUNCTION v_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER v_insert INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION v_write();
+         """, """
+         \(base) CREATE FUNCTION label(word text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower(word)';
+         CREATE VIEW v WITH (security_invoker = true) AS SELECT id, label(a) AS l FROM t;
+         CREATE VIEW w WITH (security_invoker = true) AS SELECT count(*) AS n FROM v;
+         CREATE FUNCTION v_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER v_insert INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION v_write();
+         """),
+    pair("a materialized view with indexes, one unique, one on an expression",
+         "\(base) CREATE MATERIALIZED VIEW m AS SELECT id, a, b FROM t;",
+         """
+         \(base) CREATE MATERIALIZED VIEW m AS SELECT id, a, b FROM t;
+         CREATE UNIQUE INDEX m_id ON m (id); CREATE INDEX m_lower_a ON m (lower(a)) WHERE b > 0; CREATE INDEX m_b ON m (b DESC NULLS LAST);
+         """),
+    pair("a materialized view's index changed, one added and one dropped, its query changed too",
+         "\(base) CREATE MATERIALIZED VIEW m AS SELECT id, a FROM t; CREATE INDEX m_a ON m (a); CREATE INDEX m_gone ON m (id);",
+         "\(base) CREATE MATERIALIZED VIEW m AS SELECT id, a, b FROM t; CREATE INDEX m_a ON m USING hash (a); CREATE INDEX m_b ON m (b) INCLUDE (id);"),
+    pair("a materialized view created without data", "\(base)", "\(base) CREATE MATERIALIZED VIEW m AS SELECT id FROM t WITH NO DATA; CREATE INDEX m_id ON m (id);"),
+    pair("an instead_of trigger on a view", "\(base) \(viewWithTrigger(""))", "\(base) \(viewWithTrigger(insteadOf))"),
+    pair("a view recreated under its instead_of trigger, a statement trigger beside it",
+         "\(base) \(viewWithTrigger(insteadOf, columns: "id, a, b"))",
+         "\(base) \(viewWithTrigger(insteadOf + " CREATE TRIGGER v_said AFTER INSERT ON v FOR EACH STATEMENT EXECUTE FUNCTION v_write();", columns: "id, b"))"),
+    pair("a view with an instead_of trigger dropped", "\(base) \(viewWithTrigger(insteadOf))", base),
 
     // Partitions
     pair("a range-partitioned table with partitions",

@@ -174,6 +174,9 @@ public struct ViewDefinition: Sendable, Equatable {
     public var securityBarrier: Bool?
     public var checkOption: ViewObject.CheckOption?
     public var materialized: Bool?
+    /// Materialized views only.
+    public var withData: Bool?
+    public var indexes: [IndexDefinition]
     public var comment: String?
     public var grants: [GrantDefinition]?
     public var owner: String?

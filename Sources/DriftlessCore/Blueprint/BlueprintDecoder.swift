@@ -284,10 +284,7 @@ private struct Reader {
         for (index, item) in (list(fields["foreign_keys"], path: "\(path).foreign_keys") ?? []).enumerated() {
             if let fk = foreignKey(item, path: "\(path).foreign_keys[\(index)]") { foreignKeys.append(fk) }
         }
-        var indexes: [IndexDefinition] = []
-        for (index, item) in (list(fields["indexes"], path: "\(path).indexes") ?? []).enumerated() {
-            if let definition = indexDefinition(item, path: "\(path).indexes[\(index)]") { indexes.append(definition) }
-        }
+        let indexes = indexDefinitions(fields["indexes"], path: "\(path).indexes")
         let grants = self.grants(fields["grants"], path: "\(path).grants")
         return TableDefinition(
             name: name,
@@ -431,7 +428,8 @@ private struct Reader {
     }
 
     mutating func view(_ node: SourceNode, path: String) -> ViewDefinition? {
-        let allowed = ["name", "query", "security_invoker", "security_barrier", "check_option", "materialized", "comment", "grants", "owner"]
+        let allowed = ["name", "query", "security_invoker", "security_barrier", "check_option", "materialized", "with_data", "indexes",
+                       "comment", "grants", "owner"]
         guard let fields = fields(node, path: path, what: "a view", allowed: allowed) else { return nil }
         guard let name = required(fields, "name", path: path, what: "a view", node: node),
               let query = required(fields, "query", path: path, what: "a view", node: node) else { return nil }
@@ -439,7 +437,8 @@ private struct Reader {
             name: name, query: query, securityInvoker: bool(fields["security_invoker"], path: "\(path).security_invoker"),
             securityBarrier: bool(fields["security_barrier"], path: "\(path).security_barrier"),
             checkOption: fields["check_option"].flatMap { $0.isNull ? nil : choice($0, path: "\(path).check_option", as: ViewObject.CheckOption.self) },
-            materialized: bool(fields["materialized"], path: "\(path).materialized"), comment: string(fields["comment"], path: "\(path).comment"),
+            materialized: bool(fields["materialized"], path: "\(path).materialized"), withData: bool(fields["with_data"], path: "\(path).with_data"),
+            indexes: indexDefinitions(fields["indexes"], path: "\(path).indexes"), comment: string(fields["comment"], path: "\(path).comment"),
             grants: grants(fields["grants"], path: "\(path).grants"), owner: string(fields["owner"], path: "\(path).owner"),
             origin: origin(path, node))
     }
@@ -549,6 +548,11 @@ private struct Reader {
                   path: "\(path).initially_deferred", mark: node.mark)
         }
         return Deferral(deferrable: deferrable ?? deferred, initiallyDeferred: deferred)
+    }
+
+    /// `indexes:` of a table or a materialized view.
+    mutating func indexDefinitions(_ node: SourceNode?, path: String) -> [IndexDefinition] {
+        (list(node, path: path) ?? []).enumerated().compactMap { index, item in indexDefinition(item, path: "\(path)[\(index)]") }
     }
 
     mutating func indexDefinition(_ node: SourceNode, path: String) -> IndexDefinition? {

@@ -72,7 +72,13 @@ public enum BlueprintValidator {
                 add(function.result.type, .typeName)
             }
             for trigger in blueprint.triggers { add(trigger.when) }
-            for view in blueprint.views { add(view.query, .query) }
+            for view in blueprint.views {
+                add(view.query, .query)
+                for index in view.indexes {
+                    add(index.expression)
+                    add(index.predicate)
+                }
+            }
         }
         let list = Array(all)
         let problems = parallelism.map(list) { SQLFragment.problem(in: $0.text, as: $0.category) }
@@ -485,7 +491,29 @@ struct Context {
                 foreignKey.referencedTable, columns: foreignKey.referencedColumns, blueprint, "\(fkPath).references",
                 columnPath: { "\(fkPath).references.columns[\($0)]" })
         }
-        for (index, definition) in table.indexes.enumerated() {
+        indexes(table.indexes, of: table.name, columns: columnNames, blueprint, path)
+        if let key = table.partitionBy {
+            if let columns = key.columns { checkColumns(columns, "\(path).partition_by.columns", what: "the partition key") }
+            sql(key.expression, blueprint, "\(path).partition_by.expression")
+        }
+        rls(table, blueprint, path, columnNames: columnNames)
+        grants(table.grants, allowed: BlueprintValidator.privileges, what: "table", blueprint, path)
+    }
+
+    /// The indexes of a table or a materialized view named `relation`. `columns`: the
+    /// relation's columns, nil when only the server knows them (a view's query).
+    mutating func indexes(_ list: [IndexDefinition], of relation: String, columns relationColumns: Set<String>?, _ blueprint: Blueprint,
+                          _ path: String) {
+        func checkColumns(_ columns: [String], _ listPath: String, what: String) {
+            if columns.isEmpty {
+                error("invalid_value", "\(what) needs at least one column", blueprint, listPath)
+            }
+            guard let relationColumns else { return }
+            for (index, column) in columns.enumerated() where !relationColumns.contains(column) {
+                error("unknown_column", "\(what) names column '\(column)', which table '\(relation)' does not have", blueprint, "\(listPath)[\(index)]")
+            }
+        }
+        for (index, definition) in list.enumerated() {
             let indexPath = "\(path).indexes[\(index)]"
             switch (definition.columns, definition.expression) {
             case (nil, nil):
@@ -495,12 +523,12 @@ struct Context {
             case (.some(let columns), nil):
                 checkColumns(columns, "\(indexPath).columns", what: "an index")
                 if definition.name == nil {
-                    generated(Naming.index(table: table.name, columns: columns), what: "index", blueprint, indexPath)
+                    generated(Naming.index(table: relation, columns: columns), what: "index", blueprint, indexPath)
                 }
             case (nil, .some(let expression)):
                 sql(expression, blueprint, "\(indexPath).expression")
                 if definition.name == nil {
-                    generated(Naming.expressionIndex(table: table.name, expression: expression), what: "index", blueprint, indexPath)
+                    generated(Naming.expressionIndex(table: relation, expression: expression), what: "index", blueprint, indexPath)
                 }
             }
             if !definition.include.isEmpty { checkColumns(definition.include, "\(indexPath).include", what: "an index's include") }
@@ -519,12 +547,6 @@ struct Context {
             if let name = definition.name { self.name(name, blueprint, "\(indexPath).name", snakeCase: true) }
             sql(definition.predicate, blueprint, "\(indexPath).where")
         }
-        if let key = table.partitionBy {
-            if let columns = key.columns { checkColumns(columns, "\(path).partition_by.columns", what: "the partition key") }
-            sql(key.expression, blueprint, "\(path).partition_by.expression")
-        }
-        rls(table, blueprint, path, columnNames: columnNames)
-        grants(table.grants, allowed: BlueprintValidator.privileges, what: "table", blueprint, path)
     }
 
     mutating func column(_ column: ColumnDefinition, _ table: TableDefinition, _ blueprint: Blueprint, _ path: String) {
@@ -658,7 +680,12 @@ struct Context {
                 }
             }
             for (index, sequence) in blueprint.sequences.enumerated() { claim(sequence.name, "sequence", "$.sequences[\(index)].name") }
-            for (index, view) in blueprint.views.enumerated() { claim(view.name, "view", "$.views[\(index)].name") }
+            for (index, view) in blueprint.views.enumerated() {
+                claim(view.name, "view", "$.views[\(index)].name")
+                for (position, definition) in view.indexes.enumerated() {
+                    claim(DesiredCatalog.index(definition, of: view.name).name, "index", "$.views[\(index)].indexes[\(position)]")
+                }
+            }
             for (tableIndex, table) in blueprint.tables.enumerated() {
                 let path = "$.tables[\(tableIndex)]"
                 guard tables[QualifiedName(schema: blueprint.schema, name: table.name)]?.table.origin == table.origin else { continue }

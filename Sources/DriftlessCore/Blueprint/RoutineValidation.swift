@@ -154,6 +154,13 @@ extension Context {
                     "view '\(view.name)' runs its query with its owner's rights, so the RLS of the tables under it does not apply to who reads it",
                     blueprint, "\(path).security_invoker")
         }
+        if !materialized && !view.indexes.isEmpty {
+            error("invalid_value", "only a materialized view has indexes: a plain view reads its tables' indexes", blueprint, "\(path).indexes")
+        }
+        if !materialized && view.withData != nil {
+            error("invalid_value", "with_data is for materialized views", blueprint, "\(path).with_data")
+        }
+        indexes(view.indexes, of: view.name, columns: nil, blueprint, path)
         if let owner = view.owner { name(owner, blueprint, "\(path).owner") }
         grants(view.grants, allowed: BlueprintValidator.privileges, what: "view", blueprint, path)
     }
@@ -162,9 +169,37 @@ extension Context {
         name(trigger.name, blueprint, "\(path).name")
         let table = BlueprintValidator.qualify(trigger.table, defaultSchema: blueprint.schema)
         let declared = tables[table]?.table
-        if managedSchemas.contains(table.schema) && declared == nil {
-            error("unknown_reference", "'\(trigger.table)' is not a table of the blueprints; a trigger on a table of a managed schema is declared with the table",
+        let view = blueprints.filter { $0.schema == table.schema }.flatMap(\.views).first { $0.name == table.name }
+        let level = trigger.level ?? .row
+        if managedSchemas.contains(table.schema) && declared == nil && view == nil {
+            error("unknown_reference", "'\(trigger.table)' is not a table or view of the blueprints; a trigger on a table of a managed schema is declared with the table",
                   blueprint, "\(path).table")
+        }
+        if let view {
+            // PostgreSQL's rules for triggers on views (CREATE TRIGGER): INSTEAD OF per row,
+            // BEFORE and AFTER per statement only; a materialized view has none.
+            if view.materialized == true {
+                error("invalid_value", "'\(view.name)' is a materialized view: it has no triggers", blueprint, "\(path).table")
+            } else if trigger.timing != .insteadOf && level == .row {
+                error("invalid_value", "a row-level trigger on view '\(view.name)' is instead_of (before and after triggers on a view are level: statement)",
+                      blueprint, "\(path).timing")
+            }
+        } else if trigger.timing == .insteadOf && (declared != nil || managedSchemas.contains(table.schema)) {
+            error("invalid_value", "instead_of triggers are for views; '\(trigger.table)' is a table", blueprint, "\(path).timing")
+        }
+        if trigger.timing == .insteadOf {
+            if level == .statement {
+                error("invalid_value", "an instead_of trigger is row-level", blueprint, "\(path).level")
+            }
+            if trigger.when != nil {
+                error("invalid_value", "an instead_of trigger has no when condition", blueprint, "\(path).when")
+            }
+            if !trigger.updateColumns.isEmpty {
+                error("invalid_value", "an instead_of trigger fires on update of any column: list update without columns", blueprint, "\(path).events")
+            }
+            if trigger.events.contains(.truncate) {
+                error("invalid_value", "an instead_of trigger fires on insert, update or delete", blueprint, "\(path).events")
+            }
         }
         if let declared {
             let columns = Set(declared.columns.map(\.name))
@@ -175,12 +210,8 @@ extension Context {
         if trigger.events.isEmpty {
             error("missing_field", "a trigger needs at least one event", blueprint, "\(path).events")
         }
-        let level = trigger.level ?? .row
-        if level == .row && trigger.events.contains(.truncate) {
+        if level == .row && trigger.events.contains(.truncate) && trigger.timing != .insteadOf {
             error("invalid_value", "truncate triggers are statement-level: set level: statement", blueprint, "\(path).events")
-        }
-        if trigger.timing == .insteadOf {
-            error("invalid_value", "instead_of triggers are for views, which blueprints cannot declare yet", blueprint, "\(path).timing")
         }
         if let when = trigger.when {
             sql(when, blueprint, "\(path).when")

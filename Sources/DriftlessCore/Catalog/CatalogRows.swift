@@ -125,6 +125,8 @@ public struct CatalogReader: Sendable {
     /// Columns come in any order: kept with their number, sorted per table at the end.
     var columns: [QualifiedName: [(number: Int, column: Column)]] = [:]
     var grants: [QualifiedName: [String: Set<String>]] = [:]
+    /// Indexes of materialized views, attached at the end.
+    var viewIndexes: [QualifiedName: [String: Index]] = [:]
 
     func finish() -> (catalog: Catalog, existingSchemas: Set<String>) {
         var catalog = catalog
@@ -133,6 +135,9 @@ public struct CatalogReader: Sendable {
         }
         for (table, byRole) in grants where catalog.tables[table] != nil {
             catalog.tables[table]!.grants = byRole
+        }
+        for (view, indexes) in viewIndexes where catalog.views[view] != nil {
+            catalog.views[view]!.indexes = indexes
         }
         return (catalog, existingSchemas)
     }

@@ -259,6 +259,11 @@ public struct ViewObject: Sendable, Equatable, Codable {
     public var grants: [String: Set<String>]?
     /// Desired side: nil means any role but the API roles (docs/security.md, Owners).
     public var owner: String?
+    /// A materialized view's indexes, by name (compared one by one, as a table's).
+    public var indexes: [String: Index]
+    /// A materialized view created `WITH DATA` (the default) or `WITH NO DATA`. How it is
+    /// created only: whether it is populated later is data, not schema (docs/blueprints.md, Views).
+    @NotCompared public var withData: Bool
     /// Desired side: the query as written, for rendering.
     @NotCompared public var writtenQuery: String?
     /// Actual side: the views that read this one, and the table columns it reads.
@@ -268,9 +273,12 @@ public struct ViewObject: Sendable, Equatable, Codable {
 
     public init(name: QualifiedName, query: String, columns: [String] = [], securityInvoker: Bool = true, securityBarrier: Bool = false,
                 checkOption: CheckOption? = nil, materialized: Bool = false, comment: String? = nil,
-                grants: [String: Set<String>]? = nil, owner: String? = nil, origin: Origin? = nil) {
+                grants: [String: Set<String>]? = nil, owner: String? = nil, indexes: [String: Index] = [:], withData: Bool = true,
+                origin: Origin? = nil) {
         self.name = name
         self.query = query
+        self.indexes = indexes
+        self.withData = withData
         self.columns = columns
         self.securityInvoker = securityInvoker
         self.securityBarrier = securityBarrier

@@ -118,6 +118,9 @@ public struct PlanBuilder: Sendable {
     /// again: their kinds create them again (FunctionKind).
     public var droppedTriggers: Set<TriggerKey> = []
     public var droppedPolicies: Set<ObjectID> = []
+    /// Views dropped before a function they call is dropped (FunctionKind): ViewKind creates
+    /// them again, or leaves them dropped when they are removed.
+    public var droppedViews: Set<QualifiedName> = []
     /// Tables renamed away: not dropped.
     public var renamedAway: Set<QualifiedName> = []
     /// The table pairs the table kind found, for the per-table kinds.

@@ -212,36 +212,7 @@ public enum BlueprintWriter {
             })))
         }
         let columnNames = Set(table.columns.map(\.name))
-        let indexes = table.indexes.values.sorted { $0.name < $1.name }.compactMap { index -> DocumentValue? in
-            var fields: [(String, DocumentValue)] = []
-            let keys = index.keys.map { $0.hasPrefix("\"") && $0.hasSuffix("\"") ? String($0.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : $0 }
-            if keys.allSatisfy(columnNames.contains) {
-                fields.append(("columns", .list(keys.enumerated().map { position, key in
-                    let options = index.options(at: position)
-                    guard !options.isDefault else { return .string(key) }
-                    var parts: [(String, DocumentValue)] = [("name", .string(key))]
-                    if options.descending { parts.append(("order", .string("desc"))) }
-                    if let nullsFirst = options.nullsFirst { parts.append(("nulls", .string(nullsFirst ? "first" : "last"))) }
-                    if let opclass = options.opclass { parts.append(("opclass", .string(opclass))) }
-                    if let collation = options.collation { parts.append(("collation", .string(collation))) }
-                    return .map(parts)
-                })))
-            } else if keys.count == 1 && index.options.isEmpty {
-                fields.append(("expression", .string(keys[0])))
-            } else {
-                return nil  // several keys mixing expressions: the format cannot say it
-            }
-            fields.append(("name", .string(index.name)))
-            if index.unique { fields.append(("unique", .bool(true))) }
-            if index.method != .btree { fields.append(("using", .string(index.method.rawValue))) }
-            if !index.include.isEmpty { fields.append(("include", .list(index.include.map(DocumentValue.string)))) }
-            if !index.storage.isEmpty {
-                fields.append(("with", .map(index.storage.keys.sorted().map { ($0, .string(index.storage[$0]!)) })))
-            }
-            if index.nullsNotDistinct { fields.append(("nulls_not_distinct", .bool(true))) }
-            if let predicate = index.predicate { fields.append(("where", .string(predicate))) }
-            return .map(fields)
-        }
+        let indexes = self.indexes(table.indexes, isColumn: columnNames.contains)
         if !indexes.isEmpty { pairs.append(("indexes", .list(indexes))) }
         var rls: [(String, DocumentValue)] = [("enabled", .bool(table.rlsEnabled))]
         if table.rlsForced { rls.append(("force", .bool(true))) }
@@ -350,6 +321,41 @@ public enum BlueprintWriter {
         SQLSplit.columns("\(name) int")?.first?.name == name ? name : quoteIdentifier(name)
     }
 
+    /// The indexes of a table or materialized view; `isColumn` says which keys are its columns.
+    /// An index whose keys mix expressions is left out: the format cannot say it.
+    static func indexes(_ indexes: [String: Index], isColumn: (String) -> Bool) -> [DocumentValue] {
+        indexes.values.sorted { $0.name < $1.name }.compactMap { index -> DocumentValue? in
+            var fields: [(String, DocumentValue)] = []
+            let keys = index.keys.map { $0.hasPrefix("\"") && $0.hasSuffix("\"") ? String($0.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : $0 }
+            if keys.allSatisfy(isColumn) {
+                fields.append(("columns", .list(keys.enumerated().map { position, key in
+                    let options = index.options(at: position)
+                    guard !options.isDefault else { return .string(key) }
+                    var parts: [(String, DocumentValue)] = [("name", .string(key))]
+                    if options.descending { parts.append(("order", .string("desc"))) }
+                    if let nullsFirst = options.nullsFirst { parts.append(("nulls", .string(nullsFirst ? "first" : "last"))) }
+                    if let opclass = options.opclass { parts.append(("opclass", .string(opclass))) }
+                    if let collation = options.collation { parts.append(("collation", .string(collation))) }
+                    return .map(parts)
+                })))
+            } else if keys.count == 1 && index.options.isEmpty {
+                fields.append(("expression", .string(keys[0])))
+            } else {
+                return nil  // several keys mixing expressions: the format cannot say it
+            }
+            fields.append(("name", .string(index.name)))
+            if index.unique { fields.append(("unique", .bool(true))) }
+            if index.method != .btree { fields.append(("using", .string(index.method.rawValue))) }
+            if !index.include.isEmpty { fields.append(("include", .list(index.include.map(DocumentValue.string)))) }
+            if !index.storage.isEmpty {
+                fields.append(("with", .map(index.storage.keys.sorted().map { ($0, .string(index.storage[$0]!)) })))
+            }
+            if index.nullsNotDistinct { fields.append(("nulls_not_distinct", .bool(true))) }
+            if let predicate = index.predicate { fields.append(("where", .string(predicate))) }
+            return .map(fields)
+        }
+    }
+
     /// A view with its options, comment, owner and privileges (as for tables).
     static func view(_ view: ViewObject, roles: Set<String>, applyingRole: String?) -> DocumentValue {
         var pairs: [(String, DocumentValue)] = [("name", .string(view.name.name)), ("query", .string(view.query))]
@@ -360,6 +366,9 @@ public enum BlueprintWriter {
         }
         if view.securityBarrier { pairs.append(("security_barrier", .bool(true))) }
         if let check = view.checkOption { pairs.append(("check_option", .string(check.rawValue))) }
+        // Whether a materialized view is populated is data: with_data is left at its default.
+        let indexes = self.indexes(view.indexes) { key in view.columns.contains { $0.hasPrefix(key + " ") } }
+        if !indexes.isEmpty { pairs.append(("indexes", .list(indexes))) }
         if let comment = view.comment { pairs.append(("comment", .string(comment))) }
         if let owner = view.owner, let applyingRole, owner != applyingRole { pairs.append(("owner", .string(owner))) }
         let byRole = view.grants ?? [:]

@@ -90,7 +90,7 @@ extension SQLRenderer {
     public static func createView(_ view: ViewObject, replace: Bool = false, schemaOverride: String? = nil) -> SQL {
         let name = qualified(view.name, schemaOverride)
         let query = view.writtenQuery ?? view.query
-        if view.materialized { return "CREATE MATERIALIZED VIEW \(name) AS \(query: query)\n WITH DATA" }
+        if view.materialized { return "CREATE MATERIALIZED VIEW \(name) AS \(query: query)\n \(keyword: view.withData ? "WITH DATA" : "WITH NO DATA")" }
         let options = "security_invoker = \(view.securityInvoker), security_barrier = \(view.securityBarrier)"
         var sql: SQL = "CREATE \(keyword: replace ? "OR REPLACE " : "")VIEW \(name) WITH (\(keyword: options)) AS \(query: query)"
         if let check = view.checkOption { sql = "\(sql)\n WITH \(keyword: check.rawValue.uppercased()) CHECK OPTION" }

@@ -33,8 +33,9 @@ public enum DesiredCatalog {
                     name: name, query: ViewKind.trimmed(definition.query), securityInvoker: materialized ? false : definition.securityInvoker ?? true,
                     securityBarrier: definition.securityBarrier ?? false, checkOption: definition.checkOption, materialized: materialized,
                     comment: definition.comment,
-                    grants: privileges(definition.grants, all: allPrivileges),
-                    owner: definition.owner, origin: definition.origin)
+                    grants: privileges(definition.grants, all: allPrivileges), owner: definition.owner,
+                    indexes: Dictionary(definition.indexes.map { index($0, of: definition.name) }.map { ($0.name, $0) }) { first, _ in first },
+                    withData: definition.withData ?? true, origin: definition.origin)
             }
             for definition in blueprint.extensions {
                 catalog.extensions[definition.name] = ExtensionObject(name: definition.name, schema: definition.schema ?? "extensions",
@@ -74,6 +75,16 @@ public enum DesiredCatalog {
             cycle: definition.cycle ?? false,
             ownedBy: definition.ownedBy.map { SequenceObject.Owner(table: QualifiedName(schema: blueprint.schema, name: $0.table), column: $0.column) },
             grants: grants, owner: definition.owner, origin: definition.origin)
+    }
+
+    /// An index of a table or materialized view named `relation`, named as written or generated.
+    static func index(_ index: IndexDefinition, of relation: String) -> Index {
+        let keys = index.columns.map { $0.map(quoteIdentifier) } ?? ["(\(index.expression ?? ""))"]
+        let name = index.name ?? (index.columns.map { Naming.index(table: relation, columns: $0) }
+            ?? Naming.expressionIndex(table: relation, expression: index.expression ?? ""))
+        return Index(name: name, method: index.method, keys: keys, unique: index.unique, predicate: index.predicate,
+                     options: index.keyOptions, include: index.include, storage: index.storage, nullsNotDistinct: index.nullsNotDistinct,
+                     origin: index.origin)
     }
 
     /// A function as written; canonicalization gives it the server's argument list, result,
@@ -195,14 +206,9 @@ public enum DesiredCatalog {
             constraint.deferral = foreignKey.deferral
             add(constraint)
         }
-        for index in definition.indexes {
-            let keys = index.columns.map { $0.map(quoteIdentifier) } ?? ["(\(index.expression ?? ""))"]
-            let indexName = index.name ?? (index.columns.map { Naming.index(table: definition.name, columns: $0) }
-                ?? Naming.expressionIndex(table: definition.name, expression: index.expression ?? ""))
-            table.indexes[indexName] = Index(
-                name: indexName, method: index.method, keys: keys, unique: index.unique, predicate: index.predicate,
-                options: index.keyOptions, include: index.include, storage: index.storage, nullsNotDistinct: index.nullsNotDistinct,
-                origin: index.origin)
+        for written in definition.indexes {
+            let index = self.index(written, of: table.name.name)
+            table.indexes[index.name] = index
         }
         for policy in definition.rls.policies {
             table.policies[policy.name] = Policy(

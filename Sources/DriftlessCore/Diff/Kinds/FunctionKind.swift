@@ -32,10 +32,15 @@ public enum FunctionKind: ObjectKind {
                     JOIN pg_namespace pn ON pn.oid = pc.relnamespace
                     WHERE dp.classid = 'pg_policy'::regclass AND dp.refclassid = 'pg_proc'::regclass AND dp.refobjid = p.oid
                   UNION ALL
+                  SELECT 'view' || E'\\t' || vn.nspname || E'\\t' || v.relname
+                    FROM pg_depend dp JOIN pg_rewrite r ON r.oid = dp.objid JOIN pg_class v ON v.oid = r.ev_class
+                    JOIN pg_namespace vn ON vn.oid = v.relnamespace
+                    WHERE dp.classid = 'pg_rewrite'::regclass AND dp.refclassid = 'pg_proc'::regclass AND dp.refobjid = p.oid
+                  UNION ALL
                   SELECT 'other' || E'\\t' || pg_describe_object(dp.classid, dp.objid, dp.objsubid)
                     FROM pg_depend dp
                     WHERE dp.refclassid = 'pg_proc'::regclass AND dp.refobjid = p.oid AND dp.deptype = 'n'
-                      AND dp.classid NOT IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_proc'::regclass)) x)::text,
+                      AND dp.classid NOT IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_proc'::regclass, 'pg_rewrite'::regclass)) x)::text,
                (SELECT array_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END)
                   FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
                   WHERE x.grantee <> p.proowner AND x.privilege_type = 'EXECUTE')::text,
@@ -67,6 +72,7 @@ public enum FunctionKind: ObjectKind {
             switch (parts.first, parts.count) {
             case ("trigger", 4): dependents.triggers.append(TriggerKey(table: QualifiedName(schema: parts[1], name: parts[2]), name: parts[3]))
             case ("policy", 4): dependents.policies.append(.member(.policy, of: QualifiedName(schema: parts[1], name: parts[2]), parts[3]))
+            case ("view", 3): dependents.views.append(QualifiedName(schema: parts[1], name: parts[2]))
             default: dependents.others.append(parts.dropFirst().joined(separator: " "))
             }
         }
@@ -187,14 +193,22 @@ public enum FunctionKind: ObjectKind {
     }
 
     /// Drop and create: what PostgreSQL refuses to replace (another result type, renamed
-    /// arguments, fewer defaults, an enum recreated under it). The triggers and policies that
-    /// use it are dropped first (their kinds create them again after), in the same transaction;
-    /// other dependents (a default, a check, an index, a view) make the drop fail, which the
-    /// plan says as `may_fail`.
+    /// arguments, fewer defaults, an enum recreated under it). The views, triggers and policies
+    /// that use it are dropped first (their kinds create them again after), in the same
+    /// transaction; other dependents (a default, a check, an index) make the drop fail, which
+    /// the plan says as `may_fail`.
     static func recreate(_ want: FunctionObject, have: FunctionObject, _ context: DiffContext, _ plan: inout PlanBuilder) {
         let others = dropDependents(of: have, origin: want.origin, context, &plan)
-        let hazards = others.isEmpty ? [] : [Hazard(.mayFail, object: want.key.description,
+        var hazards = others.isEmpty ? [] : [Hazard(.mayFail, object: want.key.description,
             detail: "dropped and created again, but used by \(others.joined(separator: "; ")), which PostgreSQL does not let go")]
+        // The views' scratch copies called the live function (pg_temp is never searched for
+        // functions), so their columns are the old result's: the apply does not converge.
+        if let views = have.dependents?.views, !views.isEmpty, want.result != have.result {
+            hazards.append(Hazard(.mayFail, object: want.key.description, detail: """
+                its result type changes under \(views.sorted().map(\.description).joined(separator: ", ")): the views are created again, \
+                but compared with the old result's columns (docs/engine.md, Functions); change the result in a revision without the views
+                """))
+        }
         var drop = Change(kind: .changed, id: .function(have.key), action: .alter, operations: [.dropFunction(have.key)],
                           actual: have.attributes, hazards: hazards, phase: .dropDependents, origin: want.origin)
         drop.isRecreate = true
@@ -203,12 +217,37 @@ public enum FunctionKind: ObjectKind {
                  actual: have.attributes, origin: want.origin)
     }
 
-    /// Drops the triggers and policies that use a live function before it is dropped (their
-    /// kinds create them again, or put back as they were); returns its other dependents.
+    /// Drops the views, triggers and policies that use a live function before it is dropped
+    /// (their kinds create them again, or put back as they were); returns its other dependents.
     static func dropDependents(of have: FunctionObject, origin: Origin?, _ context: DiffContext, _ plan: inout PlanBuilder) -> [String] {
         let dependents = have.dependents ?? FunctionDependents()
         // Those removed from the blueprints are dropped by their own kinds, before the function.
         func going(_ id: ObjectID, declared: Bool) -> Bool { !declared && context.willDrop(id) }
+        // Views calling it, with the views that read them and their triggers, readers first;
+        // even one removed from the blueprints goes here, as views are otherwise dropped after
+        // functions. ViewKind creates them again (or puts back an undeclared one).
+        var views = Set(dependents.views.filter { context.actual.views[$0] != nil && !plan.droppedViews.contains($0) })
+        var pending = Array(views)
+        while let name = pending.popLast() {
+            for reader in context.actual.views[name]?.dependentViews ?? []
+            where context.actual.views[reader] != nil && !plan.droppedViews.contains(reader) && views.insert(reader).inserted {
+                pending.append(reader)
+            }
+        }
+        for name in ViewKind.dropOrder(views, context.actual.views) {
+            for trigger in context.actual.triggers.keys.sorted() where trigger.table == name && plan.droppedTriggers.insert(trigger).inserted {
+                var drop = Change(kind: .changed, id: trigger.id, action: .drop, operations: [.dropTrigger(trigger)],
+                                  actual: context.actual.triggers[trigger]?.definition, phase: .dropDependents, origin: origin)
+                drop.isRecreate = !going(.view(name), declared: context.desired.views[name] != nil)
+                plan.add(drop)
+            }
+            plan.droppedViews.insert(name)
+            let view = context.actual.views[name]!
+            var drop = Change(kind: .changed, id: .view(name), action: .drop, operations: [.dropView(name, materialized: view.materialized)],
+                              actual: view.definition, phase: .dropDependents, origin: origin)
+            drop.isRecreate = !going(.view(name), declared: context.desired.views[name] != nil)
+            plan.add(drop)
+        }
         for trigger in dependents.triggers.sorted()
         where !plan.droppedTriggers.contains(trigger) && !going(trigger.id, declared: context.desired.triggers[trigger] != nil) {
             plan.droppedTriggers.insert(trigger)
@@ -251,11 +290,14 @@ public enum FunctionKind: ObjectKind {
 public struct FunctionDependents: Sendable, Equatable, Codable {
     public var triggers: [TriggerKey] = []
     public var policies: [ObjectID] = []
+    /// Views whose query calls it.
+    public var views: [QualifiedName] = []
     public var others: [String] = []
 
-    public init(triggers: [TriggerKey] = [], policies: [ObjectID] = [], others: [String] = []) {
+    public init(triggers: [TriggerKey] = [], policies: [ObjectID] = [], views: [QualifiedName] = [], others: [String] = []) {
         self.triggers = triggers
         self.policies = policies
+        self.views = views
         self.others = others
     }
 }

@@ -1,4 +1,5 @@
-/// Indexes that do not back a constraint.
+/// Indexes that do not back a constraint, of tables and of materialized views (whose indexes
+/// ViewKind compares).
 public enum IndexKind: ObjectKind {
     public static let type = Change.ObjectType.index
     public static let catalogs = ["pg_index"]
@@ -18,7 +19,12 @@ public enum IndexKind: ObjectKind {
                (SELECT array_agg(a.attname ORDER BY k) FROM generate_series(x.indnkeyatts, x.indnatts - 1) k
                   JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k])::text,
                (ARRAY[x.indnullsnotdistinct::text] || coalesce(i.reloptions, '{}'))::text
-          FROM pg_index x JOIN rel ON rel.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
+          FROM pg_index x
+          JOIN (SELECT oid, nspname, relname FROM rel
+                UNION ALL
+                SELECT m.oid, mn.nspname, m.relname FROM pg_class m JOIN pg_namespace mn ON mn.oid = m.relnamespace
+                 WHERE m.relkind = 'm' AND mn.nspname = ANY($1::text[])) rel ON rel.oid = x.indrelid
+          JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_am am ON am.oid = i.relam
           WHERE NOT i.relispartition
             AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = x.indexrelid AND con.conrelid = x.indrelid AND con.contype IN ('p', 'u', 'x'))
         """)
@@ -31,9 +37,15 @@ public enum IndexKind: ObjectKind {
             let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { storage[parts[0]] = parts[1] }
         }
-        reader.catalog.tables[row.table]?.indexes[row.name] = Index(
+        let index = Index(
             name: row.name, method: IndexMethod(rawValue: row[0] ?? "") ?? .btree, keys: row.array(2) ?? [], unique: row[1] == "true",
             predicate: row[3], options: options, include: row.array(5) ?? [], storage: storage, nullsNotDistinct: flags.first == "true")
+        if reader.catalog.tables[row.table] != nil {
+            reader.catalog.tables[row.table]?.indexes[row.name] = index
+        } else {
+            // A materialized view's: its row may come before the view's.
+            reader.viewIndexes[row.table, default: [:]][row.name] = index
+        }
     }
 
     /// `"10|text_pattern_ops|C"`: DESC and NULLS FIRST bits, then the non-default operator class
@@ -55,15 +67,20 @@ public enum IndexKind: ObjectKind {
     }
 
     public static func adopt(_ scratch: Table, into table: inout Table) {
-        for (key, index) in scratch.indexes where table.indexes[key] != nil {
-            table.indexes[key]?.keys = index.keys
-            table.indexes[key]?.predicate = index.predicate
-            table.indexes[key]?.unique = index.unique
-            table.indexes[key]?.method = index.method
-            table.indexes[key]?.options = index.options
-            table.indexes[key]?.include = index.include
-            table.indexes[key]?.storage = index.storage
-            table.indexes[key]?.nullsNotDistinct = index.nullsNotDistinct
+        adopt(scratch.indexes, into: &table.indexes)
+    }
+
+    /// The server's form of every index of `indexes` that `scratch` has under its name.
+    static func adopt(_ scratch: [String: Index], into indexes: inout [String: Index]) {
+        for (key, index) in scratch where indexes[key] != nil {
+            indexes[key]?.keys = index.keys
+            indexes[key]?.predicate = index.predicate
+            indexes[key]?.unique = index.unique
+            indexes[key]?.method = index.method
+            indexes[key]?.options = index.options
+            indexes[key]?.include = index.include
+            indexes[key]?.storage = index.storage
+            indexes[key]?.nullsNotDistinct = index.nullsNotDistinct
         }
     }
 

@@ -135,6 +135,21 @@ public enum TriggerKind: ObjectKind {
             drop.isRecreate = true
             plan.add(drop)
         }
+        // A view dropped, or dropped and created again, takes its triggers with it: they are
+        // dropped first, listed in the plan, and those of a recreated view created again after it.
+        let recreatedViews = ViewKind.recreated(context, plan)
+        let goneViews = ViewKind.removed(context).filter { context.willDrop(.view($0)) }
+        var goneWithTheirView: Set<TriggerKey> = []
+        for key in context.actual.triggers.keys.sorted() where !plan.droppedTriggers.contains(key)
+            && (recreatedViews.contains(key.table) || goneViews.contains(key.table)) {
+            let gone = goneViews.contains(key.table)
+            if gone { goneWithTheirView.insert(key) } else { plan.droppedTriggers.insert(key) }
+            var drop = Change(kind: .changed, id: key.id, action: .drop, operations: [.dropTrigger(key)],
+                              actual: context.actual.triggers[key]!.definition, phase: .dropDependents,
+                              origin: context.desired.triggers[key]?.origin)
+            drop.isRecreate = !gone
+            plan.add(drop)
+        }
         for key in context.desired.triggers.keys.sorted() {
             let want = context.desired.triggers[key]!
             let recreated = plan.droppedTriggers.contains(key)
@@ -155,7 +170,7 @@ public enum TriggerKind: ObjectKind {
                          actual: have.enabled.rawValue, origin: want.origin)
             }
         }
-        for key in context.actual.triggers.keys.sorted() where context.desired.triggers[key] == nil {
+        for key in context.actual.triggers.keys.sorted() where context.desired.triggers[key] == nil && !goneWithTheirView.contains(key) {
             let have = context.actual.triggers[key]!
             if plan.droppedTriggers.contains(key) {
                 // Nobody declared it, and it was dropped for a function under it: back as it was.
@@ -167,11 +182,11 @@ public enum TriggerKind: ObjectKind {
                 continue
             }
             let id = key.id
-            let onManagedTable = context.desired.tables[key.table] != nil
+            let onManagedTable = context.desired.tables[key.table] != nil || context.desired.views[key.table] != nil
             guard onManagedTable || context.previouslyManaged.contains(id) else { continue }
             if onManagedTable && have.enabled == .disabled && !context.willDrop(id) {
                 plan.add(.changed, id, .alter, phase: .triggers, [.enableTrigger(key.name, table: key.table)], desired: "enabled",
-                         actual: "disabled", origin: context.desired.tables[key.table]?.origin)
+                         actual: "disabled", origin: context.desired.tables[key.table]?.origin ?? context.desired.views[key.table]?.origin)
                 continue
             }
             plan.removed(id, phase: .dropTriggers, [.dropTrigger(key)], hazard: nil, detail: "DROP TRIGGER", actual: have.definition,

@@ -73,7 +73,9 @@ public enum ViewKind: ObjectKind {
         reader.catalog.views[name] = view
     }
 
-    public static func identities(in catalog: Catalog) -> [ObjectID] { catalog.views.keys.map(ObjectID.view) }
+    public static func identities(in catalog: Catalog) -> [ObjectID] {
+        catalog.views.values.flatMap { view in [ObjectID.view(view.name)] + view.indexes.keys.map { ObjectID.member(.index, of: view.name, $0) } }
+    }
 
     /// The relations a query names (`FROM`, `JOIN`, subqueries), qualified with `schema` when
     /// it names none: what PostgreSQL's parser finds, so views can be ordered among themselves.
@@ -136,24 +138,60 @@ public enum ViewKind: ObjectKind {
             var copy = view
             copy.materialized = false
             statements.append(ScratchStatement(sql: SQLRenderer.createView(copy, schemaOverride: "pg_temp"), origin: view.origin))
+            // A materialized view's indexes on a table of its columns (a temporary materialized
+            // view cannot be made): the server prints an index of either alike.
+            guard let standIn = indexStandIns(catalog, schema: schema)[name] else { continue }
+            let table = QualifiedName(schema: "pg_temp", name: standIn)
+            statements.append(ScratchStatement(
+                sql: "CREATE TABLE \(table) AS SELECT * FROM \(QualifiedName(schema: "pg_temp", name: name.name)) WITH NO DATA", origin: view.origin))
+            for index in view.indexes.values.sorted(by: { $0.name < $1.name }) {
+                statements.append(ScratchStatement(sql: SQLRenderer.createIndex(index, table: table, columns: []), origin: index.origin))
+            }
         }
         return statements
     }
 
+    /// The scratch table standing in for each materialized view of `schema` with indexes.
+    static func indexStandIns(_ catalog: Catalog, schema: String) -> [QualifiedName: String] {
+        let names = catalog.views.values.filter { $0.name.schema == schema && $0.materialized && !$0.indexes.isEmpty }.map(\.name).sorted()
+        return Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, "driftless_matview_\($0)") })
+    }
+
     /// The server's query and columns of the scratch copies of `schema`'s views.
     public static func adoptViews(_ scratch: Catalog, from tempSchema: String, into desired: inout Catalog, schema: String) {
+        let standIns = indexStandIns(desired, schema: schema)
         for (name, _) in desired.views where name.schema == schema {
             guard let copy = scratch.views[QualifiedName(schema: tempSchema, name: name.name)] else { continue }
             desired.views[name]?.query = copy.query
             desired.views[name]?.columns = copy.columns
+            if let standIn = standIns[name], let table = scratch.tables[QualifiedName(schema: tempSchema, name: standIn)] {
+                IndexKind.adopt(table.indexes, into: &desired.views[name]!.indexes)
+            }
         }
     }
 
-    public static func diff(_ context: DiffContext, _ plan: inout PlanBuilder) {
+    /// After apply, a view that had no scratch copy as the server printed it once created.
+    public static func adoptCreated(_ live: ViewObject, into view: inout ViewObject) {
+        view.query = live.query
+        view.columns = live.columns
+        IndexKind.adopt(live.indexes, into: &view.indexes)
+    }
+
+    /// The live views that are dropped and created again: views PostgreSQL will not change in
+    /// place, views over a column whose type changes or that goes, and every view that reads
+    /// one of them (undeclared ones among them only when they are not dropped for good).
+    static func recreated(_ context: DiffContext, _ plan: PlanBuilder) -> Set<QualifiedName> {
+        recreateSet(context, plan).filter { context.desired.views[$0] != nil || !context.willDrop(.view($0)) }
+    }
+
+    /// The views that are dropped for good: undeclared views of the managed schemas that may go.
+    static func removed(_ context: DiffContext) -> Set<QualifiedName> {
+        Set(context.actual.views.keys.filter { context.desired.views[$0] == nil && context.managedSchemas.contains($0.schema) })
+    }
+
+    static func recreateSet(_ context: DiffContext, _ plan: PlanBuilder) -> Set<QualifiedName> {
         let desired = context.desired.views
         let actual = context.actual.views
-        // Views PostgreSQL will not change in place, views over a column whose type changes or
-        // that goes, and every view that reads one of them.
         var recreate: Set<QualifiedName> = []
         for (name, have) in actual {
             if let want = desired[name], definition(want) != definition(have), !want.replaceable(from: have) { recreate.insert(name) }
@@ -164,15 +202,24 @@ public enum ViewKind: ObjectKind {
             }
             if underChange { recreate.insert(name) }
         }
+        // Views dropped for a function under them (FunctionKind) are created again too.
+        recreate.formUnion(plan.droppedViews)
         var pending = Array(recreate)
         while let name = pending.popLast() {
             for dependent in actual[name]?.dependentViews ?? [] where actual[dependent] != nil && recreate.insert(dependent).inserted {
                 pending.append(dependent)
             }
         }
-        let removed = Set(actual.keys.filter { desired[$0] == nil && context.managedSchemas.contains($0.schema) })
+        return recreate
+    }
+
+    public static func diff(_ context: DiffContext, _ plan: inout PlanBuilder) {
+        let desired = context.desired.views
+        let actual = context.actual.views
+        let recreate = recreateSet(context, plan)
+        let removed = removed(context)
         // Readers before what they read.
-        for name in dropOrder(recreate.union(removed), actual) {
+        for name in dropOrder(recreate.union(removed), actual) where !plan.droppedViews.contains(name) {
             let have = actual[name]!
             if recreate.contains(name) && (desired[name] != nil || !context.willDrop(.view(name))) {
                 var drop = Change(kind: .changed, id: .view(name), action: .drop, operations: [.dropView(name, materialized: have.materialized)],
@@ -205,8 +252,9 @@ public enum ViewKind: ObjectKind {
                          actual: have.definition, origin: want.origin)
             }
             let fresh = have == nil || again
-            // An undeclared view is only ever put back: with its comment and privileges.
+            // An undeclared view is only ever put back: with its comment, privileges and indexes.
             guard desired[name] != nil || fresh else { continue }
+            if want.materialized { indexes(want, current: fresh ? [:] : have?.indexes ?? [:], fresh: fresh, declared: desired[name] != nil, context, &plan) }
             if let comment = want.comment, fresh || comment != have?.comment {
                 plan.add(have?.comment == nil ? .missing : .changed, .property(.comment, of: name), .alter, phase: .comments,
                          [.commentOnView(name, materialized: want.materialized, comment)], desired: comment, actual: have?.comment, origin: want.origin)
@@ -223,12 +271,40 @@ public enum ViewKind: ObjectKind {
         }
     }
 
-    /// What is compared of a view besides its privileges, comment and owner.
+    /// A materialized view's indexes: created after it (with it when it is new or created
+    /// again), a changed one dropped and created, an undeclared one removed. Building an index on
+    /// a materialized view that has rows blocks writes to it (`REFRESH`) while it builds.
+    static func indexes(_ view: ViewObject, current: [String: Index], fresh: Bool, declared: Bool, _ context: DiffContext,
+                        _ plan: inout PlanBuilder) {
+        let name = view.name
+        func describe(_ index: Index) -> String { SQLRenderer.createIndex(index, table: name, columns: []).text }
+        for key in view.indexes.keys.sorted() {
+            let index = view.indexes[key]!
+            let id = ObjectID.member(.index, of: name, key)
+            let create = Operation.createIndex(index, table: name, columns: [])
+            let hazards = fresh ? [] : [Hazard(.locksTable, object: id.description, detail: "CREATE INDEX blocks REFRESH of the materialized view while it builds")]
+            if let existing = current[key] {
+                guard existing != index else { continue }
+                plan.add(.changed, id, .alter, phase: .views, [.dropIndex(key, schema: name.schema), create], desired: describe(index),
+                         actual: describe(existing), hazards: hazards, origin: index.origin)
+            } else {
+                plan.add(.missing, id, .create, phase: .views, [create], desired: describe(index), hazards: hazards, origin: index.origin)
+            }
+        }
+        guard declared else { return }
+        for key in current.keys.sorted() where view.indexes[key] == nil {
+            plan.removed(.member(.index, of: name, key), phase: .dropIndexes, [.dropIndex(key, schema: name.schema)], hazard: nil,
+                         detail: "DROP INDEX", actual: describe(current[key]!), context: context)
+        }
+    }
+
+    /// What is compared of a view besides its privileges, comment, owner and indexes.
     static func definition(_ view: ViewObject) -> ViewObject {
         var copy = view
         copy.grants = nil
         copy.owner = nil
         copy.comment = nil
+        copy.indexes = [:]
         return copy
     }
 
