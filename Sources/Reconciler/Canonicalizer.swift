@@ -99,6 +99,7 @@ public enum Canonicalizer {
                 throw error
             }
         }
+        ViewKind.forgetColumnsOverChangedResults(&result, live: live)
         return (result, rejections)
     }
 

@@ -97,6 +97,11 @@ extension Reconciler {
             // Prove: the database now matches, or the plan did not converge.
             let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
             let after = try introspect(connection)
+            // Views whose columns only the server can tell once they exist (a function's result
+            // changed under them; docs/engine.md, Functions).
+            for (name, view) in computed.desired.views where view.columns.isEmpty {
+                if let live = after.catalog.views[name] { ViewKind.adoptCreated(live, into: &computed.desired.views[name]!) }
+            }
             if !computed.written.isEmpty {
                 // The new tables as the server prints them: the canonical form a scratch copy would have given.
                 for schema in Set(computed.written.map(\.schema)) {

@@ -285,7 +285,10 @@ let convergencePairs: [ConvergencePair] = [
          "\(base) CREATE MATERIALIZED VIEW m AS SELECT count(*) AS n FROM t;",
          "\(base) CREATE MATERIALIZED VIEW m AS SELECT count(*) AS n, max(b) AS top FROM t;"),
     pair("a view dropped", "\(base) CREATE VIEW v AS SELECT id FROM t;", base),
-    pair("a function's argument renamed under a view calling it, a view reading that view and its instead_of trigger",
+    pair("a function's argument renamed under a view calling it",
+         "\(base) CREATE FUNCTION label(v text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT upper(v)'; CREATE VIEW v AS SELECT id, label(a) AS l FROM t;",
+         "\(base) CREATE FUNCTION label(word text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower(word)'; CREATE VIEW v AS SELECT id, label(a) AS l FROM t;"),
+    pair("a function's result type changed under a view calling it, a view reading that view and its instead_of trigger",
          """
          \(base) CREATE FUNCTION label(v text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT upper(v)';
          CREATE VIEW v WITH (security_invoker = true) AS SELECT id, label(a) AS l FROM t;
@@ -293,7 +296,7 @@ let convergencePairs: [ConvergencePair] = [
          CREATE FUNCTION v_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
          CREATE TRIGGER v_insert INSTEAD OF INSERT ON v FOR EACH ROW EXECUTE FUNCTION v_write();
          """, """
-         \(base) CREATE FUNCTION label(word text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower(word)';
+         \(base) CREATE FUNCTION label(v text) RETURNS varchar LANGUAGE sql IMMUTABLE AS 'SELECT upper(v)';
          CREATE VIEW v WITH (security_invoker = true) AS SELECT id, label(a) AS l FROM t;
          CREATE VIEW w WITH (security_invoker = true) AS SELECT count(*) AS n FROM v;
          CREATE FUNCTION v_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;

@@ -199,16 +199,8 @@ public enum FunctionKind: ObjectKind {
     /// the plan says as `may_fail`.
     static func recreate(_ want: FunctionObject, have: FunctionObject, _ context: DiffContext, _ plan: inout PlanBuilder) {
         let others = dropDependents(of: have, origin: want.origin, context, &plan)
-        var hazards = others.isEmpty ? [] : [Hazard(.mayFail, object: want.key.description,
+        let hazards = others.isEmpty ? [] : [Hazard(.mayFail, object: want.key.description,
             detail: "dropped and created again, but used by \(others.joined(separator: "; ")), which PostgreSQL does not let go")]
-        // The views' scratch copies called the live function (pg_temp is never searched for
-        // functions), so their columns are the old result's: the apply does not converge.
-        if let views = have.dependents?.views, !views.isEmpty, want.result != have.result {
-            hazards.append(Hazard(.mayFail, object: want.key.description, detail: """
-                its result type changes under \(views.sorted().map(\.description).joined(separator: ", ")): the views are created again, \
-                but compared with the old result's columns (docs/engine.md, Functions); change the result in a revision without the views
-                """))
-        }
         var drop = Change(kind: .changed, id: .function(have.key), action: .alter, operations: [.dropFunction(have.key)],
                           actual: have.attributes, hazards: hazards, phase: .dropDependents, origin: want.origin)
         drop.isRecreate = true

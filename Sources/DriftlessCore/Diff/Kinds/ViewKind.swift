@@ -170,6 +170,24 @@ public enum ViewKind: ObjectKind {
         }
     }
 
+    /// Views whose columns their scratch copies cannot tell: those calling a function whose
+    /// result changes (a copy calls the live function, as PostgreSQL never looks up a function
+    /// in `pg_temp` by an unqualified name), with the views that read them. Their columns are
+    /// left empty, so they are created again and read back once they exist (docs/engine.md,
+    /// Functions).
+    public static func forgetColumnsOverChangedResults(_ desired: inout Catalog, live: Catalog) {
+        var affected: Set<QualifiedName> = []
+        for (key, function) in desired.functions {
+            guard let have = live.functions[key], have.result != function.result else { continue }
+            affected.formUnion(have.dependents?.views ?? [])
+        }
+        var pending = Array(affected)
+        while let name = pending.popLast() {
+            for reader in live.views[name]?.dependentViews ?? [] where affected.insert(reader).inserted { pending.append(reader) }
+        }
+        for name in affected where desired.views[name] != nil { desired.views[name]!.columns = [] }
+    }
+
     /// After apply, a view that had no scratch copy as the server printed it once created.
     public static func adoptCreated(_ live: ViewObject, into view: inout ViewObject) {
         view.query = live.query
