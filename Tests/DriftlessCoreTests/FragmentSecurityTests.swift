@@ -96,7 +96,7 @@ import TestSupport
         let statements: [SQL] = [
             SQLRenderer.createTable(table), SQLRenderer.addColumn(column, to: Self.table),
             SQLRenderer.setDefault("now()", column: "body", of: Self.table), SQLRenderer.setDefault(nil, column: "body", of: Self.table),
-            SQLRenderer.setType("text", column: "body", of: Self.table, throughText: true),
+            SQLRenderer.setType("text", column: "body", of: Self.table, conversion: .throughText),
             SQLRenderer.createIndex(table.indexes["i"]!, on: table), SQLRenderer.createPolicy(policy, on: Self.table),
             SQLRenderer.alterPolicy(policy, on: Self.table), SQLRenderer.comment(onTable: Self.table, "it's 'quoted' \\ here"),
             SQLRenderer.comment(onColumn: "body", of: Self.table, nil), SQLRenderer.comment(onTable: Self.table, ""),

@@ -238,6 +238,10 @@ public struct ColumnDefinition: Sendable, Equatable {
     public var comment: String?
     public var references: ColumnReference?
     public var identity: Identity?
+    /// `GENERATED ALWAYS AS (expression) STORED`.
+    public var generated: String?
+    /// `ALTER COLUMN ... TYPE ... USING (expression)` when the type changes.
+    public var using: String?
     public var origin: Origin
 
     public enum Identity: String, Sendable, Equatable, CaseIterable {

@@ -482,7 +482,7 @@ private struct Reader {
 
     mutating func column(_ node: SourceNode, path: String) -> ColumnDefinition? {
         let allowed = ["name", "type", "nullable", "primary_key", "default", "unique", "check", "renamed_from",
-                       "comment", "references", "identity"]
+                       "comment", "references", "identity", "generated", "using"]
         guard let fields = fields(node, path: path, what: "a column", allowed: allowed) else { return nil }
         guard let name = required(fields, "name", path: path, what: "a column", node: node) else { return nil }
         if fields["type"] == nil {
@@ -499,6 +499,8 @@ private struct Reader {
         column.renamedFrom = string(fields["renamed_from"], path: "\(path).renamed_from")
         column.comment = string(fields["comment"], path: "\(path).comment")
         column.identity = choice(fields["identity"], path: "\(path).identity", as: ColumnDefinition.Identity.self)
+        column.generated = string(fields["generated"], path: "\(path).generated")
+        column.using = string(fields["using"], path: "\(path).using")
         if let referenceNode = fields["references"] {
             let refPath = "\(path).references"
             if let f = self.fields(referenceNode, path: refPath, what: "a column reference", allowed: ["table", "column", "on_delete", "on_update"]) {

@@ -558,6 +558,16 @@ struct Context {
         type(column.type, blueprint, "\(path).type")
         sql(column.defaultExpression, blueprint, "\(path).default")
         sql(column.check, blueprint, "\(path).check")
+        sql(column.generated, blueprint, "\(path).generated")
+        sql(column.using, blueprint, "\(path).using")
+        if column.generated != nil {
+            if column.defaultExpression != nil {
+                error("generated_with_default", "column '\(column.name)' is generated and also has a default; keep one", blueprint, "\(path).default")
+            }
+            if column.identity != nil {
+                error("generated_with_identity", "column '\(column.name)' is generated and also an identity; keep one", blueprint, "\(path).identity")
+            }
+        }
         if column.primaryKey && column.nullable == true {
             error("nullable_primary_key", "column '\(column.name)' is a primary key, so it cannot be nullable", blueprint, "\(path).nullable")
         }

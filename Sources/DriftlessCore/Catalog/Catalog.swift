@@ -258,21 +258,30 @@ public struct Column: Sendable, Equatable, Codable {
     /// `pg_get_expr(adbin, adrelid)`.
     public var defaultExpression: String?
     public var identity: Identity?
+    /// A stored generated column's expression (`GENERATED ALWAYS AS (...) STORED`,
+    /// `attgenerated = 's'`), as `pg_get_expr(adbin, adrelid)` prints it.
+    public var generated: String?
     public var comment: String?
     @NotCompared public var renamedFrom: String?
+    /// How existing values reach a new type (`ALTER COLUMN ... TYPE ... USING`): the blueprint's
+    /// instruction for a change, never read from a database.
+    @NotCompared public var using: String?
     @NotCompared public var origin: Origin?
 
     public init(
         name: String, type: String, notNull: Bool = false, defaultExpression: String? = nil,
-        identity: Identity? = nil, comment: String? = nil, renamedFrom: String? = nil, origin: Origin? = nil
+        identity: Identity? = nil, generated: String? = nil, comment: String? = nil, renamedFrom: String? = nil,
+        using: String? = nil, origin: Origin? = nil
     ) {
         self.name = name
         self.type = type
         self.notNull = notNull
         self.defaultExpression = defaultExpression
         self.identity = identity
+        self.generated = generated
         self.comment = comment
         self.renamedFrom = renamedFrom
+        self.using = using
         self.origin = origin
     }
 

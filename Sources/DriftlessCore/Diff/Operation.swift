@@ -22,8 +22,11 @@ public enum Operation: Sendable, Equatable {
     case renameColumn(String, to: String, table: QualifiedName)
     case dropColumn(String, table: QualifiedName)
     case setDefault(String?, column: String, table: QualifiedName)
-    /// `TYPE t USING c::t`; `throughText` casts through text (an enum recreated).
-    case setType(String, column: String, table: QualifiedName, throughText: Bool)
+    /// `TYPE t USING ...`: a cast, a cast through text (an enum recreated) or the blueprint's
+    /// expression.
+    case setType(String, column: String, table: QualifiedName, TypeConversion)
+    /// A generated column made plain (`DROP EXPRESSION`).
+    case dropExpression(column: String, table: QualifiedName)
     case setNotNull(Bool, column: String, table: QualifiedName)
     case addIdentity(Column.Identity, column: String, table: QualifiedName)
     case setIdentity(Column.Identity, column: String, table: QualifiedName)
@@ -114,6 +117,16 @@ public enum Operation: Sendable, Equatable {
     }
 }
 
+/// How a column's values reach its new type.
+public enum TypeConversion: Sendable, Equatable {
+    /// `USING c::t`.
+    case cast
+    /// `USING c::text::t`: the enum under the column is recreated.
+    case throughText
+    /// The blueprint's `using` expression.
+    case using(String)
+}
+
 /// Table lock levels an operation may take, weakest first.
 public enum LockLevel: Int, Sendable, Codable, Comparable {
     /// Nothing that blocks reads or writes of a table with rows (new objects, comments, types,
@@ -148,7 +161,8 @@ extension SQLRenderer {
         case .renameColumn(let column, let name, let table): return renameColumn(column, to: name, in: table)
         case .dropColumn(let column, let table): return dropColumn(column, from: table)
         case .setDefault(let value, let column, let table): return setDefault(value, column: column, of: table)
-        case .setType(let type, let column, let table, let throughText): return setType(type, column: column, of: table, throughText: throughText)
+        case .setType(let type, let column, let table, let conversion): return setType(type, column: column, of: table, conversion: conversion)
+        case .dropExpression(let column, let table): return dropExpression(column: column, of: table)
         case .setNotNull(let notNull, let column, let table): return setNotNull(notNull, column: column, of: table)
         case .addIdentity(let identity, let column, let table): return addIdentity(identity, column: column, of: table)
         case .setIdentity(let identity, let column, let table): return setIdentity(identity, column: column, of: table)

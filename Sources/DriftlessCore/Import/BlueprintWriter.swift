@@ -177,6 +177,7 @@ public enum BlueprintWriter {
             if column.notNull && !inKey && column.identity == nil { fields.append(("nullable", .bool(false))) }
             if let value = column.defaultExpression { fields.append(("default", .string(value))) }
             if let identity = column.identity { fields.append(("identity", .string(identity.rawValue))) }
+            if let value = column.generated { fields.append(("generated", .string(value))) }
             if let comment = column.comment { fields.append(("comment", .string(comment))) }
             return .map(fields)
         }))) }

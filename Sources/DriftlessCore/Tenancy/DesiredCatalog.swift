@@ -155,8 +155,8 @@ public enum DesiredCatalog {
             table.columns.append(Column(
                 name: column.name, type: normalizedType(column.type, schema: blueprint.schema), notNull: notNull,
                 defaultExpression: column.defaultExpression,
-                identity: column.identity.map { $0 == .always ? .always : .byDefault },
-                comment: column.comment, renamedFrom: column.renamedFrom, origin: column.origin))
+                identity: column.identity.map { $0 == .always ? .always : .byDefault }, generated: column.generated,
+                comment: column.comment, renamedFrom: column.renamedFrom, using: column.using, origin: column.origin))
         }
         func add(_ constraint: Constraint) { table.constraints[constraint.name] = constraint }
         if !primaryKey.isEmpty {

@@ -15,15 +15,17 @@ public enum ColumnKind: ObjectKind {
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "c", select: """
         rel.nspname, rel.relname, a.attname, a.attnum::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
                CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0) ELSE pg_get_expr(ad.adbin, ad.adrelid) END,
-               a.attidentity::text, col_description(rel.oid, a.attnum), NULL
+               a.attidentity::text, col_description(rel.oid, a.attnum), a.attgenerated::text
           FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
           LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         """)
 
     public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
         let identity = row[4] == "a" ? Column.Identity.always : (row[4] == "d" ? .byDefault : nil)
+        let generated = row[6] == "s"
         reader.columns[row.table, default: []].append((Int(row[0] ?? "") ?? 0, Column(
-            name: row.name, type: row[1] ?? "", notNull: row[2] == "true", defaultExpression: row[3], identity: identity, comment: row[5])))
+            name: row.name, type: row[1] ?? "", notNull: row[2] == "true", defaultExpression: generated ? nil : row[3], identity: identity,
+            generated: generated ? row[3] : nil, comment: row[5])))
     }
 
     public static func adopt(_ scratch: Table, into table: inout Table) {
@@ -31,6 +33,7 @@ public enum ColumnKind: ObjectKind {
             guard let column = scratch.column(table.columns[index].name) else { continue }
             table.columns[index].type = column.type
             table.columns[index].defaultExpression = column.defaultExpression
+            table.columns[index].generated = column.generated
             table.columns[index].notNull = column.notNull
         }
     }
@@ -51,6 +54,59 @@ public enum ColumnKind: ObjectKind {
         return pair
     }
 
+    /// How values reach a new type: the blueprint's `using`; between two enums (no cast
+    /// exists) through text, label for label; otherwise a cast.
+    static func conversion(_ have: Column, _ want: Column, schema: String, _ context: DiffContext) -> TypeConversion {
+        if let using = want.using { return .using(using) }
+        let enumToEnum = have.type.hasSuffix("[]") == want.type.hasSuffix("[]")
+            && EnumKind.used(by: have.type, schema: schema, among: Set(context.actual.enums.keys)) != nil
+            && EnumKind.used(by: want.type, schema: schema, among: Set(context.desired.enums.keys)) != nil
+        return enumToEnum ? .throughText : .cast
+    }
+
+    /// Whether a column is dropped and added again: it gains a generation expression or
+    /// changes it.
+    static func regenerated(_ have: Column, _ want: Column?) -> Bool {
+        guard let want, let expression = want.generated else { return false }
+        return have.generated != expression
+    }
+
+    /// The indexes and constraints on a column that is dropped and added again go with it
+    /// (PostgreSQL drops them): they are dropped first and created again after it by their
+    /// kinds, which no longer find them.
+    static func regeneratingColumns(_ pair: TablePair, _ plan: inout PlanBuilder) -> TablePair {
+        var pair = pair
+        let columns = Set(pair.have.columns.filter { regenerated($0, pair.want.column($0.name)) }.map(\.name))
+        guard !columns.isEmpty else { return pair }
+        // The words of an expression as the server prints it (quoted names lose their quotes):
+        // a column named there may be read by it.
+        func mentions(_ text: String?) -> Bool {
+            guard let text else { return false }
+            let words = text.split { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "$") }.map(String.init)
+            return words.contains(where: columns.contains)
+        }
+        // The column comes back without its comment: CommentKind sets it again.
+        for index in pair.have.columns.indices where columns.contains(pair.have.columns[index].name) { pair.have.columns[index].comment = nil }
+        for (key, index) in pair.have.indexes where pair.have.constraints[key] == nil
+            && (index.keys.contains(where: mentions) || index.include.contains(where: columns.contains) || mentions(index.predicate)) {
+            var drop = Change(kind: .changed, id: pair.id(.index, key), action: .drop, operations: [.dropIndex(key, schema: pair.name.schema)],
+                              phase: .dropDependents)
+            drop.isRecreate = true
+            plan.add(drop)
+            pair.have.indexes[key] = nil
+        }
+        for (key, constraint) in pair.have.constraints
+            where constraint.columns.contains(where: columns.contains) || mentions(constraint.expression) {
+            var drop = Change(kind: .changed, id: pair.id(.constraint, key), action: .drop, operations: [.dropConstraint(key, table: pair.name)],
+                              phase: .dropDependents)
+            drop.isRecreate = true
+            plan.add(drop)
+            pair.have.constraints[key] = nil
+            pair.have.indexes[key] = nil
+        }
+        return pair
+    }
+
     public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
         let name = pair.name
         let (want, have) = (pair.want, pair.have)
@@ -67,6 +123,9 @@ public enum ColumnKind: ObjectKind {
                 if let value = column.defaultExpression, Volatility.isVolatile(value) {
                     hazards.append(Hazard(.rewritesTable, object: id.description, detail: "a volatile default (\(value)) rewrites every row"))
                 }
+                if let value = column.generated, !pair.isNew {
+                    hazards.append(Hazard(.rewritesTable, object: id.description, detail: "a stored generated column (\(value)) is computed for every row"))
+                }
                 plan.add(.missing, id, .create, phase: .columns, [.addColumn(pair.writtenColumn(column), table: name)],
                          desired: Describe.column(column), hazards: hazards, origin: column.origin)
                 continue
@@ -76,13 +135,28 @@ public enum ColumnKind: ObjectKind {
                        actual: Describe.column(existing), hazards: hazards, phase: .columns, origin: column.origin)
             }
             let writtenDefault = pair.writtenColumn(column).defaultExpression
+            if regenerated(existing, column) {
+                // PostgreSQL 15 cannot change a generation expression, nor give one to a plain
+                // column: the column is dropped and added again, its values computed anew
+                // (its indexes and constraints go and come back: `regeneratingColumns`).
+                var hazards = [Hazard(.rewritesTable, object: id.description, detail: "a stored generated column (\(column.generated ?? "")) is computed for every row")]
+                if existing.generated == nil {
+                    hazards.append(Hazard(.deletesData, object: id.description, detail: "the plain column's values are replaced by the generation expression"))
+                }
+                plan.add(changed([.dropColumn(column.name, table: name), .addColumn(pair.writtenColumn(column), table: name)], hazards: hazards))
+                if !have.policies.isEmpty { plan.recreatePolicies.insert(name) }
+                continue
+            }
+            if existing.generated != nil && column.generated == nil {
+                plan.add(changed([.dropExpression(column: column.name, table: name)]))
+            }
             if existing.type != column.type {
                 let hazards = TypeChange.hazards(from: existing.type, to: column.type).map {
                     Hazard($0, object: id.description, detail: "type \(existing.type) → \(column.type)")
                 }
                 var operations: [Operation] = []
                 if existing.defaultExpression != nil { operations.append(.setDefault(nil, column: column.name, table: name)) }
-                operations.append(.setType(column.type, column: column.name, table: name, throughText: false))
+                operations.append(.setType(column.type, column: column.name, table: name, conversion(existing, column, schema: name.schema, context)))
                 if let writtenDefault { operations.append(.setDefault(writtenDefault, column: column.name, table: name)) }
                 plan.add(changed(operations, hazards: hazards))
                 if !have.policies.isEmpty { plan.recreatePolicies.insert(name) }
@@ -90,7 +164,7 @@ public enum ColumnKind: ObjectKind {
                 // Its enum is recreated: the column moves to the new type through text.
                 var operations: [Operation] = []
                 if existing.defaultExpression != nil { operations.append(.setDefault(nil, column: column.name, table: name)) }
-                operations.append(.setType(column.type, column: column.name, table: name, throughText: true))
+                operations.append(.setType(column.type, column: column.name, table: name, .throughText))
                 if let writtenDefault { operations.append(.setDefault(writtenDefault, column: column.name, table: name)) }
                 var change = changed(operations)
                 change.isRecreate = existing == column
@@ -144,6 +218,7 @@ enum Describe {
         var text = column.type
         if let identity = column.identity { text += identity == .always ? " GENERATED ALWAYS AS IDENTITY" : " GENERATED BY DEFAULT AS IDENTITY" }
         if let value = column.defaultExpression { text += " DEFAULT \(value)" }
+        if let value = column.generated { text += " GENERATED ALWAYS AS (\(value)) STORED" }
         if column.notNull { text += " NOT NULL" }
         return text
     }

@@ -74,14 +74,14 @@ public enum TableKind: ObjectKind {
             let written = context.source?.tables[name] ?? want
             if let have = context.actual.tables[name], !gone(name) {
                 partitioning(want: want, have: have, written: written, &plan)
-                plan.pairs.append(ColumnKind.renamingColumns(TablePair(want: want, have: have, written: written, isNew: false), &plan))
+                plan.pairs.append(ColumnKind.regeneratingColumns(ColumnKind.renamingColumns(TablePair(want: want, have: have, written: written, isNew: false), &plan), &plan))
             } else if context.actual.tables[name] == nil, let previous = want.renamedFrom.map({ QualifiedName(schema: name.schema, name: $0) }),
                       var have = context.actual.tables[previous], context.desired.tables[previous] == nil {
                 plan.renamedAway.insert(previous)
                 plan.add(.changed, .table(name), .rename, phase: .renameTable, [.renameTable(previous, to: name.name)],
                          desired: name.description, actual: previous.description, origin: want.origin)
                 have.name = name
-                plan.pairs.append(ColumnKind.renamingColumns(TablePair(want: want, have: have, written: written, isNew: false), &plan))
+                plan.pairs.append(ColumnKind.regeneratingColumns(ColumnKind.renamingColumns(TablePair(want: want, have: have, written: written, isNew: false), &plan), &plan))
             } else {
                 if recreated.contains(name), let have = context.actual.tables[name] {
                     func key(_ table: Table) -> String { table.partitionKey.map { "PARTITION BY \($0)" } ?? "not partitioned" }

@@ -197,7 +197,7 @@ public enum TriggerKind: ObjectKind {
     /// Whether a column under a trigger changes type (or moves to a recreated enum) or goes.
     static func changesUnder(_ have: Column, _ want: Column?, schema: String, _ recreatedEnums: Set<QualifiedName>) -> Bool {
         guard let want else { return true }
-        return want.type != have.type || EnumKind.used(by: have.type, schema: schema, among: recreatedEnums) != nil
+        return want.type != have.type || ColumnKind.regenerated(have, want) || EnumKind.used(by: have.type, schema: schema, among: recreatedEnums) != nil
     }
 
     /// Whether two triggers are the same (the declared-in schema and the written text aside).
