@@ -10,8 +10,10 @@ private let publicU = QualifiedName(schema: "public", name: "u")
 private let status = QualifiedName(schema: "public", name: "status")
 
 private func col(_ name: String, _ type: String = "integer", notNull: Bool = false, default value: String? = nil,
-                 identity: Column.Identity? = nil, comment: String? = nil, renamedFrom: String? = nil) -> Column {
-    Column(name: name, type: type, notNull: notNull, defaultExpression: value, identity: identity, comment: comment, renamedFrom: renamedFrom)
+                 identity: Column.Identity? = nil, generated: String? = nil, comment: String? = nil, renamedFrom: String? = nil,
+                 using: String? = nil) -> Column {
+    Column(name: name, type: type, notNull: notNull, defaultExpression: value, identity: identity, generated: generated, comment: comment,
+           renamedFrom: renamedFrom, using: using)
 }
 
 private func table(
@@ -270,6 +272,27 @@ private let cases: [DiffCase] = [
     DiffCase(name: "a varchar widened is catalog-only",
              desired: catalog(table(publicT, [col("n", "character varying(80)")])), actual: catalog(table(publicT, [col("n", "character varying(40)")])),
              sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" TYPE character varying(80) USING \"n\"::character varying(80)"]),
+    DiffCase(name: "a type change with the blueprint's using",
+             desired: catalog(table(publicT, [col("at", "timestamp with time zone", using: "to_timestamp(at)")])), actual: catalog(table(publicT, [col("at", "bigint")])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"at\" TYPE timestamp with time zone USING (to_timestamp(at))"], hazards: [.rewritesTable, .deletesData]),
+    DiffCase(name: "a column moved from one enum to another goes through text",
+             desired: catalog(table(publicT, [col("e", "b")]), enums: [EnumType(name: QualifiedName(schema: "public", name: "a"), values: ["x"]),
+                                                                 EnumType(name: QualifiedName(schema: "public", name: "b"), values: ["x"])]),
+             actual: catalog(table(publicT, [col("e", "a")]), enums: [EnumType(name: QualifiedName(schema: "public", name: "a"), values: ["x"]),
+                                                                EnumType(name: QualifiedName(schema: "public", name: "b"), values: ["x"])]),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"e\" TYPE b USING \"e\"::text::b"], hazards: [.rewritesTable, .deletesData]),
+    DiffCase(name: "a generated column added to a table rewrites it",
+             desired: catalog(table(publicT, [col("b"), col("c", generated: "(b * 2)")])), actual: catalog(table(publicT, [col("b")])),
+             sql: ["ALTER TABLE \(T) ADD COLUMN \"c\" integer GENERATED ALWAYS AS ((b * 2)) STORED"], hazards: [.rewritesTable]),
+    DiffCase(name: "a generated column's expression changed: its index goes and comes back around the column",
+             desired: catalog(table(publicT, [col("b"), col("c", generated: "(b * 3)")], indexes: [Index(name: "t_c_idx", method: .btree, keys: ["c"], unique: false)])),
+             actual: catalog(table(publicT, [col("b"), col("c", generated: "(b * 2)")], indexes: [Index(name: "t_c_idx", method: .btree, keys: ["c"], unique: false)])),
+             sql: ["DROP INDEX \"public\".\"t_c_idx\"", "ALTER TABLE \(T) DROP COLUMN \"c\"",
+                   "ALTER TABLE \(T) ADD COLUMN \"c\" integer GENERATED ALWAYS AS ((b * 3)) STORED",
+                   "CREATE INDEX \"t_c_idx\" ON \(T) (\"c\")"], hazards: [.rewritesTable, .locksTable]),
+    DiffCase(name: "a generated column made plain keeps its values",
+             desired: catalog(table(publicT, [col("b"), col("c", default: "0")])), actual: catalog(table(publicT, [col("b"), col("c", generated: "(b * 2)")])),
+             sql: ["ALTER TABLE \(T) ALTER COLUMN \"c\" DROP EXPRESSION", "ALTER TABLE \(T) ALTER COLUMN \"c\" SET DEFAULT (0)"]),
     DiffCase(name: "a varchar narrowed may lose data",
              desired: catalog(table(publicT, [col("n", "character varying(10)")])), actual: catalog(table(publicT, [col("n", "character varying(40)")])),
              sql: ["ALTER TABLE \(T) ALTER COLUMN \"n\" TYPE character varying(10) USING \"n\"::character varying(10)"], hazards: [.rewritesTable, .deletesData]),

@@ -200,8 +200,10 @@ let convergencePairs: [ConvergencePair] = [
          "CREATE TABLE t (id int PRIMARY KEY, b bigint CHECK (b > 0));"),
     pair("a unique constraint turned into the primary key under a foreign key",
          "CREATE TABLE p (id int NOT NULL UNIQUE); CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p (id));",
-         "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p (id));",
-         known: "the foreign key depends on the unique constraint's index (2BP01): it must be dropped and added around it"),
+         "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p (id));"),
+    pair("a primary key moved to another column under a foreign key, a unique constraint kept",
+         "CREATE TABLE p (id int PRIMARY KEY, code text NOT NULL UNIQUE); CREATE TABLE c (id int PRIMARY KEY, p_code text REFERENCES p (code), p_id int REFERENCES p (id));",
+         "CREATE TABLE p (id int NOT NULL UNIQUE, code text PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_code text REFERENCES p (code), p_id int REFERENCES p (id));"),
 
     // Deferrability and owners
     pair("a foreign key made deferrable", "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p (id));",

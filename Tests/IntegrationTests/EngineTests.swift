@@ -415,7 +415,7 @@ struct EngineTests {
     }
 
     /// Defaults print without the relation as context; a generated column's expression, which
-    /// names other columns, with it.
+    /// names other columns, with it, and is read as `generated`, never as a default.
     @Test func defaultsAndGeneratedColumnsAreReadAsTheServerPrintsThem() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()
@@ -424,7 +424,8 @@ struct EngineTests {
                                            g int GENERATED ALWAYS AS (a * 2) STORED)
                 """)
             let table = try #require(try liveCatalog(db).tables[QualifiedName(schema: "public", name: "made_by_hand")])
-            #expect(table.columns.map(\.defaultExpression) == ["(40 + 2)", "'x'::text", "now()", "(a * 2)"])
+            #expect(table.columns.map(\.defaultExpression) == ["(40 + 2)", "'x'::text", "now()", nil])
+            #expect(table.columns.map(\.generated) == [nil, nil, nil, "(a * 2)"])
         }
     }
 

@@ -121,6 +121,9 @@ public struct PlanBuilder: Sendable {
     /// Views dropped before a function they call is dropped (FunctionKind): ViewKind creates
     /// them again, or leaves them dropped when they are removed.
     public var droppedViews: Set<QualifiedName> = []
+    /// Foreign keys dropped and added again around the key they stand on, which goes: each
+    /// is added after that key's drop (ConstraintKind).
+    public var foreignKeysAfter: [ObjectID: ObjectID] = [:]
     /// Tables renamed away: not dropped.
     public var renamedAway: Set<QualifiedName> = []
     /// The table pairs the table kind found, for the per-table kinds.

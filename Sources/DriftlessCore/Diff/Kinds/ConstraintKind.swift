@@ -68,8 +68,54 @@ public enum ConstraintKind: ObjectKind {
         catalog.tables.values.flatMap { table in table.constraints.keys.map { ObjectID.member(.constraint, of: table.name, $0) } }
     }
 
+    /// A foreign key stands on a unique index of the table it references (PostgreSQL records
+    /// it in pg_depend): that primary key or unique constraint cannot be dropped under it
+    /// (2BP01), for example when a unique constraint becomes the primary key. Such a foreign
+    /// key, kept by the blueprints, is dropped first and added again after the key's drop,
+    /// when it finds the new key (docs/engine.md, Constraints).
+    static func liftForeignKeysOverReplacedKeys(_ context: DiffContext, _ plan: inout PlanBuilder) {
+        var goes: [QualifiedName: [(key: String, columns: Set<String>)]] = [:]
+        for pair in plan.pairs where !pair.isNew {
+            for (key, have) in pair.have.constraints where have.kind == .unique || have.kind == .primaryKey {
+                let want = pair.want.constraints[key]
+                guard want != have, want != nil || context.willDrop(pair.id(.constraint, key)) else { continue }
+                // A constraint renamed in place keeps its index: only a drop matters.
+                if want == nil, pair.want.constraints.values.contains(where: { renamed($0, have) }) { continue }
+                goes[pair.name, default: []].append((key, Set(have.columns)))
+            }
+        }
+        guard !goes.isEmpty else { return }
+        for index in plan.pairs.indices where !plan.pairs[index].isNew {
+            let pair = plan.pairs[index]
+            for (key, foreignKey) in pair.have.constraints.sorted(by: { $0.key < $1.key }) where foreignKey.kind == .foreignKey {
+                guard let target = foreignKey.referencedTable, pair.want.constraints[key] != nil,
+                      let under = goes[target]?.first(where: { $0.columns == Set(foreignKey.referencedColumns ?? []) }) else { continue }
+                let id = pair.id(.constraint, key)
+                var drop = Change(kind: .changed, id: id, action: .drop, operations: [.dropConstraint(key, table: pair.name)],
+                                  actual: foreignKey.name, phase: .dropDependents)
+                drop.isRecreate = true
+                plan.add(drop)
+                plan.pairs[index].have.constraints[key] = nil
+                plan.foreignKeysAfter[id] = .member(.constraint, of: target, under.key)
+            }
+        }
+    }
+
+    static func renamed(_ a: Constraint, _ b: Constraint) -> Bool {
+        var a = a
+        a.name = b.name
+        return a == b
+    }
+
     public static func diff(_ pair: TablePair, _ context: DiffContext, _ plan: inout PlanBuilder) {
         let name = pair.name
+        let start = plan.changes.count
+        defer {
+            let after = plan.foreignKeysAfter
+            plan.amend(from: start) { change in
+                if change.action == .create, let key = after[change.id] { change.dependsOn.insert(key) }
+            }
+        }
         plan.diffNamed(
             pair.want.constraints, pair.have.constraints, kind: .constraint, pair: pair, context: context,
             phase: { $0.kind == .foreignKey ? .foreignKeys : .constraints },

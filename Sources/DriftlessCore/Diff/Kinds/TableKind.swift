@@ -105,6 +105,7 @@ public enum TableKind: ObjectKind {
                 plan.pairs.append(TablePair(want: want, have: created, written: written, isNew: true))
             }
         }
+        ConstraintKind.liftForeignKeysOverReplacedKeys(context, &plan)
         // Removed partitions whose parent is removed too: dropped before it.
         var dropsAfter: [QualifiedName: Set<ObjectID>] = [:]
         for name in context.actual.tables.keys.sorted()
