@@ -76,6 +76,10 @@ enum SteadyState {
         "pg_sequence": "(SELECT count(*) || ':' || \(versions("q")) FROM pg_class c JOIN pg_sequence q ON q.seqrelid = c.oid WHERE c.relnamespace IN (SELECT oid FROM ns))",
         // Which column owns a sequence (OWNED BY) is only a pg_depend row.
         "pg_depend": "(SELECT count(*) || ':' || \(versions("dp")) FROM pg_class c JOIN pg_depend dp ON dp.classid = 'pg_class'::regclass AND dp.objid = c.oid AND dp.deptype = 'a' WHERE c.relnamespace IN (SELECT oid FROM ns) AND c.relkind = 'S')",
+        // Realtime: the publication's own row (FOR ALL TABLES), its tables and its schemas.
+        "pg_publication": "(SELECT count(*) || ':' || \(versions("pb")) FROM pg_publication pb WHERE pb.pubname = 'supabase_realtime')",
+        "pg_publication_rel": "(SELECT count(*) || ':' || \(versions("pbr")) FROM rel JOIN pg_publication_rel pbr ON pbr.prrelid = rel.oid)",
+        "pg_publication_namespace": "(SELECT count(*) || ':' || \(versions("pbn")) FROM pg_publication_namespace pbn WHERE pbn.pnnspid IN (SELECT oid FROM ns))",
         "pg_partitioned_table": "(SELECT count(*) || ':' || \(versions("k")) FROM rel JOIN pg_partitioned_table k ON k.partrelid = rel.oid)",
     ]
 

@@ -43,6 +43,22 @@ struct BlueprintDecodingTests {
         #expect(BlueprintValidator.isTenantTable(table, tenancy: blueprint.tenancy))
     }
 
+    /// `all with grant option` stands for every privilege, each grantable; a privilege listed
+    /// both ways is held with its grant option.
+    @Test func grantOptionsExpandAndWin() throws {
+        let text = Self.yaml + """
+
+                grants:
+                  reporting: [all with grant option]
+                  auditor: [select, select with grant option, insert]
+            """
+        let set = BlueprintSet.load([BlueprintSource(path: "a.yaml", text: text)])
+        #expect(set.errors.isEmpty)
+        let table = try #require(DesiredCatalog.build(set).tables[QualifiedName(schema: "public", name: "projects")])
+        #expect(table.grants?["reporting"] == Set(DesiredCatalog.allPrivileges.map(Privilege.grantable)))
+        #expect(table.grants?["auditor"] == ["select with grant option", "insert"])
+    }
+
     @Test func payloadHashIgnoresFormattingButNotContent() {
         let a = BlueprintSet.load([BlueprintSource(path: "a.yaml", text: Self.yaml)])
         let b = BlueprintSet.load([BlueprintSource(path: "a.json", text: Self.json)])

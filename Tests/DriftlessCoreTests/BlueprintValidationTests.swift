@@ -109,6 +109,10 @@ let invalidCases: [InvalidCase] = [
     invalid("partition bound value that breaks out", head + "tables:\n  - name: events\n    columns:\n      - {name: at, type: date}\n    partition_by: {strategy: range, columns: [at]}\n  - name: e1\n" + "    partition_of: {table: events, bound: \"FOR VALUES FROM (1) TO (2 --)\"}\n", "invalid_fragment", "$.tables[1].partition_of.bound", line: 9),
     invalid("partition key on a missing column", table("t", idColumn + "    partition_by: {strategy: hash, columns: [nope]}\n"), "unknown_column", "$.tables[0].partition_by.columns[0]", line: 7),
     invalid("on_delete misspelt", table("t", idColumn + "      - {name: u, type: uuid, references: {table: auth.users, column: id, on_delete: delete}}\n"), "invalid_value", "$.tables[0].columns[1].references.on_delete", line: 7),
+    invalid("grant option of an unknown privilege", table("t", idColumn + "    grants:\n      anon: [\"read with grant option\"]\n"), "invalid_privilege",
+            "$.tables[0].grants.anon[0]", line: 8, contains: "with grant option"),
+    invalid("grant option misspelt", table("t", idColumn + "    grants:\n      anon: [\"select with grant\"]\n"), "invalid_privilege",
+            "$.tables[0].grants.anon[0]", line: 8),
     invalid("grant of an unknown privilege", table("t", idColumn + "    grants:\n      anon: [read]\n"), "invalid_privilege", "$.tables[0].grants.anon[0]", line: 8),
 
     // Tenancy and RLS.

@@ -40,6 +40,20 @@ private func catalog(_ tables: Table..., enums: [EnumType] = [], sequences: [Seq
             views: Dictionary(uniqueKeysWithValues: views.map { ($0.name, $0) }))
 }
 
+/// A table with Realtime settings; the live side's catalog has the publication unless told.
+private func realtime(_ member: Bool?, _ identity: ReplicaIdentity? = nil, _ base: Table = table()) -> Table {
+    var table = base
+    table.realtime = member
+    table.replicaIdentity = identity
+    return table
+}
+
+private func published(_ catalog: Catalog, allTables: Bool = false) -> Catalog {
+    var catalog = catalog
+    catalog.realtimePublication = RealtimePublication(allTables: allTables)
+    return catalog
+}
+
 private let openView = QualifiedName(schema: "public", name: "open_t")
 private let countView = QualifiedName(schema: "public", name: "count_t")
 private let V = "\"public\".\"open_t\""
@@ -533,6 +547,41 @@ private let cases: [DiffCase] = [
     DiffCase(name: "extra privileges revoked", desired: catalog(table(grants: ["authenticated": ["select"]])),
              actual: catalog(table(grants: ["authenticated": ["select", "insert", "delete"]])),
              sql: ["REVOKE DELETE, INSERT ON \(T) FROM \"authenticated\""]),
+    DiffCase(name: "a privilege given with its grant option, another one's option taken back",
+             desired: catalog(table(grants: ["reporting": ["select with grant option", "insert"]])),
+             actual: catalog(table(grants: ["reporting": ["select", "insert with grant option"]])),
+             sql: ["REVOKE GRANT OPTION FOR INSERT ON \(T) FROM \"reporting\"", "GRANT SELECT ON \(T) TO \"reporting\" WITH GRANT OPTION"]),
+    DiffCase(name: "a privilege held with its grant option and revoked takes the option with it",
+             desired: catalog(table(grants: ["reporting": []])), actual: catalog(table(grants: ["reporting": ["select with grant option"]])),
+             sql: ["REVOKE SELECT ON \(T) FROM \"reporting\""]),
+    DiffCase(name: "a grant option to anon relaxes security",
+             desired: catalog(table(grants: ["anon": ["select with grant option"]])), actual: catalog(table(grants: ["anon": ["select"]])),
+             sql: ["GRANT SELECT ON \(T) TO \"anon\" WITH GRANT OPTION"], hazards: [.relaxesSecurity]),
+    DiffCase(name: "a tenant table whose role holds its privileges with the grant option needs nothing more",
+             desired: catalog({ var t = table(); t.tenantGrants = ["authenticated": DesiredCatalog.tenantPrivileges]; return t }()),
+             actual: catalog(table(grants: ["authenticated": Set(DesiredCatalog.tenantPrivileges.map(Privilege.grantable))])), sql: []),
+    DiffCase(name: "a tenant table's role lacking a privilege gets it, never the grant option",
+             desired: catalog({ var t = table(); t.tenantGrants = ["authenticated": DesiredCatalog.tenantPrivileges]; return t }()),
+             actual: catalog(table(grants: ["authenticated": ["select with grant option"]])),
+             sql: ["GRANT DELETE, INSERT, UPDATE ON \(T) TO \"authenticated\""]),
+    // Realtime
+    DiffCase(name: "a table added to Realtime with full replica identity",
+             desired: catalog(realtime(true, .full)), actual: published(catalog(realtime(false, .default))),
+             sql: ["ALTER TABLE \(T) REPLICA IDENTITY FULL", "ALTER PUBLICATION supabase_realtime ADD TABLE \(T)"]),
+    DiffCase(name: "a table removed from Realtime, its replica identity back to the default",
+             desired: catalog(realtime(false, .default)), actual: published(catalog(realtime(true, .full))),
+             sql: ["ALTER TABLE \(T) REPLICA IDENTITY DEFAULT", "ALTER PUBLICATION supabase_realtime DROP TABLE \(T)"]),
+    DiffCase(name: "absent realtime and replica identity leave both as they are",
+             desired: catalog(realtime(nil, nil)), actual: published(catalog(realtime(true, .nothing))), sql: []),
+    DiffCase(name: "a new table in Realtime, the publication created first, identity by an index",
+             desired: catalog(realtime(true, .index("t_pkey"), table(constraints: [Constraint(name: "t_pkey", kind: .primaryKey, columns: ["id"])]))),
+             actual: catalog(),
+             sql: ["CREATE TABLE \(T) (\n  \"id\" integer NOT NULL\n)", "ALTER TABLE \(T) ADD CONSTRAINT \"t_pkey\" PRIMARY KEY (\"id\")",
+                   "CREATE PUBLICATION supabase_realtime", "ALTER TABLE \(T) REPLICA IDENTITY USING INDEX \"t_pkey\"",
+                   "ALTER PUBLICATION supabase_realtime ADD TABLE \(T)"]),
+    DiffCase(name: "a table cannot leave a FOR ALL TABLES publication: may fail",
+             desired: catalog(realtime(false)), actual: published(catalog(realtime(true, .default)), allTables: true),
+             sql: ["ALTER PUBLICATION supabase_realtime DROP TABLE \(T)"], hazards: [.mayFail]),
     DiffCase(name: "a revoke from anon is not a relaxation", desired: catalog(table(grants: ["anon": []])), actual: catalog(table(grants: ["anon": ["select"]])),
              sql: ["REVOKE SELECT ON \(T) FROM \"anon\""]),
     DiffCase(name: "a new table's grants override default privileges",

@@ -103,6 +103,10 @@ import TestSupport
             SQLRenderer.createEnum(EnumType(name: QualifiedName(schema: "public", name: "mood"), values: ["a'b", "c"])),
             SQLRenderer.addEnumValue(QualifiedName(schema: "public", name: "mood"), value: "d", after: "c"),
             SQLRenderer.grant(["select", "insert"], on: Self.table, to: "anon"),
+            SQLRenderer.grant(["select with grant option"], on: Self.table, to: "reporting"),
+            SQLRenderer.revoke(["select with grant option", "insert with grant option"], on: Self.table, from: "reporting"),
+            SQLRenderer.createRealtimePublication(), SQLRenderer.publish(Self.table, true), SQLRenderer.publish(Self.table, false),
+            SQLRenderer.setReplicaIdentity(.full, of: Self.table), SQLRenderer.setReplicaIdentity(.index("we\"ird idx"), of: Self.table),
         ]
         for statement in statements {
             #expect(throws: Never.self, "\(statement.text)") { try StatementGuard.check(statement) }

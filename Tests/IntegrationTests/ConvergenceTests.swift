@@ -162,6 +162,19 @@ let convergencePairs: [ConvergencePair] = [
     pair("an enum in another schema", "CREATE SCHEMA app;", "CREATE SCHEMA app; CREATE TYPE app.mood AS ENUM ('a'); CREATE TABLE app.t (id int PRIMARY KEY, m app.mood);",
          schemas: ["app"]),
 
+    // Realtime
+    pair("a table added to Realtime with full replica identity", base,
+         "\(base) ALTER PUBLICATION supabase_realtime ADD TABLE t; ALTER TABLE t REPLICA IDENTITY FULL;"),
+    pair("a table removed from Realtime, its replica identity back to the default",
+         "\(base) ALTER PUBLICATION supabase_realtime ADD TABLE t; ALTER TABLE t REPLICA IDENTITY FULL;", base),
+    pair("a replica identity by a unique index, another table in Realtime beside it",
+         "\(base) CREATE TABLE u (id int PRIMARY KEY); ALTER PUBLICATION supabase_realtime ADD TABLE u;",
+         """
+         CREATE TABLE t (id int PRIMARY KEY, a text, b int NOT NULL); CREATE UNIQUE INDEX t_b_key ON t (b);
+         ALTER TABLE t REPLICA IDENTITY USING INDEX t_b_key;
+         CREATE TABLE u (id int PRIMARY KEY); ALTER PUBLICATION supabase_realtime ADD TABLE u, t;
+         """),
+
     // RLS, policies, grants, owners
     pair("RLS enabled", base, "\(base) ALTER TABLE t ENABLE ROW LEVEL SECURITY;"),
     pair("RLS forced", "\(base) ALTER TABLE t ENABLE ROW LEVEL SECURITY;", "\(base) ALTER TABLE t ENABLE ROW LEVEL SECURITY; ALTER TABLE t FORCE ROW LEVEL SECURITY;"),
@@ -185,8 +198,17 @@ let convergencePairs: [ConvergencePair] = [
     pair("a grant narrowed", base, "\(base) REVOKE ALL ON t FROM anon; GRANT SELECT ON t TO anon;"),
     pair("a grant to another role", "\(reporting) \(base)", "\(reporting) \(base) GRANT SELECT, INSERT ON t TO reporting;"),
     pair("a grant to another role revoked", "\(reporting) \(base) GRANT SELECT ON t TO reporting;", "\(reporting) \(base)"),
-    pair("a grant with grant option", "\(reporting) \(base)", "\(reporting) \(base) GRANT SELECT ON t TO reporting WITH GRANT OPTION;",
-         known: "grant options are not modelled yet"),
+    pair("a grant with grant option", "\(reporting) \(base)", "\(reporting) \(base) GRANT SELECT ON t TO reporting WITH GRANT OPTION;"),
+    pair("a grant option revoked, the privilege kept, another one given",
+         "\(reporting) \(base) GRANT SELECT, INSERT ON t TO reporting WITH GRANT OPTION;",
+         "\(reporting) \(base) GRANT SELECT ON t TO reporting; GRANT INSERT, UPDATE ON t TO reporting WITH GRANT OPTION;"),
+    pair("grant options on a sequence, a view and a function",
+         "\(reporting) CREATE SEQUENCE s; CREATE VIEW v AS SELECT 1 AS one; CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+         """
+         \(reporting) CREATE SEQUENCE s; GRANT USAGE ON SEQUENCE s TO reporting WITH GRANT OPTION;
+         CREATE VIEW v AS SELECT 1 AS one; GRANT SELECT ON v TO reporting WITH GRANT OPTION;
+         CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'; GRANT EXECUTE ON FUNCTION f() TO reporting WITH GRANT OPTION;
+         """),
 
     // Type changes that need more than a cast, and order with dependents
     pair("bigint to timestamptz with the blueprint's using", "CREATE TABLE t (id int PRIMARY KEY, at bigint); INSERT INTO t VALUES (1, 1700000000);",
@@ -440,12 +462,16 @@ struct ConvergenceTests {
                 if before.unsupported != after.unsupported { parts.append("unsupported \(before.unsupported) vs \(after.unsupported)") }
                 problems.append("the catalogs of \(schema) differ: \(parts.joined(separator: "; "))")
             }
-            // Privileges with their grant options, which neither the catalog model nor migra reads.
+            // Privileges with their grant options (migra does not read grant options), on relations and functions.
             func privileges(_ db: TestDatabase) throws -> [String] {
                 try db.connect().query("""
                     SELECT c.relname || ' ' || x.grantee::regrole::text || ' ' || x.privilege_type || ' ' || x.is_grantable AS entry
                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) x
-                    WHERE n.nspname = $1 AND x.grantee <> c.relowner AND x.grantee <> 0 ORDER BY 1
+                    WHERE n.nspname = $1 AND x.grantee <> c.relowner AND x.grantee <> 0
+                    UNION ALL
+                    SELECT p.oid::regprocedure::text || ' ' || x.grantee::regrole::text || ' ' || x.privilege_type || ' ' || x.is_grantable
+                    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, aclexplode(p.proacl) x
+                    WHERE n.nspname = $1 AND x.grantee <> p.proowner AND x.grantee <> 0 ORDER BY 1
                     """, [schema]).rows.map { try $0.string("entry") }
             }
             let (oldPrivileges, newPrivileges) = (try privileges(old), try privileges(new))

@@ -12,6 +12,8 @@ struct DriftTests {
           - {name: mood, values: [happy, sad]}
         tables:
           - name: notes
+            realtime: true
+            replica_identity: full
             columns:
               - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
               - {name: tenant_id, type: uuid, nullable: false}

@@ -126,6 +126,9 @@ struct SteadyStateTests {
         "ALTER SEQUENCE note_number OWNED BY NONE",
         "REVOKE USAGE ON SEQUENCE note_number FROM authenticated",
         "CREATE SEQUENCE stray_seq",
+        // Realtime: membership (pg_publication_rel) and replica identity (pg_class).
+        "ALTER PUBLICATION supabase_realtime DROP TABLE notes",
+        "ALTER TABLE notes REPLICA IDENTITY DEFAULT",
     ])
     func everyHandMadeChangeDefeatsTheCheck(statement: String) async throws {
         try await blocking {

@@ -33,9 +33,10 @@ struct SupabaseProjectSchema: Sendable, CustomTestStringConvertible {
                 "triggers": ["name: on_auth_user_created", "table: auth.users", "function: handle_new_user"],
             ]),
         SupabaseProjectSchema(
-            name: "slack-clone", unsupported: [.publication],
-            written: ["functions": ["name: authorize", "type: app_permission", "volatility: stable"]]),
-        SupabaseProjectSchema(name: "subscription-payments", unsupported: [.publication]),
+            name: "slack-clone",
+            written: ["functions": ["name: authorize", "type: app_permission", "volatility: stable"],
+                      "channels": ["realtime: true"], "messages": ["realtime: true"]]),
+        SupabaseProjectSchema(name: "subscription-payments", written: ["products": ["realtime: true"], "prices": ["realtime: true"]]),
         SupabaseProjectSchema(
             name: "multi-tenant", tenantTables: ["projects", "tasks"],
             written: [

@@ -211,6 +211,10 @@ public struct TableDefinition: Sendable, Equatable {
     public var partitionBy: PartitionKey?
     /// `partition_of: {table, bound}`: a partition takes its columns from its parent.
     public var partitionOf: PartitionOfDefinition?
+    /// `realtime: true | false`: membership in `supabase_realtime`; absent leaves it.
+    public var realtime: Bool?
+    /// `replica_identity: default | full | nothing | {index: NAME}`; absent leaves it.
+    public var replicaIdentity: ReplicaIdentity?
 }
 
 public struct PartitionOfDefinition: Sendable, Equatable {

@@ -251,7 +251,7 @@ private struct Reader {
 
     mutating func table(_ node: SourceNode, path: String) -> TableDefinition? {
         let allowed = ["name", "renamed_from", "comment", "columns", "primary_key", "unique", "checks",
-                       "foreign_keys", "indexes", "rls", "grants", "owner", "partition_by", "partition_of"]
+                       "foreign_keys", "indexes", "rls", "grants", "owner", "partition_by", "partition_of", "realtime", "replica_identity"]
         guard let fields = fields(node, path: path, what: "a table", allowed: allowed) else { return nil }
         guard let name = required(fields, "name", path: path, what: "a table", node: node) else { return nil }
         var columns: [ColumnDefinition] = []
@@ -296,7 +296,28 @@ private struct Reader {
             rls: fields["rls"].flatMap { rls($0, path: "\(path).rls") } ?? RLSDefinition(),
             grants: grants, origin: origin(path, node), owner: string(fields["owner"], path: "\(path).owner"),
             partitionBy: fields["partition_by"].flatMap { partitionKey($0, path: "\(path).partition_by") },
-            partitionOf: fields["partition_of"].flatMap { partitionOf($0, path: "\(path).partition_of") })
+            partitionOf: fields["partition_of"].flatMap { partitionOf($0, path: "\(path).partition_of") },
+            realtime: bool(fields["realtime"], path: "\(path).realtime"),
+            replicaIdentity: fields["replica_identity"].flatMap { replicaIdentity($0, path: "\(path).replica_identity") })
+    }
+
+    /// `replica_identity:` as `default`, `full`, `nothing` or `{index: NAME}`.
+    mutating func replicaIdentity(_ node: SourceNode, path: String) -> ReplicaIdentity? {
+        record(path, node)
+        if case .mapping = node {
+            guard let fields = fields(node, path: path, what: "a replica identity", allowed: ["index"]),
+                  let index = required(fields, "index", path: path, what: "a replica identity", node: node) else { return nil }
+            return .index(index)
+        }
+        switch string(node, path: path) {
+        case "default": return .default
+        case "full": return .full
+        case "nothing": return .nothing
+        case nil: return nil
+        case let other?:
+            error("bad_value", "replica_identity must be default, full, nothing or {index: NAME}, found '\(other)'", path: path, mark: node.mark)
+            return nil
+        }
     }
 
     /// `grants:` as a mapping of role to a list of privileges (null or `[]`: none).

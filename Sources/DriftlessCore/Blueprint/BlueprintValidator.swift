@@ -390,8 +390,10 @@ struct Context {
             if !roles.insert(grant.role).inserted {
                 error("duplicate_grant", "role '\(grant.role)' appears twice in grants", blueprint, grantPath)
             }
-            for (index, privilege) in grant.privileges.enumerated() where !allowed.contains(privilege) {
-                error("invalid_privilege", "'\(privilege)' is not a \(what) privilege (\(allowed.sorted().joined(separator: ", ")))", blueprint, "\(grantPath)[\(index)]")
+            for (index, privilege) in grant.privileges.enumerated() where !allowed.contains(Privilege.base(privilege)) {
+                error("invalid_privilege",
+                      "'\(privilege)' is not a \(what) privilege (\(allowed.sorted().joined(separator: ", ")), each alone or followed by 'with grant option')",
+                      blueprint, "\(grantPath)[\(index)]")
             }
         }
     }
@@ -643,6 +645,12 @@ struct Context {
                 warning("rls_disabled", "RLS is disabled on '\(table.name)': in public, Supabase's Data API then serves every row to anyone with the anon key", blueprint, "\(path).rls.enabled")
             }
         }
+        if table.realtime == true && rls.enabled && table.replicaIdentity != .full {
+            warning("realtime_replica_identity",
+                    "'\(table.name)' is in Realtime with RLS but without replica_identity: full: subscribers get no old row of its updates and deletes",
+                    blueprint, "\(path).realtime")
+        }
+        if case .index(let index)? = table.replicaIdentity { name(index, blueprint, "\(path).replica_identity.index") }
         var policyNames: Set<String> = []
         if isTenant {
             for command in [PolicyCommand.select, .insert, .update, .delete] {

@@ -19,6 +19,9 @@ public struct Catalog: Sendable, Equatable, Codable {
     /// Actual side: objects of the managed schemas that no kind models yet (docs/engine.md,
     /// Unsupported objects). Reported by `drift` and `import`, never changed or dropped.
     public var unsupported: [UnsupportedObject] = []
+    /// Actual side: the publication `supabase_realtime`, nil when the database has none
+    /// (docs/blueprints.md, Realtime).
+    public var realtimePublication: RealtimePublication?
 
     public init(enums: [QualifiedName: EnumType] = [:], tables: [QualifiedName: Table] = [:], sequences: [QualifiedName: SequenceObject] = [:],
                 functions: [FunctionKey: FunctionObject] = [:], triggers: [TriggerKey: TriggerObject] = [:],
@@ -51,6 +54,7 @@ public struct Catalog: Sendable, Equatable, Codable {
         extensions.merge(other.extensions) { $1 }
         views.merge(other.views) { $1 }
         unsupported = (unsupported + other.unsupported).sorted()
+        realtimePublication = other.realtimePublication ?? realtimePublication
     }
 
     /// The schemas this catalog mentions.
@@ -220,6 +224,12 @@ public struct Table: Sendable, Equatable, Codable {
     public var partitionOf: QualifiedName?
     public var partitionBound: String?
     @NotCompared public var bound: PartitionBound?
+    /// Membership in the publication `supabase_realtime`. Desired side: nil leaves it as it is
+    /// (docs/blueprints.md, Realtime).
+    public var realtime: Bool?
+    /// How UPDATE and DELETE identify the old row to logical replication. Desired side: nil
+    /// leaves it as it is.
+    public var replicaIdentity: ReplicaIdentity?
 
     public init(
         name: QualifiedName, columns: [Column] = [], constraints: [String: Constraint] = [:],
@@ -246,6 +256,31 @@ public struct Table: Sendable, Equatable, Codable {
     /// Roles that must never own a table: the owner bypasses RLS unless it is forced, and these
     /// are the roles of every Data API request.
     public static let apiRoles: Set<String> = ["anon", "authenticated", "public"]
+}
+
+/// `REPLICA IDENTITY`: what an UPDATE or DELETE sends of the old row to logical replication
+/// (Realtime): the primary key (`default`), every column (`full`), nothing, or the columns of
+/// one unique index.
+public enum ReplicaIdentity: Sendable, Hashable, Codable, CustomStringConvertible {
+    case `default`, full, nothing
+    case index(String)
+
+    public var description: String {
+        switch self {
+        case .default: return "default"
+        case .full: return "full"
+        case .nothing: return "nothing"
+        case .index(let name): return "index \(name)"
+        }
+    }
+}
+
+/// The publication Supabase Realtime streams (`supabase_realtime`).
+public struct RealtimePublication: Sendable, Equatable, Codable {
+    /// `FOR ALL TABLES`: every table is a member and none can be added or removed.
+    public var allTables: Bool
+
+    public init(allTables: Bool) { self.allTables = allTables }
 }
 
 public struct Column: Sendable, Equatable, Codable {

@@ -9,7 +9,7 @@ public enum CatalogQuery {
     static let relations = """
         WITH rel AS (
           SELECT c.oid, n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relacl, c.relowner, c.relkind,
-                 c.relispartition, c.relpartbound
+                 c.relispartition, c.relpartbound, c.relreplident, c.relnamespace
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[])
             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
@@ -19,7 +19,7 @@ public enum CatalogQuery {
     /// What no kind models yet, in the managed schemas (docs/engine.md, Unsupported objects):
     /// procedures, aggregates and functions with a SQL-standard body (`BEGIN ATOMIC`), foreign
     /// tables, composite, domain and range types, rules on managed
-    /// tables, Realtime (publication) membership. Extension members are left out.
+    /// tables, membership in publications other than Realtime's. Extension members are left out.
     static let unsupported = IntrospectionPart(code: "u", select: """
         n.nspname, NULL, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
                CASE p.prokind WHEN 'a' THEN 'aggregate' WHEN 'p' THEN 'procedure' ELSE 'function' END, NULL, NULL, NULL, NULL, NULL, NULL
@@ -43,6 +43,7 @@ public enum CatalogQuery {
         UNION ALL
         SELECT 'u', rel.nspname, rel.relname, p.pubname, 'publication', NULL, NULL, NULL, NULL, NULL, NULL
           FROM rel JOIN pg_publication_rel pr ON pr.prrelid = rel.oid JOIN pg_publication p ON p.oid = pr.prpubid
+          WHERE p.pubname <> 'supabase_realtime'
         """)
 
     /// The statement: every registered kind's part.
@@ -127,6 +128,8 @@ public struct CatalogReader: Sendable {
     var grants: [QualifiedName: [String: Set<String>]] = [:]
     /// Indexes of materialized views, attached at the end.
     var viewIndexes: [QualifiedName: [String: Index]] = [:]
+    /// Realtime membership and replica identity per table (RealtimeKind), attached at the end.
+    var realtime: [QualifiedName: (member: Bool, identity: ReplicaIdentity)] = [:]
 
     func finish() -> (catalog: Catalog, existingSchemas: Set<String>) {
         var catalog = catalog
@@ -135,6 +138,10 @@ public struct CatalogReader: Sendable {
         }
         for (table, byRole) in grants where catalog.tables[table] != nil {
             catalog.tables[table]!.grants = byRole
+        }
+        for (table, state) in realtime where catalog.tables[table] != nil {
+            catalog.tables[table]!.realtime = state.member
+            catalog.tables[table]!.replicaIdentity = state.identity
         }
         for (view, indexes) in viewIndexes where catalog.views[view] != nil {
             catalog.views[view]!.indexes = indexes

@@ -49,7 +49,7 @@ public struct Hazard: Sendable, Codable, Equatable, Hashable {
 public struct Change: Sendable, Equatable {
     /// `unsupported`: an object no kind models, only ever reported (drift, import).
     public enum Kind: String, Sendable, Codable { case missing, changed, unmanaged, unsupported }
-    /// The kinds of object. The first twelve, `sequence`, `function`, `extension` and `view` are modelled (`ObjectKinds.all`); the rest are,
+    /// The kinds of object. The first twelve, `sequence`, `function`, `extension`, `view` and `publication` (Realtime) are modelled (`ObjectKinds.all`); the rest are,
     /// for now, only reported as `unsupported` (docs/engine.md, Unsupported objects).
     public enum ObjectType: String, Sendable, Codable, CaseIterable {
         case schema, table, column, constraint, index, `enum`, rls, policy, grant, comment, owner, trigger
@@ -59,6 +59,7 @@ public struct Change: Sendable, Equatable {
         /// The types some registered kind models (`ObjectKinds.all`).
         public static let modelled: Set<ObjectType> = [
             .schema, .table, .column, .constraint, .index, .enum, .rls, .policy, .grant, .comment, .owner, .trigger, .sequence, .function, .extension, .view,
+            .publication,
         ]
     }
 

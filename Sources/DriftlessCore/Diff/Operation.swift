@@ -84,6 +84,11 @@ public enum Operation: Sendable, Equatable {
     case commentOnView(QualifiedName, materialized: Bool, String?)
     /// To `CURRENT_USER` when the role is nil.
     case alterViewOwner(QualifiedName, materialized: Bool, to: String?)
+    /// `CREATE PUBLICATION supabase_realtime` with no table (docs/blueprints.md, Realtime).
+    case createRealtimePublication
+    /// A table added to (true) or removed from `supabase_realtime`.
+    case publish(QualifiedName, Bool)
+    case setReplicaIdentity(QualifiedName, ReplicaIdentity)
 
     /// The strongest table lock the statement takes (PostgreSQL's documentation of each
     /// command; docs/engine.md, Operations and SQL).
@@ -99,6 +104,8 @@ public enum Operation: Sendable, Equatable {
         // Calls of a function wait for a replace; no table is locked.
         case .createFunction, .dropFunction, .grantOnFunction, .revokeOnFunction, .alterFunctionOwner: return .none
         case .createExtension, .updateExtension, .moveExtension, .dropExtension: return .none
+        // ALTER PUBLICATION ... ADD/DROP TABLE takes SHARE UPDATE EXCLUSIVE: reads and writes go on.
+        case .createRealtimePublication, .publish: return .none
         // CREATE TRIGGER and ALTER TABLE ... ENABLE/DISABLE TRIGGER take SHARE ROW EXCLUSIVE;
         // DROP TRIGGER takes ACCESS EXCLUSIVE.
         case .createTrigger, .setTrigger: return .shareRowExclusive
@@ -211,6 +218,9 @@ extension SQLRenderer {
         case .dropView(let name, let materialized): return dropView(name, materialized: materialized)
         case .commentOnView(let name, let materialized, let text): return comment(onView: name, materialized: materialized, text)
         case .alterViewOwner(let name, let materialized, let role): return alterOwner(view: name, materialized: materialized, to: role)
+        case .createRealtimePublication: return createRealtimePublication()
+        case .publish(let table, let member): return publish(table, member)
+        case .setReplicaIdentity(let table, let identity): return setReplicaIdentity(identity, of: table)
         }
     }
 }

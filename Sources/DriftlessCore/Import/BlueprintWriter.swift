@@ -235,6 +235,14 @@ public enum BlueprintWriter {
                 return .map(fields)
             })))
         }
+        // Realtime as it is: membership only when published (absent leaves it), the replica
+        // identity when it is not the default.
+        switch table.replicaIdentity {
+        case .index(let index)?: pairs.append(("replica_identity", .map([("index", .string(index))])))
+        case let identity? where identity != .default: pairs.append(("replica_identity", .string(identity.description)))
+        default: break
+        }
+        if table.realtime == true { pairs.append(("realtime", .bool(true))) }
         pairs.append(("rls", .map(rls)))
         // Privileges as they are: every grantee but the owner (who holds them all anyway), and
         // `roles` even with none.

@@ -42,11 +42,11 @@ extension SQLRenderer {
     }
 
     public static func grant(_ privileges: Set<String>, onFunction key: FunctionKey, to role: String) -> SQL {
-        "GRANT \(self.privileges(privileges)) ON FUNCTION \(function(key)) TO \(role: role)"
+        grant(privileges, on: "FUNCTION \(function(key))", to: role)
     }
 
     public static func revoke(_ privileges: Set<String>, onFunction key: FunctionKey, from role: String) -> SQL {
-        "REVOKE \(self.privileges(privileges)) ON FUNCTION \(function(key)) FROM \(role: role)"
+        revoke(privileges, on: "FUNCTION \(function(key))", from: role)
     }
 
     public static func alterOwner(function key: FunctionKey, to role: String?) -> SQL {

@@ -284,15 +284,29 @@ public enum SQLRenderer {
     }
 
     static func privileges(_ privileges: Set<String>) -> SQL {
-        "\(keyword: privileges.sorted().map { $0.uppercased() }.joined(separator: ", "))"
+        "\(keyword: Set(privileges.map(Privilege.base)).sorted().map { $0.uppercased() }.joined(separator: ", "))"
+    }
+
+    /// `GRANT privileges ON object TO role`, `WITH GRANT OPTION` when every privilege carries it
+    /// (the differ keeps the two apart, docs/blueprints.md, Grants).
+    static func grant(_ privileges: Set<String>, on object: SQL, to role: String) -> SQL {
+        let option: SQL = !privileges.isEmpty && privileges.allSatisfy(Privilege.isGrantable) ? " WITH GRANT OPTION" : ""
+        return "GRANT \(self.privileges(privileges)) ON \(object) TO \(role: role)\(option)"
+    }
+
+    /// `REVOKE GRANT OPTION FOR privileges` when every privilege is named with its grant option
+    /// (the role keeps the privileges), else `REVOKE privileges`, which takes the option too.
+    static func revoke(_ privileges: Set<String>, on object: SQL, from role: String) -> SQL {
+        let option: SQL = !privileges.isEmpty && privileges.allSatisfy(Privilege.isGrantable) ? "GRANT OPTION FOR " : ""
+        return "REVOKE \(option)\(self.privileges(privileges)) ON \(object) FROM \(role: role)"
     }
 
     public static func grant(_ privileges: Set<String>, on table: QualifiedName, to role: String) -> SQL {
-        "GRANT \(self.privileges(privileges)) ON \(table) TO \(role: role)"
+        grant(privileges, on: "\(table)", to: role)
     }
 
     public static func revoke(_ privileges: Set<String>, on table: QualifiedName, from role: String) -> SQL {
-        "REVOKE \(self.privileges(privileges)) ON \(table) FROM \(role: role)"
+        revoke(privileges, on: "\(table)", from: role)
     }
 
     public static func comment(onTable table: QualifiedName, _ text: String?) -> SQL {
@@ -342,11 +356,11 @@ public enum SQLRenderer {
     }
 
     public static func grant(_ privileges: Set<String>, onSequence sequence: QualifiedName, to role: String) -> SQL {
-        "GRANT \(self.privileges(privileges)) ON SEQUENCE \(sequence) TO \(role: role)"
+        grant(privileges, on: "SEQUENCE \(sequence)", to: role)
     }
 
     public static func revoke(_ privileges: Set<String>, onSequence sequence: QualifiedName, from role: String) -> SQL {
-        "REVOKE \(self.privileges(privileges)) ON SEQUENCE \(sequence) FROM \(role: role)"
+        revoke(privileges, on: "SEQUENCE \(sequence)", from: role)
     }
 
     public static func alterOwner(sequence: QualifiedName, to role: String?) -> SQL {

@@ -124,10 +124,19 @@ public enum DesiredCatalog {
     }
 
     /// A `grants` mapping as privileges per role, `all` standing for every privilege of `all`
-    /// (tables, views, sequences and functions alike); nil when the blueprint lists none.
+    /// (tables, views, sequences and functions alike), `all with grant option` for each of them
+    /// grantable; a privilege listed both ways is held with its grant option. Nil when the
+    /// blueprint lists none.
     static func privileges(_ grants: [GrantDefinition]?, all: Set<String>) -> [String: Set<String>]? {
         grants.map { list in
-            Dictionary(list.map { ($0.role, $0.privileges.contains("all") ? all : Set($0.privileges)) }) { $0.union($1) }
+            Dictionary(list.map { grant in
+                let expanded = grant.privileges.flatMap { privilege in
+                    Privilege.base(privilege) != "all" ? [privilege]
+                        : all.map { Privilege.isGrantable(privilege) ? Privilege.grantable($0) : $0 }
+                }
+                let levels = Privilege.levels(Set(expanded))
+                return (grant.role, Set(levels.map { $0.value ? Privilege.grantable($0.key) : $0.key }))
+            }) { $0.union($1) }
         }
     }
 
@@ -140,6 +149,8 @@ public enum DesiredCatalog {
             name: name, rlsEnabled: definition.rls.enabled, rlsForced: definition.rls.force,
             comment: definition.comment, renamedFrom: definition.renamedFrom, origin: definition.origin)
         table.owner = definition.owner
+        table.realtime = definition.realtime
+        table.replicaIdentity = definition.replicaIdentity
         if let key = definition.partitionBy {
             table.partitionKey = key.text
             table.partitioning = key

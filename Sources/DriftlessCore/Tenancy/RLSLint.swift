@@ -83,7 +83,7 @@ public enum RLSLint {
         for name in catalog.views.keys.sorted() {
             let view = catalog.views[name]!
             let readers = ["anon", "authenticated"].filter { role in
-                view.grants.map { $0[role]?.contains("select") == true || $0["public"]?.contains("select") == true } ?? (name.schema == "public")
+                view.grants.map { Privilege.holds($0[role], "select") || Privilege.holds($0["public"], "select") } ?? (name.schema == "public")
             }
             guard !readers.isEmpty else { continue }
             if view.materialized {

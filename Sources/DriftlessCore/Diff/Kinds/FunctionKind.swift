@@ -41,7 +41,8 @@ public enum FunctionKind: ObjectKind {
                     FROM pg_depend dp
                     WHERE dp.refclassid = 'pg_proc'::regclass AND dp.refobjid = p.oid AND dp.deptype = 'n'
                       AND dp.classid NOT IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_proc'::regclass, 'pg_rewrite'::regclass)) x)::text,
-               (SELECT array_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END)
+               (SELECT array_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END || ':execute'
+                                 || CASE WHEN x.is_grantable THEN ' with grant option' ELSE '' END)
                   FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
                   WHERE x.grantee <> p.proowner AND x.privilege_type = 'EXECUTE')::text,
                (SELECT array_agg(coalesce(p.proargmodes[u.o]::text, 'i') || format_type(u.t, NULL) ORDER BY u.o)
@@ -84,7 +85,7 @@ public enum FunctionKind: ObjectKind {
             security: attributes[4] == "true" ? .definer : .invoker, strict: attributes[5] == "true",
             parallel: attributes[6] == "s" ? .safe : attributes[6] == "r" ? .restricted : .unsafe,
             config: attributes[8].isEmpty ? [] : attributes[8].split(separator: "\n").map(String.init), body: row[2] ?? "",
-            grants: Dictionary(uniqueKeysWithValues: (row.array(4) ?? []).map { ($0, FunctionObject.allPrivileges) }),
+            grants: row.privileges(4),
             owner: attributes[7], arguments: arguments, returnsSet: result.hasPrefix("SETOF "),
             returnType: returnsTable ? "record" : result.hasPrefix("SETOF ") ? String(result.dropFirst(6)) : result, returnsTable: returnsTable)
         function.dependents = dependents

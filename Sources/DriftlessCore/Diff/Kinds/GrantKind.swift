@@ -7,7 +7,7 @@ public enum GrantKind: ObjectKind {
     public static let catalogs = ["pg_class"]
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "g", select: """
         rel.nspname, rel.relname, NULL, CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END,
-               lower(x.privilege_type), NULL, NULL, NULL, NULL, NULL
+               lower(x.privilege_type) || CASE WHEN x.is_grantable THEN ' with grant option' ELSE '' END, NULL, NULL, NULL, NULL, NULL
           FROM rel, aclexplode(rel.relacl) x WHERE x.grantee <> rel.relowner
         """)
 
@@ -23,7 +23,7 @@ public enum GrantKind: ObjectKind {
         // With --prune, the grants a blueprint lists are all there are: other roles lose theirs.
         guard context.prune, !pair.isNew else { return }
         for (role, privileges) in (pair.have.grants ?? [:]).sorted(by: { $0.key < $1.key }) where grants[role] == nil && !privileges.isEmpty {
-            plan.removed(pair.id(.grant, role), phase: .grants, [.revoke(privileges, table: name, role: role)], hazard: nil,
+            plan.removed(pair.id(.grant, role), phase: .grants, [.revoke(Set(privileges.map(Privilege.base)), table: name, role: role)], hazard: nil,
                          detail: "REVOKE", actual: privileges.sorted().joined(separator: ", "), context: context)
         }
     }
@@ -40,14 +40,31 @@ public enum GrantKind: ObjectKind {
         for role in grants.keys.sorted() {
             let wanted = grants[role]!
             let held = current.map { $0[role] ?? [] } ?? all
-            let missing = wanted.subtracting(isNew ? [] : held)
-            let extra = held.subtracting(wanted)
+            let want = Privilege.levels(wanted), have = Privilege.levels(held)
+            // A new object's privileges are granted whatever default privileges gave it.
+            let granted = isNew ? [:] : have
+            var revokeAll: Set<String> = [], revokeOption: Set<String> = [], grantPlain: Set<String> = [], grantOption: Set<String> = []
+            for privilege in Set(want.keys).union(have.keys) {
+                switch (want[privilege], have[privilege]) {
+                case (nil, _?): revokeAll.insert(privilege)
+                case (false?, true?) where !isNew: revokeOption.insert(Privilege.grantable(privilege))
+                default: break
+                }
+                switch (want[privilege], granted[privilege]) {
+                case (true?, let held) where held != true: grantOption.insert(Privilege.grantable(privilege))
+                case (false?, nil): grantPlain.insert(privilege)
+                default: break
+                }
+            }
             var operations: [Operation] = []
-            if !extra.isEmpty { operations.append(revoke(extra, role)) }
-            if !missing.isEmpty { operations.append(grant(missing, role)) }
+            if !revokeAll.isEmpty { operations.append(revoke(revokeAll, role)) }
+            if !revokeOption.isEmpty { operations.append(revoke(revokeOption, role)) }
+            if !grantPlain.isEmpty { operations.append(grant(grantPlain, role)) }
+            if !grantOption.isEmpty { operations.append(grant(grantOption, role)) }
             guard !operations.isEmpty else { continue }
+            let widening = !grantPlain.isEmpty || !grantOption.isEmpty
             let id = ObjectID.member(.grant, of: name, role)
-            let hazards = widens && (role == "anon" || role == "public") && !missing.isEmpty
+            let hazards = widens && (role == "anon" || role == "public") && widening
                 ? [Hazard(.relaxesSecurity, object: id.description, detail: "GRANT to \(role)")] : []
             plan.add(isNew ? .missing : .changed, id, isNew ? .create : .alter, phase: .grants, operations,
                      desired: wanted.sorted().joined(separator: ", "),
@@ -62,7 +79,7 @@ public enum GrantKind: ObjectKind {
         guard let ensured = pair.want.tenantGrants else { return }
         for role in ensured.keys.sorted() {
             let current = pair.isNew ? [] : (pair.have.grants?[role] ?? [])
-            let missing = ensured[role]!.subtracting(current)
+            let missing = ensured[role]!.subtracting(current.map(Privilege.base))
             guard !missing.isEmpty else { continue }
             let id = pair.id(.grant, role)
             let hazards = role == "anon" || role == "public"
