@@ -31,9 +31,13 @@ public enum Privilege {
         return levels
     }
 
-    /// The privileges a grant needs: the grantable ones and the plain ones go in separate
-    /// statements, as `WITH GRANT OPTION` covers a whole statement.
-    static func split(_ privileges: Set<String>) -> (plain: Set<String>, grantable: Set<String>) {
-        (privileges.filter { !isGrantable($0) }, privileges.filter(isGrantable))
+    /// Whether every one of `privileges` is named with its grant option (and there is one): a
+    /// `GRANT ... WITH GRANT OPTION`, or a `REVOKE GRANT OPTION FOR` that leaves the privileges.
+    static func onlyGrantOptions(_ privileges: Set<String>) -> Bool {
+        !privileges.isEmpty && privileges.allSatisfy(isGrantable)
     }
+
+    /// The SQL that appends `grantOption` to a privilege of `aclexplode(...) x`, for the kinds'
+    /// introspection.
+    static let grantOptionSQL = "CASE WHEN x.is_grantable THEN '\(grantOption)' ELSE '' END"
 }

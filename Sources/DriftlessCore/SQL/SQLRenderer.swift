@@ -290,14 +290,14 @@ public enum SQLRenderer {
     /// `GRANT privileges ON object TO role`, `WITH GRANT OPTION` when every privilege carries it
     /// (the differ keeps the two apart, docs/blueprints.md, Grants).
     static func grant(_ privileges: Set<String>, on object: SQL, to role: String) -> SQL {
-        let option: SQL = !privileges.isEmpty && privileges.allSatisfy(Privilege.isGrantable) ? " WITH GRANT OPTION" : ""
+        let option: SQL = Privilege.onlyGrantOptions(privileges) ? " WITH GRANT OPTION" : ""
         return "GRANT \(self.privileges(privileges)) ON \(object) TO \(role: role)\(option)"
     }
 
     /// `REVOKE GRANT OPTION FOR privileges` when every privilege is named with its grant option
     /// (the role keeps the privileges), else `REVOKE privileges`, which takes the option too.
     static func revoke(_ privileges: Set<String>, on object: SQL, from role: String) -> SQL {
-        let option: SQL = !privileges.isEmpty && privileges.allSatisfy(Privilege.isGrantable) ? "GRANT OPTION FOR " : ""
+        let option: SQL = Privilege.onlyGrantOptions(privileges) ? "GRANT OPTION FOR " : ""
         return "REVOKE \(option)\(self.privileges(privileges)) ON \(object) FROM \(role: role)"
     }
 

@@ -42,7 +42,7 @@ public enum FunctionKind: ObjectKind {
                     WHERE dp.refclassid = 'pg_proc'::regclass AND dp.refobjid = p.oid AND dp.deptype = 'n'
                       AND dp.classid NOT IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_proc'::regclass, 'pg_rewrite'::regclass)) x)::text,
                (SELECT array_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END || ':execute'
-                                 || CASE WHEN x.is_grantable THEN ' with grant option' ELSE '' END)
+                                 || \(Privilege.grantOptionSQL))
                   FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
                   WHERE x.grantee <> p.proowner AND x.privilege_type = 'EXECUTE')::text,
                (SELECT array_agg(coalesce(p.proargmodes[u.o]::text, 'i') || format_type(u.t, NULL) ORDER BY u.o)

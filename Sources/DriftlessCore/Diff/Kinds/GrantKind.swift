@@ -7,7 +7,7 @@ public enum GrantKind: ObjectKind {
     public static let catalogs = ["pg_class"]
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "g", select: """
         rel.nspname, rel.relname, NULL, CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END,
-               lower(x.privilege_type) || CASE WHEN x.is_grantable THEN ' with grant option' ELSE '' END, NULL, NULL, NULL, NULL, NULL
+               lower(x.privilege_type) || \(Privilege.grantOptionSQL), NULL, NULL, NULL, NULL, NULL
           FROM rel, aclexplode(rel.relacl) x WHERE x.grantee <> rel.relowner
         """)
 

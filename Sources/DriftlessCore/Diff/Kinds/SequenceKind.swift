@@ -19,7 +19,7 @@ public enum SequenceKind: ObjectKind {
                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a'),
                pg_get_userbyid(c.relowner),
                (SELECT array_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END || ':' || lower(x.privilege_type)
-                                  || CASE WHEN x.is_grantable THEN ' with grant option' ELSE '' END)
+                                  || \(Privilege.grantOptionSQL))
                   FROM aclexplode(c.relacl) x WHERE x.grantee <> c.relowner)::text
           FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = ANY($1::text[])

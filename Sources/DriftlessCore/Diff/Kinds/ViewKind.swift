@@ -19,7 +19,7 @@ public enum ViewKind: ObjectKind {
                   FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::text,
                ARRAY[c.relkind::text, pg_get_userbyid(c.relowner)]::text, obj_description(c.oid, 'pg_class'),
                (SELECT array_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END || ':' || lower(x.privilege_type)
-                                  || CASE WHEN x.is_grantable THEN ' with grant option' ELSE '' END)
+                                  || \(Privilege.grantOptionSQL))
                   FROM aclexplode(c.relacl) x WHERE x.grantee <> c.relowner)::text,
                (SELECT array_agg(DISTINCT x.d) FROM (
                   SELECT 'view' || E'\\t' || vn.nspname || E'\\t' || v.relname AS d
