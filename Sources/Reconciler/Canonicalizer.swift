@@ -100,6 +100,10 @@ public enum Canonicalizer {
             }
         }
         ViewKind.forgetColumnsOverChangedResults(&result, live: live)
+        if var storage = result.storage {
+            rejections += try StorageCatalog.canonicalize(&storage, checker: &checker, connection)
+            result.storage = storage
+        }
         return (result, rejections)
     }
 

@@ -186,7 +186,7 @@ public struct Reconciler: Sendable {
         try connection.query("BEGIN")
         // Drift sends no statement of the plan: the guard is for what is sent.
         let computed = try compute(connection, started: Date(), guarding: false)
-        if computed.result.status == .blocked && computed.plan.changes.isEmpty { throw DriftError(result: computed.result) }
+        if [.blocked, .failed].contains(computed.result.status) && computed.plan.changes.isEmpty { throw DriftError(result: computed.result) }
         var report = DriftReport.build(changes: computed.plan.changes, desired: computed.desired, actual: computed.actual, revision: revision)
         if let steady = computed.steady {
             report.rlsGaps = steady.rlsGaps
@@ -197,6 +197,10 @@ public struct Reconciler: Sendable {
         }
         return report
     }
+
+    /// Some blueprint has `storage`: Storage is read, compared and fingerprinted
+    /// (docs/blueprints.md, Storage).
+    var declaresStorage: Bool { blueprints.documents.contains { $0.storage != nil } }
 
     func steadyKey(_ connection: Connection) -> String {
         SteadyState.key(sourcesDigest: blueprints.sourcesDigest, serverVersion: connection.serverVersion)
@@ -216,7 +220,7 @@ public struct Reconciler: Sendable {
             tenantID: blueprints.tenantID,
             payloadHash: blueprints.payloadHash, schemas: managedSchemas,
             warnings: warnings, liveWarnings: RLSLint.run(actual),
-            rlsGaps: DriftReport.build(changes: [], desired: desired, actual: actual, revision: nil).rlsGaps)
+            rlsGaps: DriftReport.build(changes: [], desired: desired, actual: actual, revision: nil).rlsGaps, storage: declaresStorage)
     }
 
     /// The changes from `actual` to `desired`, with differences only in how the server prints an
@@ -244,6 +248,7 @@ public struct Reconciler: Sendable {
             catalog.merge(part.catalog)
             existing.formUnion(part.existingSchemas)
         }
+        if declaresStorage { catalog.storage = try StorageCatalog.read(connection) }
         return (catalog, existing)
     }
 

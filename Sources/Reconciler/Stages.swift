@@ -95,7 +95,7 @@ extension Reconciler {
             }
             try run(applied, connection)
             // Prove: the database now matches, or the plan did not converge.
-            let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
+            let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage)
             let after = try introspect(connection)
             // Views whose columns only the server can tell once they exist (a function's result
             // changed under them; docs/engine.md, Functions).
@@ -120,7 +120,7 @@ extension Reconciler {
             // Nothing left, not even an unmanaged object, and nobody changed the catalogs
             // while they were read: the next reconciliation of these blueprints may skip it all.
             if computed.plan.changes.allSatisfy(\.applied),
-               try SteadyState.fingerprint(connection, schemas: managedSchemas) == fingerprint {
+               try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage) == fingerprint {
                 try SteadyState.store(key: steadyKey(connection), fingerprint: fingerprint,
                                       outcome: convergedOutcome(computed.result.warnings, desired: computed.desired, actual: after.catalog),
                                       history: options.history, connection)
@@ -171,6 +171,13 @@ extension Reconciler {
             let result = result(.blocked, "the server rejected \(errors.count) blueprint element(s)", started: started, errors: errors)
             return Computed(result: result, plan: Plan(ordering: []), desired: states.desired.catalog, managedObjects: [])
         }
+        if states.desired.catalog.storage != nil && states.actual.catalog.storage == nil {
+            var error = ResultError(code: "no_storage_schema",
+                                    message: "the blueprints declare storage, but this database has no storage schema (storage.buckets and storage.objects): is it a Supabase project?")
+            error.locate(blueprints.documents.first { $0.storage != nil }?.storage?.origin)
+            return Computed(result: result(.failed, "the database has no storage schema", started: started, errors: [error]),
+                            plan: Plan(ordering: []), desired: states.desired.catalog, managedObjects: [])
+        }
         let managed = try managedRecord(connection, live: states.actual.catalog)
         let all = try diff(states.desired.catalog, states.actual.catalog, existing: states.actual.existing, managed: managed,
                            source: states.written, connection)
@@ -183,7 +190,7 @@ extension Reconciler {
         let plan = Plan(ordering: scoped(all))
         var converged: (String, SteadyState.Outcome)?
         if recording, plan.changes.isEmpty, let fingerprint = steady.fingerprint,
-           try SteadyState.fingerprint(connection, schemas: managedSchemas) == fingerprint {
+           try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage) == fingerprint {
             converged = (fingerprint, convergedOutcome(outcome.warnings, desired: states.desired.catalog, actual: states.actual.catalog))
         }
         return Computed(
@@ -220,12 +227,12 @@ extension Reconciler {
         var fingerprint: String?
         if !options.fullCheck, let record = try SteadyState.lookup(key: steadyKey(connection), history: options.history, connection),
            record.outcome.schemas == managedSchemas {
-            let now = try SteadyState.fingerprint(connection, schemas: managedSchemas)
+            let now = try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage)
             if now == record.fingerprint { return .converged(record) }
             fingerprint = now
         }
         if recording && fingerprint == nil {
-            fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas)
+            fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage)
         }
         return .compare(fingerprint: fingerprint)
     }
@@ -272,6 +279,7 @@ extension Reconciler {
         catalog.functions = part.catalog.functions
         catalog.triggers = part.catalog.triggers
         catalog.views = part.catalog.views
+        catalog.storage = part.catalog.storage
         catalog.tables.merge(part.catalog.tables) { $1 }
         return States(desired: (catalog, part.rejections), written: written, actual: actual,
                       skipped: Set(written.tables.keys).subtracting(compared.keys))

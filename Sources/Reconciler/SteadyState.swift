@@ -30,6 +30,8 @@ enum SteadyState {
         /// RLS lints of the live managed tables (the drift report's warnings).
         var liveWarnings: [Lint]
         var rlsGaps: [DriftReport.RLSGap]
+        /// The blueprints declare `storage`: the fingerprint covers Storage too.
+        var storage: Bool? = nil
     }
 
     /// The blueprint files as bytes, the server and the program version: what the outcome
@@ -106,7 +108,7 @@ enum SteadyState {
 
     /// The fingerprint of the managed schemas' catalogs, as this transaction sees them now.
     /// - Throws: `PostgresError`.
-    static func fingerprint(_ connection: Connection, schemas: [String]) throws -> String {
+    static func fingerprint(_ connection: Connection, schemas: [String], storage: Bool = false) throws -> String {
         // Hash joins whatever the statistics say. Right after a thousand tables are created the
         // catalogs' statistics still describe the template database until autovacuum analyzes
         // them, and the planner then chose nested loops that read pg_attrdef once per table:
@@ -116,8 +118,22 @@ enum SteadyState {
             "SELECT current_setting('enable_nestloop') AS previous, set_config('enable_nestloop', 'off', true)").first!.string("previous")
         let fingerprint = try connection.query(query, [PostgresArray.text(schemas)]).first!.string("fingerprint")
         try connection.query("SELECT set_config('enable_nestloop', $1, true)", [previous])
-        return fingerprint
+        guard storage else { return fingerprint }
+        guard try StorageCatalog.present(connection) else { return fingerprint + " storage absent" }
+        return fingerprint + " storage " + (try connection.query(storagePart).first!.string("fingerprint"))
     }
+
+    /// Storage, when blueprints declare it (docs/blueprints.md, Storage): the rows of
+    /// `storage.buckets` (they are data, so their `xmin` changes with every update), the policies
+    /// of `storage.objects` and their comments. Objects coming and going are not covered: they
+    /// only matter to an undeclared bucket, which is a change and so never a converged state.
+    static let storagePart = """
+        SELECT md5(concat_ws('|',
+          (SELECT count(*) || ':' || \(versions("b")) FROM storage.buckets b),
+          (SELECT count(*) || ':' || \(versions("p")) FROM pg_policy p WHERE p.polrelid = 'storage.objects'::regclass),
+          (SELECT count(*) || ':' || \(versions("d")) FROM pg_policy p JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_policy'::regclass
+            WHERE p.polrelid = 'storage.objects'::regclass))) AS fingerprint
+        """
 
     /// A recorded converged state.
     struct Record {
@@ -165,7 +181,7 @@ enum SteadyState {
             try connection.query("BEGIN")
             let key = key(sourcesDigest: BlueprintSet.sourcesDigest(sources), serverVersion: connection.serverVersion)
             guard let record = try lookup(key: key, history: options.history, connection),
-                  try fingerprint(connection, schemas: record.outcome.schemas) == record.fingerprint else { return nil }
+                  try fingerprint(connection, schemas: record.outcome.schemas, storage: record.outcome.storage ?? false) == record.fingerprint else { return nil }
             let owner = options.identity ?? (record.outcome.tenantID, record.outcome.payloadHash)
             var result = Reconciler.result(.noop, "nothing to do", owner: owner, revision: revision, trigger: options.trigger, started: started)
             result.warnings = record.outcome.warnings

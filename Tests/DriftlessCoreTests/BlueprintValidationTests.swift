@@ -123,6 +123,19 @@ let invalidCases: [InvalidCase] = [
     invalid("INSERT policy with using", table("t", idColumn + "    rls:\n      policies:\n        - {name: p, command: insert, using: 'true'}\n"), "invalid_policy", "$.tables[0].rls.policies[0].using", line: 9),
     invalid("policy command misspelt", table("t", idColumn + "    rls:\n      policies:\n        - {name: p, command: selct, using: 'true'}\n"), "invalid_value", "$.tables[0].rls.policies[0].command", line: 9),
 
+    // Storage (docs/blueprints.md, Storage).
+    invalid("bucket id with a slash", head + "storage:\n  buckets:\n    - {id: a/b}\n", "invalid_name", "$.storage.buckets[0].id", line: 5),
+    invalid("bucket without an id", head + "storage:\n  buckets:\n    - {public: true}\n", "missing_field", "$.storage.buckets[0].id", line: 5),
+    invalid("bucket size limit of zero", head + "storage:\n  buckets:\n    - {id: a, file_size_limit: 0}\n", "invalid_value", "$.storage.buckets[0].file_size_limit", line: 5),
+    invalid("bucket MIME type with a space", head + "storage:\n  buckets:\n    - {id: a, allowed_mime_types: [image/png, 'image /x']}\n", "invalid_value", "$.storage.buckets[0].allowed_mime_types[1]", line: 5),
+    InvalidCase(name: "bucket declared in two files", files: [
+        "a.yaml": head + "storage:\n  buckets:\n    - {id: avatars}\n",
+        "b.yaml": head + "storage:\n  buckets:\n    - {id: avatars, public: true}\n"], code: "duplicate_bucket", path: "$.storage.buckets[0].id", line: 5,
+        file: "b.yaml"),
+    invalid("storage policy closing its parentheses", head + "storage:\n  policies:\n    - {name: p, command: select, roles: [anon], using: \"true) with check (true\"}\n", "invalid_fragment", "$.storage.policies[0].using", line: 5),
+    invalid("storage policy twice", head + "storage:\n  policies:\n    - {name: p, command: select, using: 'true'}\n    - {name: p, command: select, using: 'false'}\n", "duplicate_policy", "$.storage.policies[1].name", line: 6),
+    invalid("storage policy INSERT with using", head + "storage:\n  policies:\n    - {name: p, command: insert, using: 'true'}\n", "invalid_policy", "$.storage.policies[0].using", line: 5),
+
     // SQL fragments that try to escape their place.
     invalid("default closing the statement", table("t", "    columns:\n      - {name: a, type: text, default: \"now(); drop table t\"}\n"), "invalid_fragment", "$.tables[0].columns[0].default", line: 6),
     invalid("check commenting out the rest", table("t", "    columns:\n      - {name: a, type: int, check: 'a > 0 --'}\n"), "invalid_fragment", "$.tables[0].columns[0].check", line: 6),

@@ -54,6 +54,16 @@ private func published(_ catalog: Catalog, allTables: Bool = false) -> Catalog {
     return catalog
 }
 
+/// A catalog whose only content is Storage.
+private func storage(_ buckets: [Bucket], _ policies: [Policy] = []) -> Catalog {
+    var catalog = Catalog()
+    catalog.storage = StorageState(buckets: Dictionary(uniqueKeysWithValues: buckets.map { ($0.id, $0) }),
+                                   policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.name, $0) }))
+    return catalog
+}
+private let publicRead = Policy(name: "Public read.", command: .select, roles: ["anon", "authenticated"], using: "(bucket_id = 'avatars'::text)")
+private let O = "\"storage\".\"objects\""
+
 private let openView = QualifiedName(schema: "public", name: "open_t")
 private let countView = QualifiedName(schema: "public", name: "count_t")
 private let V = "\"public\".\"open_t\""
@@ -564,6 +574,28 @@ private let cases: [DiffCase] = [
              desired: catalog({ var t = table(); t.tenantGrants = ["authenticated": DesiredCatalog.tenantPrivileges]; return t }()),
              actual: catalog(table(grants: ["authenticated": ["select with grant option"]])),
              sql: ["GRANT DELETE, INSERT, UPDATE ON \(T) TO \"authenticated\""]),
+    // Storage
+    DiffCase(name: "a new bucket and a policy on storage.objects; someone else's policy and bucket untouched",
+             desired: storage([Bucket(id: "avatars", isPublic: true, fileSizeLimit: 1024, allowedMimeTypes: ["image/png"])], [publicRead]),
+             actual: storage([Bucket(id: "theirs", hasObjects: true)],
+                             [Policy(name: "Theirs.", command: .all, roles: ["service_role"], using: "true")]),
+             sql: ["INSERT INTO storage.buckets (id, name, public, file_size_limit, allowed_mime_types) VALUES ('avatars', 'avatars', true, 1024, ARRAY['image/png']::text[])",
+                   "CREATE POLICY \"Public read.\" ON \(O) AS PERMISSIVE FOR SELECT TO \"anon\", \"authenticated\" USING ((bucket_id = 'avatars'::text))"],
+             reported: ["storage.theirs"]),
+    DiffCase(name: "a private bucket made public relaxes security; its limit goes",
+             desired: storage([Bucket(id: "avatars", isPublic: true)]), actual: storage([Bucket(id: "avatars", fileSizeLimit: 10)]),
+             sql: ["UPDATE storage.buckets SET (public, file_size_limit, allowed_mime_types) = ROW(true, NULL::bigint, NULL::text[]) WHERE id = 'avatars'"],
+             hazards: [.relaxesSecurity]),
+    DiffCase(name: "pruning drops an empty undeclared bucket, never one holding objects",
+             desired: storage([]), actual: storage([Bucket(id: "empty"), Bucket(id: "full", hasObjects: true)]), prune: true,
+             sql: ["DELETE FROM storage.buckets WHERE id = 'empty' AND NOT EXISTS (SELECT FROM storage.objects WHERE bucket_id = 'empty')"],
+             reported: ["storage.full"]),
+    DiffCase(name: "a managed storage policy removed from the blueprints is dropped, a changed one altered",
+             desired: storage([], [{ var p = publicRead; p.roles = ["anon"]; return p }()]),
+             actual: storage([], [publicRead, Policy(name: "Old.", command: .select, roles: ["anon"], using: "false")]),
+             managed: [StorageKind.policyID("Old."), StorageKind.policyID("Public read.")],
+             sql: ["ALTER POLICY \"Public read.\" ON \(O) TO \"anon\" USING ((bucket_id = 'avatars'::text))", "DROP POLICY \"Old.\" ON \(O)"]),
+
     // Realtime
     DiffCase(name: "a table added to Realtime with full replica identity",
              desired: catalog(realtime(true, .full)), actual: published(catalog(realtime(false, .default))),

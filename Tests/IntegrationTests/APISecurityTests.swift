@@ -331,6 +331,14 @@ struct APISecurityTests {
             }
             #expect(try !Self.tableExists(harness.db, "c_docs"))
             #expect(try harness.db.connect().query("SELECT count(*) AS n FROM pg_proc WHERE proname = 'steal'").first!.int("n") == 0)
+            // Storage policies govern every tenant's files: a tenant cannot post one that opens them all.
+            let openBucket = #""storage": {"policies": [{"name": "everyone reads everything", "command": "select", "roles": ["anon"], "using": "true"}]},"#
+            try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(token),
+                                     body: Self.body(Self.tenantA, tables: ["d_docs"], extra: openBucket)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("file_only_field"))
+            }
+            #expect(try harness.db.connect().query("SELECT count(*) AS n FROM pg_policy WHERE polname = 'everyone reads everything'").first!.int("n") == 0)
             // Not JSON: 415 by type, 422 for a YAML body sent as JSON.
             try await client.execute(uri: "/v1/blueprints", method: .post, headers: [.authorization: "Bearer \(token)", .contentType: "text/yaml"],
                                      body: ByteBuffer(string: "version: 1\n")) { #expect($0.status == .unsupportedMediaType) }

@@ -17,6 +17,8 @@ public struct Blueprint: Sendable, Equatable {
     public var triggers: [TriggerDefinition] = []
     public var extensions: [ExtensionDefinition] = []
     public var views: [ViewDefinition] = []
+    /// `storage:` buckets and `storage.objects` policies (docs/blueprints.md, Storage).
+    public var storage: StorageDefinition?
     /// Line and column of every value, by JSON path (`$.tables[0].columns[1].type`).
     public var positions: [String: Position]
 
@@ -180,6 +182,23 @@ public struct ViewDefinition: Sendable, Equatable {
     public var comment: String?
     public var grants: [GrantDefinition]?
     public var owner: String?
+    public var origin: Origin
+}
+
+/// `storage:` (docs/blueprints.md, Storage): rows of `storage.buckets` and policies on
+/// `storage.objects`. Only what is declared here is ever touched.
+public struct StorageDefinition: Sendable, Equatable {
+    public var buckets: [BucketDefinition] = []
+    public var policies: [PolicyDefinition] = []
+    public var origin: Origin
+}
+
+/// One bucket. Absent settings are the bucket defaults: private, no size limit, any type.
+public struct BucketDefinition: Sendable, Equatable {
+    public var id: String
+    public var isPublic: Bool?
+    public var fileSizeLimit: Int64?
+    public var allowedMimeTypes: [String]?
     public var origin: Origin
 }
 

@@ -7,8 +7,9 @@ public enum BlueprintDecoder {
     /// Keys accepted only in files, never on the HTTP API: a function or a trigger runs code
     /// with its owner's rights (the applying role, which bypasses RLS on Supabase), so does a
     /// view that is not security_invoker, and an extension is the whole database's
-    /// (docs/security.md, API callers).
-    public static let fileOnlyKeys: Set<String> = ["functions", "triggers", "extensions", "views"]
+    /// (docs/security.md, API callers). Storage policies govern every tenant's files, and a
+    /// bucket is the project's.
+    public static let fileOnlyKeys: Set<String> = ["functions", "triggers", "extensions", "views", "storage"]
 
     /// Decodes one document. Returns `nil` (with diagnostics) when it is unusable.
     public static func decode(
@@ -139,7 +140,8 @@ private struct Reader {
     // MARK: - The document
 
     mutating func document(_ node: SourceNode, allowAPIKeys: Bool) -> Blueprint? {
-        var allowed = ["version", "tenant_id", "schema", "tenancy", "enums", "tables", "sequences", "functions", "triggers", "extensions", "views"]
+        var allowed = ["version", "tenant_id", "schema", "tenancy", "enums", "tables", "sequences", "functions", "triggers", "extensions", "views",
+                       "storage"]
         if allowAPIKeys { allowed += BlueprintDecoder.apiOnlyKeys }
         if case .mapping(let pairs, _) = node, !allowAPIKeys {
             for pair in pairs where BlueprintDecoder.apiOnlyKeys.contains(pair.key) {
@@ -201,6 +203,7 @@ private struct Reader {
         for (index, item) in (list(fields["views"], path: "$.views") ?? []).enumerated() {
             if let value = view(item, path: "$.views[\(index)]") { blueprint.views.append(value) }
         }
+        if let node = fields["storage"] { blueprint.storage = storage(node) }
         blueprint.positions = positions
         return blueprint
     }
@@ -464,6 +467,26 @@ private struct Reader {
             origin: origin(path, node))
     }
 
+    mutating func storage(_ node: SourceNode) -> StorageDefinition? {
+        let path = "$.storage"
+        guard let fields = fields(node, path: path, what: "the storage block", allowed: ["buckets", "policies"]) else { return nil }
+        var storage = StorageDefinition(origin: origin(path, node))
+        for (index, item) in (list(fields["buckets"], path: "\(path).buckets") ?? []).enumerated() {
+            let itemPath = "\(path).buckets[\(index)]"
+            guard let f = self.fields(item, path: itemPath, what: "a bucket", allowed: ["id", "public", "file_size_limit", "allowed_mime_types"]),
+                  let id = required(f, "id", path: itemPath, what: "a bucket", node: item)
+            else { continue }
+            storage.buckets.append(BucketDefinition(
+                id: id, isPublic: bool(f["public"], path: "\(itemPath).public"),
+                fileSizeLimit: integer(f["file_size_limit"], path: "\(itemPath).file_size_limit"),
+                allowedMimeTypes: strings(f["allowed_mime_types"], path: "\(itemPath).allowed_mime_types"), origin: origin(itemPath, item)))
+        }
+        for (index, item) in (list(fields["policies"], path: "\(path).policies") ?? []).enumerated() {
+            if let policy = policy(item, path: "\(path).policies[\(index)]") { storage.policies.append(policy) }
+        }
+        return storage
+    }
+
     mutating func extensionDefinition(_ node: SourceNode, path: String) -> ExtensionDefinition? {
         guard let fields = fields(node, path: path, what: "an extension", allowed: ["name", "schema", "version"]) else { return nil }
         guard let name = required(fields, "name", path: path, what: "an extension", node: node) else { return nil }
@@ -650,20 +673,24 @@ private struct Reader {
             }
         }
         for (index, item) in (list(fields["policies"], path: "\(path).policies") ?? []).enumerated() {
-            let itemPath = "\(path).policies[\(index)]"
-            guard let f = self.fields(item, path: itemPath, what: "a policy", allowed: ["name", "command", "roles", "permissive", "using", "with_check", "comment"]),
-                  let name = required(f, "name", path: itemPath, what: "a policy", node: item)
-            else { continue }
-            rls.policies.append(PolicyDefinition(
-                name: name,
-                command: choice(f["command"], path: "\(itemPath).command", as: PolicyCommand.self) ?? .all,
-                roles: strings(f["roles"], path: "\(itemPath).roles") ?? ["authenticated"],
-                permissive: bool(f["permissive"], path: "\(itemPath).permissive") ?? true,
-                using: string(f["using"], path: "\(itemPath).using"),
-                withCheck: string(f["with_check"], path: "\(itemPath).with_check"),
-                origin: origin(itemPath, item), comment: string(f["comment"], path: "\(itemPath).comment")))
+            if let policy = policy(item, path: "\(path).policies[\(index)]") { rls.policies.append(policy) }
         }
         return rls
+    }
+
+    /// A policy, of a table's `rls` block or of `storage`.
+    mutating func policy(_ item: SourceNode, path itemPath: String) -> PolicyDefinition? {
+        guard let f = self.fields(item, path: itemPath, what: "a policy", allowed: ["name", "command", "roles", "permissive", "using", "with_check", "comment"]),
+              let name = required(f, "name", path: itemPath, what: "a policy", node: item)
+        else { return nil }
+        return PolicyDefinition(
+            name: name,
+            command: choice(f["command"], path: "\(itemPath).command", as: PolicyCommand.self) ?? .all,
+            roles: strings(f["roles"], path: "\(itemPath).roles") ?? ["authenticated"],
+            permissive: bool(f["permissive"], path: "\(itemPath).permissive") ?? true,
+            using: string(f["using"], path: "\(itemPath).using"),
+            withCheck: string(f["with_check"], path: "\(itemPath).with_check"),
+            origin: origin(itemPath, item), comment: string(f["comment"], path: "\(itemPath).comment"))
     }
 }
 

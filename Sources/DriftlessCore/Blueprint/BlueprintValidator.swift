@@ -64,6 +64,10 @@ public enum BlueprintValidator {
                     add(policy.withCheck)
                 }
             }
+            for policy in blueprint.storage?.policies ?? [] {
+                add(policy.using)
+                add(policy.withCheck)
+            }
             for function in blueprint.functions {
                 for argument in function.arguments {
                     add(argument.type, .typeName)
@@ -174,6 +178,9 @@ struct Context {
     var tables: [QualifiedName: (table: TableDefinition, blueprint: Blueprint)] = [:]
     var enums: [QualifiedName: (definition: EnumDefinition, blueprint: Blueprint)] = [:]
     var managedSchemas: Set<String> = []
+    /// Storage bucket ids and `storage.objects` policy names, across all documents.
+    var buckets: [String: Origin] = [:]
+    var storagePolicies: [String: Origin] = [:]
     /// Every fragment's verdict, computed beforehand (`BlueprintValidator.checkFragments`).
     var fragments: [BlueprintValidator.Fragment: SQLFragment.Problem?] = [:]
 
@@ -326,6 +333,7 @@ struct Context {
             self.sequence(sequence, blueprint, "$.sequences[\(index)]")
         }
         routines(blueprint)
+        if let storage = blueprint.storage { self.storage(storage, blueprint) }
     }
 
     /// A sequence's settings as PostgreSQL's CREATE SEQUENCE checks them, so `validate` says
@@ -663,24 +671,64 @@ struct Context {
         }
         for (index, policy) in rls.policies.enumerated() {
             let policyPath = "\(path).rls.policies[\(index)]"
-            name(policy.name, blueprint, "\(policyPath).name")
             if !policyNames.insert(policy.name).inserted {
                 error("duplicate_policy", "policy '\(policy.name)' is defined twice on '\(table.name)' (generated tenant policies count)", blueprint, "\(policyPath).name")
             }
-            for (roleIndex, role) in policy.roles.enumerated() where role != "public" {
-                name(role, blueprint, "\(policyPath).roles[\(roleIndex)]")
+            self.policy(policy, blueprint, policyPath)
+        }
+    }
+
+    /// One policy's name, roles, expressions and command, on a table or on `storage.objects`.
+    mutating func policy(_ policy: PolicyDefinition, _ blueprint: Blueprint, _ policyPath: String) {
+        name(policy.name, blueprint, "\(policyPath).name")
+        for (roleIndex, role) in policy.roles.enumerated() where role != "public" {
+            name(role, blueprint, "\(policyPath).roles[\(roleIndex)]")
+        }
+        sql(policy.using, blueprint, "\(policyPath).using")
+        sql(policy.withCheck, blueprint, "\(policyPath).with_check")
+        if policy.command == .insert && policy.using != nil {
+            error("invalid_policy", "an INSERT policy takes only with_check (PostgreSQL refuses USING for INSERT)", blueprint, "\(policyPath).using")
+        }
+        if (policy.command == .select || policy.command == .delete) && policy.withCheck != nil {
+            error("invalid_policy", "a \(policy.command.rawValue.uppercased()) policy takes only using (PostgreSQL refuses WITH CHECK for it)", blueprint, "\(policyPath).with_check")
+        }
+        if policy.using == nil && policy.withCheck == nil {
+            error("invalid_policy", "policy '\(policy.name)' needs using or with_check", blueprint, policyPath)
+        }
+    }
+
+    /// `storage`: bucket ids and policy names once across all files; bucket settings in range
+    /// (docs/blueprints.md, Storage).
+    mutating func storage(_ storage: StorageDefinition, _ blueprint: Blueprint) {
+        for (index, bucket) in storage.buckets.enumerated() {
+            let path = "$.storage.buckets[\(index)]"
+            // Supabase's Storage API takes ids of letters, digits and `!-_.*'() &$@=;:+,?` (its
+            // bucket name rule); a slash or a control character can never be a bucket.
+            if bucket.id.isEmpty || bucket.id.utf8.count > 100 || bucket.id.contains(where: { $0 == "/" || $0.isNewline || $0.asciiValue.map { $0 < 32 || $0 == 127 } == true })
+                || bucket.id.unicodeScalars.contains(where: { !$0.isASCII }) {
+                error("invalid_name", "bucket id '\(bucket.id)' is not a Storage bucket id: 1 to 100 ASCII characters, no slash, no control character", blueprint, "\(path).id")
             }
-            sql(policy.using, blueprint, "\(policyPath).using")
-            sql(policy.withCheck, blueprint, "\(policyPath).with_check")
-            if policy.command == .insert && policy.using != nil {
-                error("invalid_policy", "an INSERT policy takes only with_check (PostgreSQL refuses USING for INSERT)", blueprint, "\(policyPath).using")
+            if let first = buckets[bucket.id] {
+                error("duplicate_bucket", "bucket '\(bucket.id)' is defined twice: at \(first.location) and here", blueprint, "\(path).id")
+            } else {
+                buckets[bucket.id] = bucket.origin
             }
-            if (policy.command == .select || policy.command == .delete) && policy.withCheck != nil {
-                error("invalid_policy", "a \(policy.command.rawValue.uppercased()) policy takes only using (PostgreSQL refuses WITH CHECK for it)", blueprint, "\(policyPath).with_check")
+            if let limit = bucket.fileSizeLimit, limit <= 0 {
+                error("invalid_value", "file_size_limit is a number of bytes above 0 (or null for no limit), found \(limit)", blueprint, "\(path).file_size_limit")
             }
-            if policy.using == nil && policy.withCheck == nil {
-                error("invalid_policy", "policy '\(policy.name)' needs using or with_check", blueprint, policyPath)
+            for (typeIndex, type) in (bucket.allowedMimeTypes ?? []).enumerated()
+            where type.isEmpty || type.contains(where: { $0.isWhitespace || $0 == "," || $0.asciiValue == nil }) {
+                error("invalid_value", "'\(type)' is not a MIME type (like image/png or image/*)", blueprint, "\(path).allowed_mime_types[\(typeIndex)]")
             }
+        }
+        for (index, policy) in storage.policies.enumerated() {
+            let path = "$.storage.policies[\(index)]"
+            if let first = storagePolicies[policy.name] {
+                error("duplicate_policy", "policy '\(policy.name)' on storage.objects is defined twice: at \(first.location) and here", blueprint, "\(path).name")
+            } else {
+                storagePolicies[policy.name] = policy.origin
+            }
+            self.policy(policy, blueprint, path)
         }
     }
 

@@ -22,6 +22,10 @@ public struct Catalog: Sendable, Equatable, Codable {
     /// Actual side: the publication `supabase_realtime`, nil when the database has none
     /// (docs/blueprints.md, Realtime).
     public var realtimePublication: RealtimePublication?
+    /// Storage buckets and `storage.objects` policies (docs/blueprints.md, Storage). Desired
+    /// side: nil when no blueprint has `storage`. Actual side: nil when the database has no
+    /// storage schema, or when it was not read (no blueprint has `storage`).
+    public var storage: StorageState?
 
     public init(enums: [QualifiedName: EnumType] = [:], tables: [QualifiedName: Table] = [:], sequences: [QualifiedName: SequenceObject] = [:],
                 functions: [FunctionKey: FunctionObject] = [:], triggers: [TriggerKey: TriggerObject] = [:],
@@ -55,6 +59,7 @@ public struct Catalog: Sendable, Equatable, Codable {
         views.merge(other.views) { $1 }
         unsupported = (unsupported + other.unsupported).sorted()
         realtimePublication = other.realtimePublication ?? realtimePublication
+        storage = other.storage ?? storage
     }
 
     /// The schemas this catalog mentions.
@@ -272,6 +277,43 @@ public enum ReplicaIdentity: Sendable, Hashable, Codable, CustomStringConvertibl
         case .nothing: return "nothing"
         case .index(let name): return "index \(name)"
         }
+    }
+}
+
+/// Supabase Storage as Driftless manages it: the rows of `storage.buckets` and the policies on
+/// `storage.objects` (docs/blueprints.md, Storage).
+public struct StorageState: Sendable, Equatable, Codable {
+    public static let objects = QualifiedName(schema: "storage", name: "objects")
+    public var buckets: [String: Bucket] = [:]
+    /// Desired: the declared policies. Actual: every policy on `storage.objects`.
+    public var policies: [String: Policy] = [:]
+
+    public init(buckets: [String: Bucket] = [:], policies: [String: Policy] = [:]) {
+        self.buckets = buckets
+        self.policies = policies
+    }
+}
+
+/// A row of `storage.buckets`: compared by id and the three settings.
+public struct Bucket: Sendable, Equatable, Codable {
+    public var id: String
+    public var isPublic: Bool
+    /// Bytes; nil is no limit.
+    public var fileSizeLimit: Int64?
+    /// nil is any type.
+    public var allowedMimeTypes: [String]?
+    /// Actual side: the bucket holds objects (it is then never dropped).
+    @NotCompared public var hasObjects: Bool
+    @NotCompared public var origin: Origin?
+
+    public init(id: String, isPublic: Bool = false, fileSizeLimit: Int64? = nil, allowedMimeTypes: [String]? = nil,
+                hasObjects: Bool = false, origin: Origin? = nil) {
+        self.id = id
+        self.isPublic = isPublic
+        self.fileSizeLimit = fileSizeLimit
+        self.allowedMimeTypes = allowedMimeTypes
+        self.hasObjects = hasObjects
+        self.origin = origin
     }
 }
 

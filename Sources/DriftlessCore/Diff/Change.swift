@@ -49,17 +49,17 @@ public struct Hazard: Sendable, Codable, Equatable, Hashable {
 public struct Change: Sendable, Equatable {
     /// `unsupported`: an object no kind models, only ever reported (drift, import).
     public enum Kind: String, Sendable, Codable { case missing, changed, unmanaged, unsupported }
-    /// The kinds of object. The first twelve, `sequence`, `function`, `extension`, `view` and `publication` (Realtime) are modelled (`ObjectKinds.all`); the rest are,
+    /// The kinds of object. The first twelve, `sequence`, `function`, `extension`, `view` `publication` (Realtime) and `bucket` (Storage) are modelled (`ObjectKinds.all`); the rest are,
     /// for now, only reported as `unsupported` (docs/engine.md, Unsupported objects).
     public enum ObjectType: String, Sendable, Codable, CaseIterable {
         case schema, table, column, constraint, index, `enum`, rls, policy, grant, comment, owner, trigger
         case function, procedure, aggregate, view, sequence, `extension`, publication, rule, type, partition
-        case materializedView = "materialized_view", foreignTable = "foreign_table"
+        case materializedView = "materialized_view", foreignTable = "foreign_table", bucket
 
         /// The types some registered kind models (`ObjectKinds.all`).
         public static let modelled: Set<ObjectType> = [
             .schema, .table, .column, .constraint, .index, .enum, .rls, .policy, .grant, .comment, .owner, .trigger, .sequence, .function, .extension, .view,
-            .publication,
+            .publication, .bucket,
         ]
     }
 

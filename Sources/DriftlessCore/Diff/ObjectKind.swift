@@ -56,7 +56,7 @@ public enum ObjectKinds {
     public static let all: [any ObjectKind.Type] = [
         SchemaKind.self, ExtensionKind.self, TableKind.self, ColumnKind.self, EnumKind.self, SequenceKind.self, FunctionKind.self,
         TriggerKind.self, ViewKind.self, ConstraintKind.self, IndexKind.self, RLSKind.self, PolicyKind.self, GrantKind.self, OwnerKind.self,
-        CommentKind.self, RealtimeKind.self,
+        CommentKind.self, RealtimeKind.self, StorageKind.self,
     ]
 
     /// The kind registered for `type`.

@@ -89,6 +89,10 @@ public enum Operation: Sendable, Equatable {
     /// A table added to (true) or removed from `supabase_realtime`.
     case publish(QualifiedName, Bool)
     case setReplicaIdentity(QualifiedName, ReplicaIdentity)
+    /// A row of `storage.buckets` inserted, updated or deleted (docs/blueprints.md, Storage).
+    case createBucket(Bucket)
+    case updateBucket(Bucket)
+    case deleteBucket(String)
 
     /// The strongest table lock the statement takes (PostgreSQL's documentation of each
     /// command; docs/engine.md, Operations and SQL).
@@ -106,6 +110,8 @@ public enum Operation: Sendable, Equatable {
         case .createExtension, .updateExtension, .moveExtension, .dropExtension: return .none
         // ALTER PUBLICATION ... ADD/DROP TABLE takes SHARE UPDATE EXCLUSIVE: reads and writes go on.
         case .createRealtimePublication, .publish: return .none
+        // Row writes to storage.buckets: ROW EXCLUSIVE, which blocks no reader or writer.
+        case .createBucket, .updateBucket, .deleteBucket: return .none
         // CREATE TRIGGER and ALTER TABLE ... ENABLE/DISABLE TRIGGER take SHARE ROW EXCLUSIVE;
         // DROP TRIGGER takes ACCESS EXCLUSIVE.
         case .createTrigger, .setTrigger: return .shareRowExclusive
@@ -221,6 +227,9 @@ extension SQLRenderer {
         case .createRealtimePublication: return createRealtimePublication()
         case .publish(let table, let member): return publish(table, member)
         case .setReplicaIdentity(let table, let identity): return setReplicaIdentity(identity, of: table)
+        case .createBucket(let bucket): return createBucket(bucket)
+        case .updateBucket(let bucket): return updateBucket(bucket)
+        case .deleteBucket(let id): return deleteBucket(id)
         }
     }
 }

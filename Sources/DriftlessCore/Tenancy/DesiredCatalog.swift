@@ -37,6 +37,15 @@ public enum DesiredCatalog {
                     indexes: Dictionary(definition.indexes.map { index($0, of: definition.name) }.map { ($0.name, $0) }) { first, _ in first },
                     withData: definition.withData ?? true, origin: definition.origin)
             }
+            if let storage = blueprint.storage {
+                var state = catalog.storage ?? StorageState()
+                for bucket in storage.buckets {
+                    state.buckets[bucket.id] = Bucket(id: bucket.id, isPublic: bucket.isPublic ?? false, fileSizeLimit: bucket.fileSizeLimit,
+                                                      allowedMimeTypes: bucket.allowedMimeTypes, origin: bucket.origin)
+                }
+                for policy in storage.policies { state.policies[policy.name] = self.policy(policy) }
+                catalog.storage = state
+            }
             for definition in blueprint.extensions {
                 catalog.extensions[definition.name] = ExtensionObject(name: definition.name, schema: definition.schema ?? "extensions",
                                                                       version: definition.version, origin: definition.origin)
@@ -221,17 +230,20 @@ public enum DesiredCatalog {
             let index = self.index(written, of: table.name.name)
             table.indexes[index.name] = index
         }
-        for policy in definition.rls.policies {
-            table.policies[policy.name] = Policy(
-                name: policy.name, command: policy.command, roles: Set(policy.roles), permissive: policy.permissive,
-                using: policy.using, withCheck: policy.withCheck, origin: policy.origin)
-            table.policies[policy.name]?.comment = policy.comment
-        }
+        for policy in definition.rls.policies { table.policies[policy.name] = self.policy(policy) }
         table.grants = privileges(definition.grants, all: allPrivileges)
         if BlueprintValidator.isTenantTable(definition, tenancy: blueprint.tenancy) {
             addTenancy(to: &table, blueprint: blueprint, primaryKey: primaryKey)
         }
         return table
+    }
+
+    /// A declared policy, of a table or of `storage.objects`.
+    static func policy(_ definition: PolicyDefinition) -> Policy {
+        var policy = Policy(name: definition.name, command: definition.command, roles: Set(definition.roles), permissive: definition.permissive,
+                            using: definition.using, withCheck: definition.withCheck, origin: definition.origin)
+        policy.comment = definition.comment
+        return policy
     }
 
     /// RLS on, four policies, and an index leading with the tenancy column unless one exists.

@@ -154,6 +154,10 @@ CREATE TABLE storage.buckets (
   public boolean DEFAULT false
 );
 CREATE UNIQUE INDEX bname ON storage.buckets USING btree (name);
+-- Storage API migrations since (avif-autodetection, bucket limits, owner_id): the columns the
+-- dashboard and supabase-js write.
+ALTER TABLE storage.buckets ADD COLUMN avif_autodetection boolean DEFAULT false,
+  ADD COLUMN file_size_limit bigint, ADD COLUMN allowed_mime_types text[], ADD COLUMN owner_id text;
 CREATE TABLE storage.objects (
   id uuid NOT NULL DEFAULT extensions.uuid_generate_v4() PRIMARY KEY,
   bucket_id text REFERENCES storage.buckets (id),
@@ -162,7 +166,10 @@ CREATE TABLE storage.objects (
   created_at timestamptz DEFAULT now(),
   updated_at timestamptz DEFAULT now(),
   last_accessed_at timestamptz DEFAULT now(),
-  metadata jsonb
+  metadata jsonb,
+  path_tokens text[] GENERATED ALWAYS AS (string_to_array(name, '/')) STORED,
+  version text,
+  owner_id text
 );
 CREATE UNIQUE INDEX bucketid_objname ON storage.objects USING btree (bucket_id, name);
 CREATE INDEX name_prefix_search ON storage.objects (name text_pattern_ops);

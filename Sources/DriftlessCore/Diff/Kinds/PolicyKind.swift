@@ -12,18 +12,24 @@ public enum PolicyKind: ObjectKind {
         """)
 
     public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
-        let command: PolicyCommand = switch row[0] {
+        reader.catalog.tables[row.table]?.policies[row.name] = policy(
+            name: row.name, command: row[0], permissive: row[1] == "true", roles: row.array(2), using: row[3], withCheck: row[4], comment: row[5])
+    }
+
+    /// A policy from its `pg_policy` columns (`polcmd` as text, the role names, the printed
+    /// expressions), of a managed table or of `storage.objects`.
+    public static func policy(name: String, command code: String?, permissive: Bool, roles: [String]?, using: String?, withCheck: String?,
+                              comment: String?) -> Policy {
+        let command: PolicyCommand = switch code {
         case "r": .select
         case "a": .insert
         case "w": .update
         case "d": .delete
         default: .all
         }
-        var policy = Policy(
-            name: row.name, command: command, roles: Set(row.array(2) ?? ["public"]), permissive: row[1] == "true",
-            using: row[3], withCheck: row[4])
-        policy.comment = row[5]
-        reader.catalog.tables[row.table]?.policies[row.name] = policy
+        var policy = Policy(name: name, command: command, roles: Set(roles ?? ["public"]), permissive: permissive, using: using, withCheck: withCheck)
+        policy.comment = comment
+        return policy
     }
 
     public static func scratch(_ table: Table) -> [ScratchStatement] {
