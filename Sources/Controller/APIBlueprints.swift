@@ -118,8 +118,6 @@ public enum APIBlueprintRequest {
                 let errors = conflicts.map { ResultError(code: "owned_by_other", message: "\($0): owned by \(owners[$0]!)") }
                 return answer(409, .blocked, "owned by someone else: \(conflicts.joined(separator: ", "))", tenant: tenant, hash: hash, trigger: trigger, errors: errors)
             }
-            let set = try DesiredState.assemble(revision: revision.sources, history: configuration.options.history, connection,
-                                                replacing: (tenant, BlueprintSource(path: ownPath, text: document)))
             var options = configuration.options
             options.trigger = trigger
             options.identity = (tenant, hash)
@@ -140,8 +138,19 @@ public enum APIBlueprintRequest {
                 try history.storeAPIBlueprint(tenant: tenant, document: document, payloadHash: hash, connection)
                 try history.release(owner: owner, keeping: mine, connection)
             }
-            let reconciler = Reconciler(blueprints: set, revision: "api:\(tenant):\(hash.prefix(12))", options: options)
-            let result = dryRun ? reconciler.plan(connection).result : reconciler.apply(connection)
+            var result: ReconcileResult
+            // Another tenant's document stored between reading the desired state and taking the
+            // lock: read it again (the lock queues requests, so this settles in a few rounds).
+            var rounds = 0
+            repeat {
+                rounds += 1
+                let desired = try DesiredState.read(revision: revision.sources, history: history, connection,
+                                                    replacing: (tenant, BlueprintSource(path: ownPath, text: document)))
+                options.stored = desired.stored
+                let reconciler = Reconciler(blueprints: BlueprintSet.load(desired.sources, parallelism: .cores),
+                                            revision: "api:\(tenant):\(hash.prefix(12))", options: options)
+                result = dryRun ? reconciler.plan(connection).result : reconciler.apply(connection)
+            } while result.status == .retry && result.errors.first?.code == "desired_state_changed" && rounds < 5
             switch result.status {
             case .ok, .noop: return Answer(status: 200, result: result)
             case .blocked: return Answer(status: 409, result: result)

@@ -244,8 +244,11 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
                 var healthy = false
                 defer { if healthy { kept.give(back: connection) } }
                 // API blueprints (POST /v1/blueprints) are part of the desired state, so the loop keeps them.
-                let set = parsed.set(for: revision, sources: try DesiredState.sources(revision: revision.sources, history: reconcileOptions.history, connection))
-                let reconciler = Reconciler(blueprints: set, revision: revision.revision, options: reconcileOptions)
+                let desired = try DesiredState.read(revision: revision.sources, history: reconcileOptions.history, connection)
+                let set = parsed.set(for: revision, sources: desired.sources)
+                var options = reconcileOptions
+                options.stored = desired.stored
+                let reconciler = Reconciler(blueprints: set, revision: revision.revision, options: options)
                 if !set.isValid {
                     // An invalid revision is recorded once; the timer does not record it again.
                     if stalledHere { healthy = true; return (nil, nil) }

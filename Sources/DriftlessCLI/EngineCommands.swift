@@ -28,7 +28,6 @@ struct EngineContext {
         var options = try reconcile?.reconcileOptions(command: "") ?? ReconcileOptions()
         if let historySchema { options.history = History(schema: historySchema) }
         if let message = revision.commitMessage { options.allowed.formUnion(CommitTrailers.allowedHazards(in: message)) }
-        self.options = options
         let url = database.databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
         do {
             connection = try Connection(ConnectionString(url))
@@ -37,11 +36,14 @@ struct EngineContext {
             throw ExitCode(1)
         }
         do {
-            sources = try DesiredState.sources(revision: revision.sources, history: options.history, connection)
+            let desired = try DesiredState.read(revision: revision.sources, history: options.history, connection)
+            sources = desired.sources
+            options.stored = desired.stored
         } catch {
             printError("driftless: cannot read the stored API blueprints: \(error)")
             throw ExitCode(1)
         }
+        self.options = options
         blueprints = decode ? BlueprintSet.load(sources, parallelism: .cores) : .unread
     }
 

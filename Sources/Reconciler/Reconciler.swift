@@ -30,6 +30,9 @@ public struct ReconcileOptions: Sendable {
     /// Wait for the advisory lock (up to the lock timeout) instead of answering `retry` at
     /// once: API requests queue behind each other, so racing tenants get an ownership answer.
     public var waitForLock = false
+    /// The stored API blueprints the desired state was assembled from (`DesiredState.read`):
+    /// `apply` answers `retry` when, under its lock, they are no longer the same.
+    public var stored: DesiredState.StoredBlueprints?
     /// Host or pod name and program version, recorded in history.
     public var controller = "\(ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
 

@@ -60,6 +60,15 @@ extension Reconciler {
                 return .finished(recordAfterRollback(busy, started: started, connection))
             }
             try options.history.ensure(connection)
+            // The desired state read before the lock must still be the whole one (reconcile.md,
+            // The desired state, assembled once): else read it again, never plan without a tenant.
+            if let stored = options.stored,
+               BlueprintSet.sourcesDigest(try options.history.storedAPIBlueprints(connection, excluding: stored.excluding)) != stored.digest {
+                connection.rollbackQuietly()
+                return .finished(result(.retry, "the stored API blueprints changed while this reconciliation started", started: started,
+                                        errors: [ResultError(code: "desired_state_changed",
+                                                             message: "an API blueprint was stored after the desired state was read; read it again")]))
+            }
             if let recorded = try options.history.recorded(key: idempotencyKey, connection) {
                 connection.rollbackQuietly()
                 return .finished(recorded)

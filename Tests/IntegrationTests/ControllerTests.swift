@@ -259,9 +259,11 @@ struct ControllerTests {
         }
         // The loop keeps the API table: a policy dropped by hand comes back on a later tick.
         try await blocking { try db.connect().query("DROP POLICY widgets_tenant_select ON widgets") }
-        #expect(try await eventually {
+        let restored = try await eventually {
             try await blocking { try db.connect().query("SELECT count(*) AS n FROM pg_policies WHERE policyname = 'widgets_tenant_select'").first!.int("n") == 1 }
-        })
+        }
+        let last = await state.lastResult
+        #expect(restored, "the loop's last result: \(last?.status.rawValue ?? "none") \(last?.summary ?? "") \(last?.errors.map(\.message) ?? [])")
         let stored = try await blocking { try db.connect().query("SELECT tenant_id::text AS t FROM driftless.blueprints").rows.map { try $0.string("t") } }
         #expect(stored == [tenantA])
     }

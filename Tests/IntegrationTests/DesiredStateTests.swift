@@ -111,4 +111,41 @@ struct DesiredStateTests {
             #expect(try tableExists(db, "public.from_api"))
         }
     }
+
+    /// A desired state read before another tenant's blueprint was stored (the loop reads before
+    /// it takes the lock; the tenant's POST commits in between): the apply does not plan that
+    /// tenant's tables away (a drop, or a block on the drop's hazard that stalls the loop), it
+    /// answers retry, and read again it converges.
+    @Test func anAPIBlueprintStoredAfterTheDesiredStateWasReadMakesTheApplyRetry() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            let connection = try db.connect()
+            let history = History()
+            let git = [BlueprintSource(path: "git.yaml", text: document("tables:\n  - name: from_git\n    columns:\n      - {name: id, type: int, primary_key: true}\n"))]
+            #expect(Reconciler(blueprints: BlueprintSet.load(git), revision: "r1", options: ReconcileOptions()).apply(connection).status == .ok)
+            // The loop reads its desired state...
+            let stale = try DesiredState.read(revision: git, history: history, connection)
+            // ...a tenant's document is stored and applied, with its table in the managed record...
+            let api = #"{"version": 1, "tenant_id": "\#(Self.apiTenant)", "tables": [{"name": "from_api", "columns": [{"name": "id", "type": "int", "primary_key": true}]}]}"#
+            let theirs = try DesiredState.read(revision: git, history: history, connection,
+                                               replacing: (Self.apiTenant, BlueprintSource(path: "api/\(Self.apiTenant).json", text: api)))
+            var apiOptions = ReconcileOptions()
+            apiOptions.stored = theirs.stored
+            apiOptions.beforeCommit = { try history.storeAPIBlueprint(tenant: Self.apiTenant, document: api, payloadHash: "h", $0) }
+            #expect(Reconciler(blueprints: BlueprintSet.load(theirs.sources), revision: "api", options: apiOptions).apply(connection).status == .ok)
+            try connection.query("INSERT INTO from_api VALUES (1)")
+            // ...and the loop applies what it read, with every hazard allowed: retry, nothing dropped.
+            var options = ReconcileOptions()
+            options.stored = stale.stored
+            options.allowed = Set(HazardKind.allCases)
+            let result = Reconciler(blueprints: BlueprintSet.load(stale.sources), revision: "r1", options: options).apply(connection)
+            #expect(result.status == .retry && result.errors.first?.code == "desired_state_changed", "\(result.summary) \(result.errors)")
+            #expect(try connection.query("SELECT count(*) AS n FROM from_api").first!.int("n") == 1)
+            // Read again, it is the whole desired state.
+            let fresh = try DesiredState.read(revision: git, history: history, connection)
+            options.stored = fresh.stored
+            #expect(Reconciler(blueprints: BlueprintSet.load(fresh.sources), revision: "r1", options: options).apply(connection).status == .noop)
+            #expect(try tableExists(db, "public.from_api"))
+        }
+    }
 }
