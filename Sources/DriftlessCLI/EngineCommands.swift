@@ -167,6 +167,7 @@ enum PlanText {
             if let statement = error.statement { lines.append("    in: \(statement)") }
         }
         for warning in result.warnings { lines.append("  warning[\(warning.code)]: \(warning.message)") }
+        lines += Exposure.human(result.exposure, heading: "who can reach what:")
         if let id = result.migrationID { lines.append("recorded as migration \(id)") }
         return lines.joined(separator: "\n")
     }
@@ -198,6 +199,7 @@ enum PlanText {
             }
             lines += ["", "<details><summary>SQL</summary>", "", "```sql", sql(outcome), "```", "", "</details>"]
         }
+        lines += Exposure.markdown(outcome.result.exposure, heading: "Who can reach what")
         return lines.joined(separator: "\n")
     }
 }

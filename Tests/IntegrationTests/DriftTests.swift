@@ -186,8 +186,8 @@ struct DriftTests {
             #expect(before.status == 2)
             let report = try JSONDecoder().decode(JSONValue.self, from: Data(before.stdout.utf8))
             guard case .object(let fields) = report else { Issue.record("not an object"); return }
-            // The spec's fields, plus the RLS lints under "warnings".
-            #expect(Set(fields.keys) == ["in_sync", "revision", "checked_at", "items", "rls_gaps", "summary", "warnings"])
+            // The spec's fields (exposure: reconcile.md, Exposure), plus the RLS lints under "warnings".
+            #expect(Set(fields.keys) == ["in_sync", "revision", "checked_at", "items", "rls_gaps", "summary", "warnings", "exposure"])
             #expect(try run("apply").status == 0)
             let human = try run("drift")
             #expect(human.status == 0)

@@ -67,9 +67,12 @@ public struct DriftReport: Sendable, Codable, Equatable {
     public var summary: Counts
     /// RLS lints of the live managed tables.
     public var warnings: [Lint] = []
+    /// What anon and authenticated reach in the database beyond (gained) or short of (lost)
+    /// what the blueprints give them (reconcile.md, Exposure).
+    public var exposure: [ExposureEntry] = []
 
     enum CodingKeys: String, CodingKey {
-        case revision, items, summary, warnings
+        case revision, items, summary, warnings, exposure
         case inSync = "in_sync", checkedAt = "checked_at", rlsGaps = "rls_gaps"
     }
 
@@ -82,6 +85,7 @@ public struct DriftReport: Sendable, Codable, Equatable {
         try container.encode(rlsGaps, forKey: .rlsGaps)
         try container.encode(summary, forKey: .summary)
         try container.encode(warnings, forKey: .warnings)
+        try container.encode(exposure, forKey: .exposure)
     }
 
     /// Builds the report from a plan's changes and the two catalogs.
@@ -123,7 +127,8 @@ public struct DriftReport: Sendable, Codable, Equatable {
         formatter.formatOptions = [.withInternetDateTime]
         return DriftReport(
             inSync: items.allSatisfy { $0.kind == .unsupported } && unique.isEmpty, revision: revision,
-            checkedAt: formatter.string(from: checkedAt), items: items, rlsGaps: unique, summary: Counts(items))
+            checkedAt: formatter.string(from: checkedAt), items: items, rlsGaps: unique, summary: Counts(items),
+            exposure: Exposure.between(Exposure.project(actual, desired: desired, changes: changes), actual))
     }
 
     /// The report about `tables` alone (a tenant caller reads its own tables only): items of
@@ -136,6 +141,7 @@ public struct DriftReport: Sendable, Codable, Equatable {
         report.items = items.filter { mine($0.object) }
         report.rlsGaps = rlsGaps.filter { tables.contains($0.table) }
         report.warnings = warnings.filter { mine($0.object) }
+        report.exposure = exposure.filter { $0.kind == "table" && tables.contains($0.object) }
         report.summary = Counts(report.items)
         report.inSync = report.items.allSatisfy { $0.kind == .unsupported } && report.rlsGaps.isEmpty
         return report
@@ -176,6 +182,10 @@ public struct DriftReport: Sendable, Codable, Equatable {
         }
         for gap in rlsGaps { lines.append(paint("rls gap", "31") + ": \(gap.table) \(gap.problem.rawValue)") }
         for lint in warnings { lines.append(paint("warning[\(lint.code)]", "33") + ": \(lint.message)") }
+        if !exposure.isEmpty {
+            lines.append(paint("who can reach what (the database against the blueprints)", "1"))
+            lines += exposure.map { "  " + paint($0.change == .gained ? "+" : "-", $0.change == .gained ? "31" : "32") + " " + $0.sentence }
+        }
         lines.append(paint(summaryLine, inSync ? "32" : "33"))
         return lines.joined(separator: "\n")
     }
@@ -197,6 +207,7 @@ public struct DriftReport: Sendable, Codable, Equatable {
         if !rlsGaps.isEmpty {
             lines += ["", "RLS gaps:"] + rlsGaps.map { "- `\($0.table)`: \($0.problem.rawValue)" }
         }
+        lines += Exposure.markdown(exposure, heading: "Who can reach what (the database against the blueprints)")
         return lines.joined(separator: "\n")
     }
 }

@@ -71,11 +71,13 @@ public struct ReconcileResult: Sendable, Codable, Equatable {
     public var errors: [ResultError]
     /// RLS lints and validation warnings: reported, never blocking.
     public var warnings: [Lint] = []
+    /// What anon and authenticated gain and lose (reconcile.md, Exposure).
+    public var exposure: [ExposureEntry] = []
     public var replayed: Bool
     public var durationMS: Int
 
     enum CodingKeys: String, CodingKey {
-        case status, summary, revision, trigger, statements, hazards, errors, warnings, replayed
+        case status, summary, revision, trigger, statements, hazards, errors, warnings, replayed, exposure
         case tenantID = "tenant_id", idempotencyKey = "idempotency_key", payloadHash = "payload_hash"
         case migrationID = "migration_id", rlsTables = "rls_tables", durationMS = "duration_ms"
     }
@@ -95,6 +97,7 @@ public struct ReconcileResult: Sendable, Codable, Equatable {
         hazards = try container.decode([Hazard].self, forKey: .hazards)
         errors = try container.decode([ResultError].self, forKey: .errors)
         warnings = try container.decodeIfPresent([Lint].self, forKey: .warnings) ?? []
+        exposure = try container.decodeIfPresent([ExposureEntry].self, forKey: .exposure) ?? []
         replayed = try container.decode(Bool.self, forKey: .replayed)
         durationMS = try container.decode(Int.self, forKey: .durationMS)
     }
@@ -136,6 +139,7 @@ public struct ReconcileResult: Sendable, Codable, Equatable {
         try container.encode(hazards, forKey: .hazards)
         try container.encode(errors, forKey: .errors)
         try container.encode(warnings, forKey: .warnings)
+        try container.encode(exposure, forKey: .exposure)
         try container.encode(replayed, forKey: .replayed)
         try container.encode(durationMS, forKey: .durationMS)
     }
