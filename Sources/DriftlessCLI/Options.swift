@@ -48,6 +48,10 @@ struct ReconcileArguments: ParsableArguments {
     @Flag(help: "Drop unmanaged objects in managed schemas (allows deletes_data for them alone).")
     var prune = false
 
+    @Flag(name: .customLong("no-verify-rls"),
+          help: "Do not prove tenant isolation inside apply before COMMIT (production.md, RLS proven before commit).")
+    var noVerifyRLS = false
+
     @Option(name: .customLong("lock-timeout"), help: "lock_timeout for the apply transaction (500ms, 5s, 2m, 1h).")
     var lockTimeout = TimeSpan(milliseconds: 5000)
 
@@ -82,6 +86,7 @@ struct ReconcileArguments: ParsableArguments {
             throw ExitCode(1)
         }
         options.prune = prune
+        options.verifyRLS = !noVerifyRLS
         options.lockTimeout = lockTimeout
         options.statementTimeout = statementTimeout
         options.history = History(schema: historySchema)

@@ -54,43 +54,92 @@ public struct RLSVerifier {
 
     /// - Throws: `PostgresError` for failures outside the per-table checks.
     public func verify(_ connection: Connection) throws -> RLSVerification {
-        let desired = DesiredCatalog.build(blueprints)
-        var tenantTables: [(QualifiedName, Tenancy)] = []
-        for blueprint in blueprints.documents {
-            for table in blueprint.tables where BlueprintValidator.isTenantTable(table, tenancy: blueprint.tenancy) {
-                tenantTables.append((QualifiedName(schema: blueprint.schema, name: table.name), blueprint.tenancy))
-            }
-        }
         defer { connection.rollbackQuietly() }
         try connection.query("BEGIN")
-        var schemas = Set(blueprints.documents.map(\.schema))
-        for table in desired.tables.values {
-            for constraint in table.constraints.values { if let ref = constraint.referencedTable { schemas.insert(ref.schema) } }
-        }
-        var live = Catalog()
-        for schema in schemas.sorted() {
-            try connection.query("SELECT set_config('search_path', $1, true)", [quoteIdentifier(schema)])
-            let part = try Introspector.introspect(connection, schemas: [schema]).catalog
-            live.tables.merge(part.tables) { $1 }
-            live.enums.merge(part.enums) { $1 }
-        }
-        try connection.query("SELECT set_config('search_path', 'public', true)")
-        var results: [RLSVerification.TableResult] = []
-        for (name, tenancy) in tenantTables.sorted(by: { $0.0 < $1.0 }) {
-            try connection.query("SAVEPOINT driftless_verify")
-            let result: RLSVerification.TableResult
-            do {
-                result = try verify(name, tenancy: tenancy, live: live, connection)
-            } catch let failure as NotSampleable {
-                result = .init(table: name.description, status: .notVerified, checks: [], reason: failure.reason)
-            } catch let error as PostgresError where !error.isConnectionError {
-                result = .init(table: name.description, status: .notVerified, checks: [],
-                               reason: "could not prepare sample rows: \(error.message) [\(error.sqlstate ?? "-")]")
+        return try probe(connection)
+    }
+
+    /// The tenant tables of the blueprints, with their tenancy.
+    var tenantTables: [(name: QualifiedName, tenancy: Tenancy)] {
+        blueprints.documents.flatMap { blueprint in
+            blueprint.tables.filter { BlueprintValidator.isTenantTable($0, tenancy: blueprint.tenancy) }
+                .map { (QualifiedName(schema: blueprint.schema, name: $0.name), blueprint.tenancy) }
+        }.sorted { $0.name < $1.name }
+    }
+
+    /// The probes inside the caller's open transaction, each table under a savepoint that is
+    /// rolled back, and the whole under one (settings and roles included), so the transaction
+    /// is as it was (production.md, RLS proven before commit). `byShape`: one table of each RLS
+    /// shape is probed and speaks for the others (`shape`); `verify-rls` probes every table.
+    /// - Throws: `PostgresError` for failures outside the per-table checks.
+    public func probe(_ connection: Connection, byShape: Bool = false) throws -> RLSVerification {
+        let desired = DesiredCatalog.build(blueprints)
+        try connection.query("SAVEPOINT driftless_probe")
+        do {
+            var schemas = Set(blueprints.documents.map(\.schema))
+            for table in desired.tables.values {
+                for constraint in table.constraints.values { if let ref = constraint.referencedTable { schemas.insert(ref.schema) } }
             }
-            try connection.query("ROLLBACK TO SAVEPOINT driftless_verify")
-            results.append(result)
+            var live = Catalog()
+            for schema in schemas.sorted() {
+                try connection.query("SELECT set_config('search_path', $1, true)", [quoteIdentifier(schema)])
+                let part = try Introspector.introspect(connection, schemas: [schema]).catalog
+                live.tables.merge(part.tables) { $1 }
+                live.enums.merge(part.enums) { $1 }
+                live.triggers.merge(part.triggers) { $1 }
+            }
+            try connection.query("SELECT set_config('search_path', 'public', true)")
+            var results: [RLSVerification.TableResult] = []
+            var proved: [String: RLSVerification.TableResult] = [:]
+            for (name, tenancy) in tenantTables {
+                let key = byShape ? shape(name, tenancy: tenancy, live: live) : nil
+                if let key, let representative = proved[key] {
+                    var result = representative
+                    result.table = name.description
+                    result.reason = "proved on \(representative.table), which has the same RLS shape" + (representative.reason.map { ": \($0)" } ?? "")
+                    results.append(result)
+                    continue
+                }
+                try connection.query("SAVEPOINT driftless_verify")
+                let result: RLSVerification.TableResult
+                do {
+                    result = try verify(name, tenancy: tenancy, live: live, connection)
+                } catch let failure as NotSampleable {
+                    result = .init(table: name.description, status: .notVerified, checks: [], reason: failure.reason)
+                } catch let error as PostgresError where !error.isConnectionError {
+                    result = .init(table: name.description, status: .notVerified, checks: [],
+                                   reason: "could not prepare sample rows: \(error.message) [\(error.sqlstate ?? "-")]")
+                }
+                try connection.query("ROLLBACK TO SAVEPOINT driftless_verify")
+                if let key { proved[key] = result }
+                results.append(result)
+            }
+            try connection.query("ROLLBACK TO SAVEPOINT driftless_probe")
+            return RLSVerification(tables: results)
+        } catch {
+            _ = try? connection.query("ROLLBACK TO SAVEPOINT driftless_probe")
+            throw error
         }
-        return RLSVerification(tables: results)
+    }
+
+    /// What the probes of a table depend on, with the table's own name left out: tables with
+    /// the same shape answer every probe the same way, so the gate inside apply proves one of
+    /// them (a thousand generated tenant tables are one shape). RLS flags, policies (their
+    /// commands, roles and expressions as the server prints them), privileges, owner, the
+    /// columns (types, nullability, defaults, generated expressions, identity), checks and the
+    /// tenancy. A table with a trigger, a partition or a partitioned table is a shape of its own.
+    func shape(_ name: QualifiedName, tenancy: Tenancy, live: Catalog) -> String? {
+        guard let table = live.tables[name] else { return nil }
+        if table.partitionOf != nil || table.partitionKey != nil || live.triggers.keys.contains(where: { $0.table == name }) {
+            return "own \(name.description)"
+        }
+        var parts = ["rls \(table.rlsEnabled) \(table.rlsForced)", "owner \(table.owner ?? "-")",
+                     "tenancy \(tenancy.column) \(tenancy.claim) \(tenancy.roles.joined(separator: ",")) \(tenancy.expression ?? "-")"]
+        parts += table.policies.values.map { "policy \($0.command.rawValue) \($0.permissive) \($0.roles.sorted()) \($0.using ?? "-") \($0.withCheck ?? "-")" }.sorted()
+        parts += (table.grants ?? [:]).map { "grant \($0.key) \($0.value.sorted())" }.sorted()
+        parts += table.columns.map { "column \($0.name) \($0.type) \($0.notNull) \($0.defaultExpression ?? "-") \($0.generated ?? "-") \(String(describing: $0.identity))" }
+        parts += table.constraints.values.filter { $0.kind == .check }.map { "check \($0.expression ?? "-")" }.sorted()
+        return parts.joined(separator: "\n")
     }
 
     struct NotSampleable: Error { var reason: String }

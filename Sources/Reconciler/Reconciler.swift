@@ -33,6 +33,9 @@ public struct ReconcileOptions: Sendable {
     /// The stored API blueprints the desired state was assembled from (`DesiredState.read`):
     /// `apply` answers `retry` when, under its lock, they are no longer the same.
     public var stored: DesiredState.StoredBlueprints?
+    /// Prove tenant isolation inside the apply, after the DDL and before COMMIT, when the plan
+    /// changes what RLS depends on (production.md, RLS proven before commit); `--no-verify-rls`.
+    public var verifyRLS = true
     /// Host or pod name and program version, recorded in history.
     public var controller = "\(ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
 

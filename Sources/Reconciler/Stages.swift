@@ -125,6 +125,20 @@ extension Reconciler {
                 return .finished(recordAfterRollback(result(.failed, "the plan did not converge: \(residual.count) change(s) left after applying it",
                     started: started, statements: computed.result.statements, errors: errors), started: started, connection))
             }
+            var gateWarnings: [Lint] = []
+            if options.verifyRLS, let verifier = rlsGate(computed.plan.applied) {
+                let verification = try verifier.probe(connection, byShape: true)
+                let failing = rlsGateErrors(verification, desired: computed.desired)
+                guard failing.isEmpty else {
+                    connection.rollbackQuietly()
+                    let tables = Set(verification.leaks.map(\.table) + verification.unreachable.map(\.table)).sorted()
+                    return .finished(recordAfterRollback(result(.failed, "tenant isolation not proven, rolled back: \(tables.joined(separator: ", "))",
+                        started: started, statements: computed.result.statements, errors: failing), started: started, connection))
+                }
+                gateWarnings = verification.tables.filter { $0.status == .notVerified }.map {
+                    Lint(code: "rls_not_verified", object: $0.table, message: "tenant isolation of \($0.table) could not be proven inside apply: \($0.reason ?? "-")")
+                }
+            }
             try options.history.recordManaged(ObjectKinds.identities(in: computed.desired), lockKey: lockKey, schemas: managedSchemas, connection)
             // Nothing left, not even an unmanaged object, and nobody changed the catalogs
             // while they were read: the next reconciliation of these blueprints may skip it all.
@@ -139,6 +153,7 @@ extension Reconciler {
             }
             try options.beforeCommit?(connection)
             var final = computed.result
+            final.warnings += gateWarnings
             // From the catalog after the DDL: default privileges included.
             final.exposure = Exposure.between(computed.actual, after.catalog)
             final.durationMS = Int(Date().timeIntervalSince(started) * 1000)
@@ -359,5 +374,33 @@ extension Reconciler {
         }
         let errors = blocking.map { ResultError(code: "hazard_not_allowed", message: "\($0.hazard.rawValue) on \($0.object): \($0.detail)") }
         return result(status, summary, started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors)
+    }
+
+    /// The verifier of the RLS gate when the applied changes touch what tenant isolation
+    /// depends on: RLS flags, policies, privileges, owners, functions (a policy may call one)
+    /// or a tenant table itself; nil when nothing to prove (production.md, RLS proven before commit).
+    func rlsGate(_ applied: [Change]) -> RLSVerifier? {
+        let verifier = RLSVerifier(blueprints: blueprints)
+        let tenantTables = Set(verifier.tenantTables.map(\.name))
+        guard !tenantTables.isEmpty else { return nil }
+        let relevant: Set<Change.ObjectType> = [.rls, .policy, .grant, .owner, .function]
+        let touched = applied.contains { relevant.contains($0.objectType) || ($0.table.map(tenantTables.contains) ?? false) }
+        return touched ? verifier : nil
+    }
+
+    /// One error per failed probe: `rls_leak` for another tenant's or anon's access,
+    /// `rls_unreachable` for a tenant that cannot reach its own rows, at the table's blueprint.
+    func rlsGateErrors(_ verification: RLSVerification, desired: Catalog) -> [ResultError] {
+        let own: Set<String> = ["own_read", "own_insert", "own_update", "own_delete"]
+        return verification.tables.filter { $0.status == .leak || $0.status == .unreachable }.flatMap { table in
+            table.checks.filter { !$0.passed }.map { check -> ResultError in
+                let role = check.name == "anon_read" ? "anon" : "authenticated"
+                var error = ResultError(code: own.contains(check.name) ? "rls_unreachable" : "rls_leak",
+                                        message: "\(table.table): probe \(check.name) as \(role): \(check.detail)"
+                                            + (table.reason.map { " (\($0))" } ?? ""))
+                error.locate(desired.tables.first { $0.key.description == table.table }?.value.origin)
+                return error
+            }
+        }
     }
 }

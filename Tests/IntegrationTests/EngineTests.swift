@@ -15,10 +15,11 @@ func document(_ body: String) -> String {
 /// Plans or applies `files` against `db` as the CLI would.
 func reconcile(
     _ db: TestDatabase, _ files: [String: String], apply: Bool = true, allow: Set<HazardKind> = [], prune: Bool = false,
-    trigger: String = UUID().uuidString, revision: String = "test"
+    trigger: String = UUID().uuidString, revision: String = "test", verifyRLS: Bool = true
 ) throws -> (result: ReconcileResult, changes: [Change]) {
     let set = BlueprintSet.load(files.map { BlueprintSource(path: $0.key, text: $0.value) })
     var options = ReconcileOptions()
+    options.verifyRLS = verifyRLS
     options.allowed = allow
     options.prune = prune
     options.trigger = Trigger(kind: "cli", id: trigger)

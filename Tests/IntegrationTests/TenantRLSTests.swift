@@ -151,7 +151,8 @@ struct TenantRLSTests {
     }
 
     /// Declared grants are exactly those: a tenant table granted only SELECT cannot take its
-    /// tenant's inserts, and verify-rls says so.
+    /// tenant's inserts; the gate inside apply refuses it (`rls_unreachable`), and verify-rls
+    /// says so of the table applied with the gate off.
     @Test func declaredGrantsAreExactAndAReadOnlyTenantTableIsUnreachableForWrites() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase(kind: .noAutoExpose)
@@ -164,7 +165,12 @@ struct TenantRLSTests {
                     grants:
                       authenticated: [select]
                 """)]
-            #expect(try reconcile(db, files).result.status == .ok)
+            let refused = try reconcile(db, files).result
+            #expect(refused.status == .failed)
+            #expect(refused.errors.map(\.code) == ["rls_unreachable", "rls_unreachable", "rls_unreachable"], "\(refused.errors)")
+            #expect(refused.errors.first?.message.hasPrefix("public.docs: probe own_insert as authenticated: tenant A inserting a row of its own: permission denied") == true,
+                    "\(refused.errors)")
+            #expect(try reconcile(db, files, verifyRLS: false).result.status == .ok)
             let set = BlueprintSet.load(files.map { BlueprintSource(path: $0.key, text: $0.value) })
             let docs = try #require(try RLSVerifier(blueprints: set).verify(db.connect()).tables.first)
             #expect(docs.status == .unreachable)
@@ -204,6 +210,70 @@ struct TenantRLSTests {
             #expect(bad.status == 2)
             #expect(bad.stdout.contains("leak          public.tasks"))
             #expect(bad.stdout.contains("LEAK cross_tenant_read"))
+        }
+    }
+
+    /// The schema of public as the probes see it: tables, columns and policies.
+    func schema(_ db: TestDatabase) throws -> String {
+        try db.connect().query("""
+            SELECT coalesce((SELECT string_agg(table_name || '.' || column_name || ' ' || data_type, ', ' ORDER BY table_name, column_name)
+                               FROM information_schema.columns WHERE table_schema = 'public'), '') || ' | ' ||
+                   coalesce((SELECT string_agg(tablename || '.' || policyname || ' ' || cmd || ' ' || coalesce(qual, '-'), ', ' ORDER BY tablename, policyname)
+                               FROM pg_policies WHERE schemaname = 'public'), '') AS schema
+            """).first!.string("schema")
+    }
+
+    /// The RLS gate inside apply (production.md, RLS proven before commit): a revision whose
+    /// policy lets every authenticated user read every tenant's rows is rolled back whole, with
+    /// `rls_leak` naming the table, the role and the probe; with `--no-verify-rls` it applies.
+    @Test(arguments: SupabaseProject.allCases) func aLeakingRevisionIsRolledBackUnlessTheGateIsOff(kind: SupabaseProject) async throws {
+        try await blocking {
+            let db = try setUp(kind)
+            let before = try schema(db)
+            let leaking = ["docs.yaml": document("""
+                tables:
+                  - name: docs
+                    columns:
+                      - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
+                      - {name: tenant_id, type: uuid, nullable: false}
+                      - {name: body, type: text}
+                      - {name: title, type: text}
+                    rls:
+                      policies:
+                        - {name: Everyone signed in reads everything., command: select, roles: [authenticated], using: 'true'}
+                  - name: shapes
+                    columns:
+                      - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
+                      - {name: tenant_id, type: uuid, nullable: false}
+                      - {name: at, type: point, nullable: false}
+                  - name: notes
+                    columns:
+                      - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
+                      - {name: tenant_id, type: uuid, nullable: false}
+                """)]
+            #expect(leaking["docs.yaml"]!.contains("title"))
+            let refused = try reconcile(db, leaking).result
+            #expect(refused.status == .failed, "\(refused.summary)")
+            let leak = try #require(refused.errors.first { $0.code == "rls_leak" }, "\(refused.errors)")
+            #expect(leak.message.hasPrefix("public.docs: probe cross_tenant_read as authenticated: tenant A sees 1 of tenant B's rows"), "\(leak.message)")
+            #expect(leak.file == "docs.yaml" && leak.path == "$.tables[0]", "\(leak)")
+            #expect(refused.errors.allSatisfy { $0.message.hasPrefix("public.docs:") }, "only docs leaks: \(refused.errors)")
+            #expect(try schema(db) == before, "the database is exactly as before")
+            #expect(try !db.connect().query("SELECT to_regclass('public.notes') IS NOT NULL AS present").first!.bool("present"))
+
+            // The same revision with the gate off.
+            let directory = NSTemporaryDirectory() + "driftless-gate-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try leaking["docs.yaml"]!.write(toFile: directory + "/docs.yaml", atomically: true, encoding: .utf8)
+            let applied = try ProcessRunner.run(RepositoryPaths.driftlessExecutable,
+                                                ["apply", "--no-verify-rls", "--blueprints", directory, "--database-url", db.url], check: false)
+            #expect(applied.status == 0, "\(applied.stdout)\(applied.stderr)")
+            #expect(try schema(db) != before)
+            #expect(try db.connect().query("SELECT count(*) AS n FROM pg_policies WHERE policyname = 'Everyone signed in reads everything.'").first!.int("n") == 1)
+            // And the gate finds it now too: without the flag the next change to RLS is refused.
+            let next = try reconcile(db, leaking.mapValues { $0.replacingOccurrences(of: "      - {name: title, type: text}\n", with: "      - {name: title, type: text}\n      - {name: pinned, type: boolean}\n") }).result
+            #expect(next.status == .failed && next.errors.contains { $0.code == "rls_leak" }, "\(next.summary) \(next.errors)")
         }
     }
 }
