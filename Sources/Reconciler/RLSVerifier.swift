@@ -72,7 +72,10 @@ public struct RLSVerifier {
     /// is as it was (production.md, RLS proven before commit). `byShape`: one table of each RLS
     /// shape is probed and speaks for the others (`shape`); `verify-rls` probes every table.
     /// - Throws: `PostgresError` for failures outside the per-table checks.
-    public func probe(_ connection: Connection, byShape: Bool = false) throws -> RLSVerification {
+    /// `known`: the live catalog of `knownSchemas` as the caller just read it (apply, after its
+    /// DDL), so only the other schemas foreign keys reach are read here.
+    public func probe(_ connection: Connection, byShape: Bool = false, known: Catalog = Catalog(),
+                      knownSchemas: Set<String> = []) throws -> RLSVerification {
         let desired = DesiredCatalog.build(blueprints)
         try connection.query("SAVEPOINT driftless_probe")
         do {
@@ -80,8 +83,8 @@ public struct RLSVerifier {
             for table in desired.tables.values {
                 for constraint in table.constraints.values { if let ref = constraint.referencedTable { schemas.insert(ref.schema) } }
             }
-            var live = Catalog()
-            for schema in schemas.sorted() {
+            var live = known
+            for schema in schemas.subtracting(knownSchemas).sorted() {
                 try connection.query("SELECT set_config('search_path', $1, true)", [quoteIdentifier(schema)])
                 let part = try Introspector.introspect(connection, schemas: [schema]).catalog
                 live.tables.merge(part.tables) { $1 }
