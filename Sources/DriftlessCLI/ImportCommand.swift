@@ -32,6 +32,7 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         if let check { return try runCheck(check) }
         let catalog: Catalog
+        let storage: StorageState?
         let databaseName: String
         let apiRoles: Set<String>
         let applyingRole: String
@@ -46,6 +47,7 @@ struct ImportCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             catalog = introspected.catalog
+            storage = try StorageCatalog.read(connection)
             let identity = try connection.query("SELECT current_database() AS name, current_user AS role").first!
             databaseName = try identity.string("name")
             applyingRole = try identity.string("role")
@@ -69,6 +71,14 @@ struct ImportCommand: ParsableCommand {
                 let path = (out as NSString).appendingPathComponent("\(file).\(format)")
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
                 print("wrote \(path)")
+            }
+            // Buckets and storage.objects policies, in a file of their own (the same name whichever
+            // schema is imported, so importing two schemas into one directory writes it once).
+            if let storage, let document = BlueprintWriter.storage(storage, tenantID: tenant) {
+                let text = format == "json" ? document.json() + "\n" : try document.yaml()
+                let path = (out as NSString).appendingPathComponent("storage.\(format)")
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                print("wrote \(path) (\(storage.buckets.count) bucket(s), \(storage.policies.count) storage.objects policy(ies))")
             }
             for skipped in BlueprintWriter.skippedIndexes(catalog, schema: schema) {
                 printError("warning: index \(skipped) mixes columns and expressions, which a blueprint cannot describe; it was left out (it stays in the database as an unmanaged object)")

@@ -6,7 +6,7 @@ import Postgres
 /// `storage.objects`, and the canonical form of declared policies (created on a copy of
 /// `storage.objects` in `pg_temp` inside a rolled-back savepoint, as every other kind's
 /// scratch copies are). Read only when some blueprint declares `storage`.
-enum StorageCatalog {
+public enum StorageCatalog {
     /// Whether the database has Supabase's storage tables.
     static func present(_ connection: Connection) throws -> Bool {
         try connection.query("SELECT to_regclass('storage.buckets') IS NOT NULL AND to_regclass('storage.objects') IS NOT NULL AS present")
@@ -15,7 +15,7 @@ enum StorageCatalog {
 
     /// The live buckets and every policy on `storage.objects`; nil without a storage schema.
     /// - Throws: `PostgresError`.
-    static func read(_ connection: Connection) throws -> StorageState? {
+    public static func read(_ connection: Connection) throws -> StorageState? {
         guard try present(connection) else { return nil }
         var state = StorageState(policies: try policies(on: "storage.objects", connection))
         // to_jsonb: file_size_limit and allowed_mime_types came with later Storage versions;

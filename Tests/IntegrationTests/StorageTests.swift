@@ -143,6 +143,17 @@ struct StorageTests {
                                                 "Users can upload into their own folder."])
             let buckets = Set(try connection.query("SELECT id FROM storage.buckets").rows.map { try $0.string("id") })
             #expect(buckets == ["avatars", "legacy"])
+
+            // import writes Storage as it is, and the imported blueprints find nothing to do.
+            let directory = NSTemporaryDirectory() + "driftless-storage-import-\(UUID().uuidString.prefix(8))"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let imported = try ProcessRunner.run(RepositoryPaths.driftlessExecutable, ["import", "--out", directory, "--database-url", db.url], check: false)
+            #expect(imported.status == 0, "\(imported.stdout)\(imported.stderr)")
+            let written = try String(contentsOfFile: directory + "/storage.yaml", encoding: .utf8)
+            #expect(written.contains("id: avatars") && written.contains("id: legacy") && written.contains("Service reads everything"), "\(written)")
+            let plan = try ProcessRunner.run(RepositoryPaths.driftlessExecutable,
+                                             ["plan", "--blueprints", directory, "--database-url", db.url, "--format", "json"], check: false)
+            #expect(plan.status == 0 && plan.stdout.contains("\"noop\""), "\(plan.stdout)\(plan.stderr)")
         }
     }
 

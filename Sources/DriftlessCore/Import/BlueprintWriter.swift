@@ -136,7 +136,7 @@ public enum BlueprintWriter {
     /// and the loader reads (no `/`, no leading `.` or `_`, which it skips), distinct even where
     /// case does not count (`User` and `user`).
     struct FileNames {
-        private var taken: Set<String> = ["enums", "schema", "sequences", "functions", "triggers", "extensions", "views"]
+        private var taken: Set<String> = ["enums", "schema", "sequences", "functions", "triggers", "extensions", "views", "storage"]
 
         mutating func name(for table: String) -> String {
             var base = String(table.unicodeScalars.map { scalar -> Character in
@@ -153,6 +153,39 @@ public enum BlueprintWriter {
             taken.insert(candidate.lowercased())
             return candidate
         }
+    }
+
+    /// A policy as a blueprint writes it.
+    static func policy(_ policy: Policy) -> DocumentValue {
+        var fields: [(String, DocumentValue)] = [
+            ("name", .string(policy.name)), ("command", .string(policy.command.rawValue)),
+            ("roles", .list(policy.roles.sorted().map(DocumentValue.string))),
+        ]
+        if !policy.permissive { fields.append(("permissive", .bool(false))) }
+        if let using = policy.using { fields.append(("using", .string(using))) }
+        if let withCheck = policy.withCheck { fields.append(("with_check", .string(withCheck))) }
+        if let comment = policy.comment { fields.append(("comment", .string(comment))) }
+        return .map(fields)
+    }
+
+    /// The `storage` document (docs/blueprints.md, Storage): every bucket with its settings and
+    /// every policy on `storage.objects`; nil when there are none.
+    public static func storage(_ storage: StorageState, tenantID: String) -> DocumentValue? {
+        guard !storage.buckets.isEmpty || !storage.policies.isEmpty else { return nil }
+        var block: [(String, DocumentValue)] = []
+        if !storage.buckets.isEmpty {
+            block.append(("buckets", .list(storage.buckets.values.sorted { $0.id < $1.id }.map { bucket in
+                var fields: [(String, DocumentValue)] = [("id", .string(bucket.id))]
+                if bucket.isPublic { fields.append(("public", .bool(true))) }
+                if let limit = bucket.fileSizeLimit { fields.append(("file_size_limit", .int(Int(limit)))) }
+                if let types = bucket.allowedMimeTypes { fields.append(("allowed_mime_types", .list(types.map(DocumentValue.string)))) }
+                return .map(fields)
+            })))
+        }
+        if !storage.policies.isEmpty {
+            block.append(("policies", .list(storage.policies.values.sorted { $0.name < $1.name }.map(policy))))
+        }
+        return .map([("version", .int(1)), ("tenant_id", .string(tenantID)), ("storage", .map(block))])
     }
 
     /// The four policies `tenancy` generates for `table`, by name.
@@ -222,19 +255,7 @@ public enum BlueprintWriter {
         let generated = tenant ? generatedPolicyNames(table.name.name) : []
         if !tenant { rls.append(("tenant_policies", .bool(false))) }
         let policies = table.policies.values.filter { !generated.contains($0.name) }.sorted { $0.name < $1.name }
-        if !policies.isEmpty {
-            rls.append(("policies", .list(policies.map { policy in
-                var fields: [(String, DocumentValue)] = [
-                    ("name", .string(policy.name)), ("command", .string(policy.command.rawValue)),
-                    ("roles", .list(policy.roles.sorted().map(DocumentValue.string))),
-                ]
-                if !policy.permissive { fields.append(("permissive", .bool(false))) }
-                if let using = policy.using { fields.append(("using", .string(using))) }
-                if let withCheck = policy.withCheck { fields.append(("with_check", .string(withCheck))) }
-                if let comment = policy.comment { fields.append(("comment", .string(comment))) }
-                return .map(fields)
-            })))
-        }
+        if !policies.isEmpty { rls.append(("policies", .list(policies.map(policy)))) }
         // Realtime as it is: membership only when published (absent leaves it), the replica
         // identity when it is not the default.
         switch table.replicaIdentity {
