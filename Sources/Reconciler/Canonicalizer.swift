@@ -76,15 +76,9 @@ public enum Canonicalizer {
                     try connection.query("SELECT set_config('search_path', $1, true)", ["pg_temp, \(quoteIdentifier(schema))"])
                     var skippedTables: Set<String> = []
                     for statement in statements where !skippedTables.contains(statement.table ?? "") {
-                        try connection.query("SAVEPOINT driftless_statement")
-                        do {
-                            try connection.query(statement.sql.text)
-                            try connection.query("RELEASE SAVEPOINT driftless_statement")
-                        } catch let error as PostgresError where !error.isConnectionError {
-                            try connection.query("ROLLBACK TO SAVEPOINT driftless_statement")
-                            rejections.append(Rejection(origin: statement.origin, error: error))
-                            if statement.createsTable, let table = statement.table { skippedTables.insert(table) }
-                        }
+                        guard let rejection = try runAlone(statement, connection) else { continue }
+                        rejections.append(rejection)
+                        if statement.createsTable, let table = statement.table { skippedTables.insert(table) }
                     }
                     try connection.query("ROLLBACK TO SAVEPOINT driftless_canonical")
                     continue
@@ -108,6 +102,21 @@ public enum Canonicalizer {
     }
 
     typealias Statement = ScratchStatement
+
+    /// Runs one scratch statement under a savepoint of its own: nil when the server took it,
+    /// else its objection (and the statement undone).
+    /// - Throws: `PostgresError` of a lost connection.
+    static func runAlone(_ statement: ScratchStatement, _ connection: Connection) throws -> Rejection? {
+        try connection.query("SAVEPOINT driftless_statement")
+        do {
+            try connection.query(statement.sql.text)
+            try connection.query("RELEASE SAVEPOINT driftless_statement")
+            return nil
+        } catch let error as PostgresError where !error.isConnectionError {
+            try connection.query("ROLLBACK TO SAVEPOINT driftless_statement")
+            return Rejection(origin: statement.origin, error: error)
+        }
+    }
 
     /// DDL for the scratch copies of `schema`'s objects, in dependency order: what belongs to
     /// no table (enums) first, then each table with its objects, kind by kind.

@@ -77,16 +77,7 @@ public enum StorageCatalog {
         try connection.query("SAVEPOINT driftless_storage")
         do {
             try connection.query("CREATE TEMP TABLE objects (LIKE storage.objects)")
-            for statement in statements {
-                try connection.query("SAVEPOINT driftless_statement")
-                do {
-                    try connection.query(statement.sql.text)
-                    try connection.query("RELEASE SAVEPOINT driftless_statement")
-                } catch let error as PostgresError where !error.isConnectionError {
-                    try connection.query("ROLLBACK TO SAVEPOINT driftless_statement")
-                    rejections.append(Canonicalizer.Rejection(origin: statement.origin, error: error))
-                }
-            }
+            rejections += try statements.compactMap { try Canonicalizer.runAlone($0, connection) }
             for (name, copy) in try policies(on: "pg_temp.objects", connection) {
                 storage.policies[name]?.using = copy.using
                 storage.policies[name]?.withCheck = copy.withCheck
