@@ -73,10 +73,11 @@ public struct RLSVerifier {
     /// shape is probed and speaks for the others (`shape`); `verify-rls` probes every table.
     /// - Throws: `PostgresError` for failures outside the per-table checks.
     /// `known`: the live catalog of `knownSchemas` as the caller just read it (apply, after its
-    /// DDL), so only the other schemas foreign keys reach are read here.
+    /// DDL), so only the other schemas foreign keys reach are read here; `desired`: the desired
+    /// catalog when the caller has it.
     public func probe(_ connection: Connection, byShape: Bool = false, known: Catalog = Catalog(),
-                      knownSchemas: Set<String> = []) throws -> RLSVerification {
-        let desired = DesiredCatalog.build(blueprints)
+                      knownSchemas: Set<String> = [], desired: Catalog? = nil) throws -> RLSVerification {
+        let desired = desired ?? DesiredCatalog.build(blueprints)
         try connection.query("SAVEPOINT driftless_probe")
         do {
             var schemas = Set(blueprints.documents.map(\.schema))

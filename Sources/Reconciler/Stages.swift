@@ -127,7 +127,8 @@ extension Reconciler {
             }
             var gateWarnings: [Lint] = []
             if options.verifyRLS, let verifier = rlsGate(computed.plan.applied) {
-                let verification = try verifier.probe(connection, byShape: true, known: after.catalog, knownSchemas: Set(managedSchemas))
+                let verification = try verifier.probe(connection, byShape: true, known: after.catalog, knownSchemas: Set(managedSchemas),
+                                                      desired: computed.desired)
                 let failing = rlsGateErrors(verification, desired: computed.desired)
                 guard failing.isEmpty else {
                     connection.rollbackQuietly()
