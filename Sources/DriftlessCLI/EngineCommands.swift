@@ -66,13 +66,31 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var reconcile: ReconcileArguments
     @OptionGroup var logging: LoggingOptions
     @Option(help: "human, json, sql or markdown.") var format: OutputFormat = .human
+    @Option(name: .customLong("out"), help: "Also write the plan file that apply --plan runs (production.md, Plan files).")
+    var out: String?
 
     func run() throws {
         let context = try EngineContext(database: database, source: source, reconcile: reconcile, decode: false)
-        // Files already seen converged against unchanged catalogs: answered before decoding them.
-        let outcome = Reconciler.steadyPlan(sources: context.sources, revision: context.revision.revision,
+        let outcome: PlanOutcome
+        if let out {
+            let made = context.decoded().reconciler.planFile(context.connection)
+            outcome = made.outcome
+            if let file = made.file {
+                do {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                    try (encoder.encode(file) + Data("\n".utf8)).write(to: URL(fileURLWithPath: out))
+                } catch {
+                    printError("driftless plan: cannot write \(out): \(error)")
+                    throw ExitCode(1)
+                }
+            }
+        } else {
+            // Files already seen converged against unchanged catalogs: answered before decoding them.
+            outcome = Reconciler.steadyPlan(sources: context.sources, revision: context.revision.revision,
                                             options: context.options, context.connection)
-            ?? context.decoded().reconciler.plan(context.connection)
+                ?? context.decoded().reconciler.plan(context.connection)
+        }
         switch format {
         case .json: print(try jsonText(outcome.result))
         case .sql: print(PlanText.sql(outcome))
@@ -97,9 +115,24 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var reconcile: ReconcileArguments
     @OptionGroup var logging: LoggingOptions
     @Option(help: "human or json.") var format: OutputFormat = .human
+    @Option(name: .customLong("plan"), help: "Apply exactly this reviewed plan file (plan --out), or nothing when it is stale.")
+    var planFile: String?
 
     func run() throws {
-        let context = try EngineContext(database: database, source: source, reconcile: reconcile)
+        var context = try EngineContext(database: database, source: source, reconcile: reconcile)
+        if let planFile {
+            let reviewed: PlanFile
+            do {
+                reviewed = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: URL(fileURLWithPath: planFile)))
+            } catch {
+                printError("driftless apply: cannot read the plan file \(planFile): \(error)")
+                throw ExitCode(1)
+            }
+            context.options.plan = reviewed
+            context.options.fullCheck = true
+            // The history row records the plan: its trigger is the plan's id.
+            context.options.trigger = Trigger(kind: "plan", id: reviewed.planID)
+        }
         let result = context.reconciler.apply(context.connection)
         print(format == .json ? try jsonText(result) : PlanText.human(result))
         switch result.status {

@@ -36,6 +36,10 @@ public struct ReconcileOptions: Sendable {
     /// Prove tenant isolation inside the apply, after the DDL and before COMMIT, when the plan
     /// changes what RLS depends on (production.md, RLS proven before commit); `--no-verify-rls`.
     public var verifyRLS = true
+    /// A reviewed plan (`apply --plan`; production.md, Plan files): applied only while the
+    /// blueprints and the database are as they were when it was made, and then exactly its
+    /// statements; else `blocked` with `plan_stale`.
+    public var plan: PlanFile?
     /// Host or pod name and program version, recorded in history.
     public var controller = "\(ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
 
@@ -163,6 +167,47 @@ public struct Reconciler: Sendable {
         } catch {
             return PlanOutcome(result: failure(error, started: started))
         }
+    }
+
+    /// `plan`, and the plan file of it (production.md, Plan files): compared in full (never
+    /// answered by the steady-state check), with the fingerprint of the live catalog. No file
+    /// when the plan could not be made (invalid blueprints, a refused fragment, an error).
+    public func planFile(_ connection: Connection, createdAt: Date = Date()) -> (outcome: PlanOutcome, file: PlanFile?) {
+        let started = Date()
+        guard blueprints.isValid else { return (PlanOutcome(result: invalid(started)), nil) }
+        var full = self
+        full.options.fullCheck = true
+        defer { connection.rollbackQuietly() }
+        do {
+            try connection.query("BEGIN")
+            let computed = try full.compute(connection, started: started)
+            let outcome = PlanOutcome(result: computed.result, plan: computed.plan, cacheHit: computed.cacheHit)
+            guard computed.result.errors.isEmpty else { return (outcome, nil) }
+            return (outcome, PlanFile(result: computed.result, changes: computed.plan.changes, fingerprint: CatalogFingerprint.of(computed.actual),
+                                      createdAt: createdAt))
+        } catch {
+            return (PlanOutcome(result: failure(error, started: started)), nil)
+        }
+    }
+
+    /// Why a reviewed (intact) plan no longer holds, or nil: the blueprints or the database
+    /// changed since it was made, or the statements they give now are not its own.
+    /// `committed`: statements an earlier attempt of this apply committed (new enum labels),
+    /// after which the database is compared by the statements left, not by the fingerprint.
+    func staleness(_ reviewed: PlanFile, _ computed: Computed, committed: [String]) -> String? {
+        guard blueprints.payloadHash == reviewed.payloadHash else {
+            return "the blueprints changed since the plan was made (payload hash \(blueprints.payloadHash), the plan's \(reviewed.payloadHash))"
+        }
+        if committed.isEmpty, CatalogFingerprint.of(computed.actual) != reviewed.fingerprint {
+            return "the database changed since the plan was made (its fingerprint is no longer the plan's)"
+        }
+        let now = computed.plan.applied.flatMap(\.statements)
+        var expected = reviewed.sql
+        for statement in committed { if let index = expected.firstIndex(of: statement) { expected.remove(at: index) } }
+        guard now == expected else {
+            return "the blueprints and the database now give \(now.count) statement(s) that are not the plan's \(reviewed.sql.count)"
+        }
+        return nil
     }
 
     struct Computed {

@@ -18,6 +18,8 @@ extension Reconciler {
         var canonicalizeNewTables = false
         /// An earlier attempt committed the new enum labels.
         var enumsAdded = false
+        /// The statements earlier attempts committed (a reviewed plan's first ones).
+        var committed: [String] = []
     }
 
     enum AttemptOutcome {
@@ -29,12 +31,20 @@ extension Reconciler {
     public func apply(_ connection: Connection) -> ReconcileResult {
         let started = Date()
         guard blueprints.isValid else { return recordAfterRollback(invalid(started), started: started, connection) }
+        // An edited plan file is refused before anything else (even a replay of its id's record).
+        if let reviewed = options.plan, !reviewed.isIntact {
+            let message = "the plan file was edited: its plan_id is not the one of its content"
+            return recordAfterRollback(result(.blocked, "the plan is stale: \(message)", started: started,
+                                              errors: [ResultError(code: "plan_stale", message: message)]), started: started, connection)
+        }
         // Tables the database does not have yet are created as written and read back afterwards
         // instead of being built twice (scratch copy, then for real). Should the server refuse
         // one of their statements, everything is canonicalized once more, which reports every
         // objection with its blueprint location, as `plan` does. New enum labels are committed
         // by an attempt of their own. So at most three attempts, four with room.
-        var attempt = Attempt()
+        // A reviewed plan was made with every table canonicalized: so is its apply, so the
+        // statements compare.
+        var attempt = Attempt(canonicalizeNewTables: options.plan != nil)
         for _ in 0..<4 {
             switch applyAttempt(attempt, started: started, connection) {
             case .finished(let result): return result
@@ -84,6 +94,12 @@ extension Reconciler {
             }
             var computed = try compute(connection, started: started, canonicalizeNewTables: attempt.canonicalizeNewTables, recording: true)
             takenAsWritten = computed.written
+            if let reviewed = options.plan, computed.result.status != .failed,
+               let stale = staleness(reviewed, computed, committed: attempt.committed) {
+                connection.rollbackQuietly()
+                return .finished(recordAfterRollback(result(.blocked, "the plan is stale: \(stale)", started: started,
+                                                            errors: [ResultError(code: "plan_stale", message: stale)]), started: started, connection))
+            }
             guard computed.result.status == .ok else {
                 connection.rollbackQuietly()
                 if computed.result.status == .noop {
@@ -100,6 +116,7 @@ extension Reconciler {
                 try connection.query("COMMIT")
                 var next = attempt
                 next.enumsAdded = true
+                next.committed += additions.flatMap(\.statements)
                 return .again(next)
             }
             try run(applied, connection)
@@ -164,7 +181,7 @@ extension Reconciler {
         } catch let failure as StatementFailure {
             connection.rollbackQuietly()
             if !attempt.canonicalizeNewTables, let table = failure.change.table, takenAsWritten.contains(table) {
-                return .again(Attempt(canonicalizeNewTables: true, enumsAdded: false))
+                return .again(Attempt(canonicalizeNewTables: true, enumsAdded: false, committed: attempt.committed))
             }
             return .finished(recordAfterRollback(self.failure(failure.error, started: started, statement: failure.change), started: started, connection))
         } catch {
@@ -255,7 +272,8 @@ extension Reconciler {
     /// converged state, and (`recording`) kept to record one should nothing change meanwhile.
     func steadyState(_ connection: Connection, recording: Bool) throws -> Steady {
         var fingerprint: String?
-        if !options.fullCheck, let record = try SteadyState.lookup(key: steadyKey(connection), history: options.history, connection),
+        // A reviewed plan is checked against the catalog as read, never against a record.
+        if !options.fullCheck, options.plan == nil, let record = try SteadyState.lookup(key: steadyKey(connection), history: options.history, connection),
            record.outcome.schemas == managedSchemas {
             let now = try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage)
             if now == record.fingerprint { return .converged(record) }
