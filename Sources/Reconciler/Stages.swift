@@ -232,9 +232,12 @@ extension Reconciler {
         outcome.warnings = blueprints.warnings.map { Lint(code: $0.code, object: "\($0.file ?? ""):\($0.line ?? 0) \($0.path ?? "")", message: $0.message) }
             + RLSLint.run(states.desired.catalog)
         let plan = Plan(ordering: scoped(all))
-        // Who can reach what once the plan is applied, as far as the plan says (docs/security.md, Exposure).
-        outcome.exposure = Exposure.between(states.actual.catalog, Exposure.project(states.actual.catalog, desired: states.desired.catalog,
+        // Who can reach what once the plan is applied, as far as the plan says (docs/security.md,
+        // Exposure). Drift (which sends nothing) reports its own, from the database's side.
+        if guarding {
+            outcome.exposure = Exposure.between(states.actual.catalog, Exposure.project(states.actual.catalog, desired: states.desired.catalog,
                                                                                      changes: plan.changes))
+        }
         var converged: (String, SteadyState.Outcome)?
         if recording, plan.changes.isEmpty, let fingerprint = steady.fingerprint,
            try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage) == fingerprint {
