@@ -64,21 +64,16 @@ struct ImportCommand: ParsableCommand {
         let out = out!
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            let documents = BlueprintWriter.documents(catalog, schema: schema, tenantID: tenant, roles: apiRoles, tenantTables: tenantTables,
+            var documents = BlueprintWriter.documents(catalog, schema: schema, tenantID: tenant, roles: apiRoles, tenantTables: tenantTables,
                                                       applyingRole: applyingRole)
+            // Buckets and storage.objects policies, in a file of their own (the same name whichever
+            // schema is imported, so importing two schemas into one directory writes it once).
+            if let storage, let document = BlueprintWriter.storage(storage, tenantID: tenant) { documents.append(("storage", document)) }
             for (file, document) in documents {
                 let text = format == "json" ? document.json() + "\n" : try document.yaml()
                 let path = (out as NSString).appendingPathComponent("\(file).\(format)")
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
                 print("wrote \(path)")
-            }
-            // Buckets and storage.objects policies, in a file of their own (the same name whichever
-            // schema is imported, so importing two schemas into one directory writes it once).
-            if let storage, let document = BlueprintWriter.storage(storage, tenantID: tenant) {
-                let text = format == "json" ? document.json() + "\n" : try document.yaml()
-                let path = (out as NSString).appendingPathComponent("storage.\(format)")
-                try text.write(toFile: path, atomically: true, encoding: .utf8)
-                print("wrote \(path) (\(storage.buckets.count) bucket(s), \(storage.policies.count) storage.objects policy(ies))")
             }
             for skipped in BlueprintWriter.skippedIndexes(catalog, schema: schema) {
                 printError("warning: index \(skipped) mixes columns and expressions, which a blueprint cannot describe; it was left out (it stays in the database as an unmanaged object)")

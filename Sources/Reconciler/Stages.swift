@@ -33,9 +33,8 @@ extension Reconciler {
         guard blueprints.isValid else { return recordAfterRollback(invalid(started), started: started, connection) }
         // An edited plan file is refused before anything else (even a replay of its id's record).
         if let reviewed = options.plan, !reviewed.isIntact {
-            let message = "the plan file was edited: its plan_id is not the one of its content"
-            return recordAfterRollback(result(.blocked, "the plan is stale: \(message)", started: started,
-                                              errors: [ResultError(code: "plan_stale", message: message)]), started: started, connection)
+            return recordAfterRollback(planStale("the plan file was edited: its plan_id is not the one of its content", started: started),
+                                       started: started, connection)
         }
         // Tables the database does not have yet are created as written and read back afterwards
         // instead of being built twice (scratch copy, then for real). Should the server refuse
@@ -97,8 +96,7 @@ extension Reconciler {
             if let reviewed = options.plan, computed.result.status != .failed,
                let stale = staleness(reviewed, computed, committed: attempt.committed) {
                 connection.rollbackQuietly()
-                return .finished(recordAfterRollback(result(.blocked, "the plan is stale: \(stale)", started: started,
-                                                            errors: [ResultError(code: "plan_stale", message: stale)]), started: started, connection))
+                return .finished(recordAfterRollback(planStale(stale, started: started), started: started, connection))
             }
             guard computed.result.status == .ok else {
                 connection.rollbackQuietly()
@@ -396,6 +394,12 @@ extension Reconciler {
         }
         let errors = blocking.map { ResultError(code: "hazard_not_allowed", message: "\($0.hazard.rawValue) on \($0.object): \($0.detail)") }
         return result(status, summary, started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors)
+    }
+
+    /// `blocked` with `plan_stale`: a reviewed plan that no longer holds changes nothing
+    /// (production.md, Plan files).
+    func planStale(_ reason: String, started: Date) -> ReconcileResult {
+        result(.blocked, "the plan is stale: \(reason)", started: started, errors: [ResultError(code: "plan_stale", message: reason)])
     }
 
     /// The verifier of the RLS gate when the applied changes touch what tenant isolation
