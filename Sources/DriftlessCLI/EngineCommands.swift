@@ -129,6 +129,7 @@ struct ApplyCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             context.options.plan = reviewed
+            if reviewed.isOnline { context.options.online = true }
             context.options.fullCheck = true
             // The history row records the plan: its trigger is the plan's id.
             context.options.trigger = Trigger(kind: "plan", id: reviewed.planID)
@@ -184,7 +185,8 @@ enum PlanText {
             if !change.hazards.isEmpty { line += "  [" + change.hazards.map(\.hazard.rawValue).joined(separator: ", ") + "]" }
             lines.append(line)
             if change.applied {
-                for statement in change.statements { lines.append("    " + statement.replacingOccurrences(of: "\n", with: "\n    ") + ";") }
+                let phase = change.execution == .transaction ? "" : "  -- \(change.execution.rawValue) phase"
+                for statement in change.statements { lines.append("    " + statement.replacingOccurrences(of: "\n", with: "\n    ") + ";" + phase) }
             }
         }
         lines.append(human(outcome.result))
@@ -200,6 +202,8 @@ enum PlanText {
             if let statement = error.statement { lines.append("    in: \(statement)") }
         }
         for warning in result.warnings { lines.append("  warning[\(warning.code)]: \(warning.message)") }
+        for phase in result.phases ?? [] { lines.append("  phase \(phase.name.rawValue): \(phase.status.rawValue), \(phase.statements.count) statement(s)") }
+        if result.attempts > 1 { lines.append("  after \(result.attempts) attempts") }
         lines += Exposure.human(result.exposure, heading: "who can reach what:")
         if let id = result.migrationID { lines.append("recorded as migration \(id)") }
         return lines.joined(separator: "\n")
@@ -216,7 +220,12 @@ enum PlanText {
             lines.append("-- BLOCKED: \(outcome.result.summary)")
         }
         for hazard in outcome.result.hazards { lines.append("-- hazard \(hazard.hazard.rawValue): \(hazard.object): \(hazard.detail)") }
+        var phase = ExecutionPhase.transaction
         for change in outcome.changes where change.applied {
+            if change.execution != phase {
+                phase = change.execution
+                lines.append("-- phase \(phase.rawValue) (--online): each statement below runs on its own, after the transaction, not under psql -1")
+            }
             for statement in change.statements { lines.append(statement + ";") }
         }
         return lines.joined(separator: "\n")

@@ -52,6 +52,16 @@ struct ReconcileArguments: ParsableArguments {
           help: "Do not prove tenant isolation inside apply before COMMIT (production.md, RLS proven before commit).")
     var noVerifyRLS = false
 
+    @Flag(help: "Run changes that would lock an existing table while scanning it in short phases: concurrent index builds, NOT VALID then VALIDATE (production.md, Online changes).")
+    var online = false
+
+    @Option(name: .customLong("lock-retries"), help: "Times a transaction that met a lock timeout or a blocking session is tried again, with back-off and jitter.")
+    var lockRetries = ReconcileOptions().lockRetries
+
+    @Option(name: .customLong("max-blocker-age"),
+            help: "A session in a transaction older than this blocks ACCESS EXCLUSIVE changes (answered retry, never cancelled); 0s: only lock holders do.")
+    var maxBlockerAge = ReconcileOptions().maxBlockerAge
+
     @Option(name: .customLong("lock-timeout"), help: "lock_timeout for the apply transaction (500ms, 5s, 2m, 1h).")
     var lockTimeout = TimeSpan(milliseconds: 5000)
 
@@ -69,6 +79,7 @@ struct ReconcileArguments: ParsableArguments {
     var pipelineDepth = ReconcileOptions().pipelineDepth
 
     func validate() throws {
+        guard (0...100).contains(lockRetries) else { throw ValidationError("--lock-retries is a number from 0 to 100.") }
         guard (1...1000).contains(pipelineDepth) else { throw ValidationError("--pipeline-depth is a number from 1 to 1000.") }
         // PostgreSQL reads lock_timeout = 0 as "wait for ever": the one value that must never be set.
         guard lockTimeout.milliseconds > 0 else { throw ValidationError("--lock-timeout 0s would wait for ever; give a positive duration like 5s.") }
@@ -87,6 +98,9 @@ struct ReconcileArguments: ParsableArguments {
         }
         options.prune = prune
         options.verifyRLS = !noVerifyRLS
+        options.online = online
+        options.lockRetries = lockRetries
+        options.maxBlockerAge = maxBlockerAge
         options.lockTimeout = lockTimeout
         options.statementTimeout = statementTimeout
         options.history = History(schema: historySchema)

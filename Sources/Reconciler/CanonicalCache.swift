@@ -16,7 +16,7 @@ public enum CanonicalCache {
 
     /// The version of the cached catalog's shape: a catalog written by an engine whose model
     /// had other fields is never read back.
-    public static let format = 8
+    public static let format = 9
 
     static func key(payloadHash: String, serverVersion: Int) -> String { "v\(format):\(payloadHash):\(serverVersion)" }
 

@@ -40,12 +40,29 @@ public struct History: Sendable {
         }
     }
 
+    /// Columns of schema_migrations newer than its first version: the phases of an online
+    /// apply and how many attempts it took (production.md).
+    private var addedColumns: [String] {
+        [
+            "ALTER TABLE \(migrations) ADD COLUMN IF NOT EXISTS phases jsonb NOT NULL DEFAULT '[]'",
+            "ALTER TABLE \(migrations) ADD COLUMN IF NOT EXISTS attempts integer NOT NULL DEFAULT 1",
+        ]
+    }
+
     private func create(_ connection: Connection) throws {
         let exists = try connection.query(
-            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL AND to_regclass($5) IS NOT NULL AND to_regclass($6) IS NOT NULL AS present",
+            """
+            SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL
+                   AND to_regclass($5) IS NOT NULL AND to_regclass($6) IS NOT NULL AS present,
+                   (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname IN ('phases', 'attempts') AND NOT attisdropped) = 2 AS up_to_date
+            """,
             ["\(quoteIdentifier(schema)).schema_migrations", managedObjectsName, cacheTableName,
              "\(quoteIdentifier(schema)).blueprints", convergedTableName, ownershipTableName]).first!
-        if try exists.bool("present") { return }
+        if try exists.bool("present") {
+            // Tables of an earlier version gain the columns added since (production.md).
+            if try !exists.bool("up_to_date") { for statement in addedColumns { try connection.query(statement) } }
+            return
+        }
         let statements = [
             "CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema))",
             """
@@ -70,6 +87,7 @@ public struct History: Sendable {
               controller      text        NOT NULL
             )
             """,
+        ] + addedColumns + [
             "CREATE UNIQUE INDEX IF NOT EXISTS schema_migrations_idempotency_key ON \(migrations) (idempotency_key) WHERE status IN ('ok', 'noop')",
             // Per schema set (the advisory lock key), by typed identity (ObjectID.key).
             "CREATE TABLE IF NOT EXISTS \(managedObjects) (lock_key bigint NOT NULL, object text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (lock_key, object))",
@@ -206,9 +224,9 @@ public struct History: Sendable {
         let row = try connection.query(
             """
             INSERT INTO \(migrations) (version, tenant_id, idempotency_key, trigger_kind, trigger_id, revision, payload_hash,
-              status, summary, statements, rls_tables, hazards, errors, started_at, finished_at, controller)
+              status, summary, statements, rls_tables, hazards, errors, started_at, finished_at, controller, phases, attempts)
             VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::text[], $12::jsonb, $13::jsonb,
-              to_timestamp($14::double precision), clock_timestamp(), $15)
+              to_timestamp($14::double precision), clock_timestamp(), $15, $16::jsonb, $17::integer)
             RETURNING id
             """,
             [
@@ -218,8 +236,21 @@ public struct History: Sendable {
                 String(decoding: try encoder.encode(result.hazards), as: UTF8.self),
                 String(decoding: try encoder.encode(result.errors), as: UTF8.self),
                 String(startedAt.timeIntervalSince1970), controller,
+                String(decoding: try encoder.encode(result.phases ?? []), as: UTF8.self), String(result.attempts),
             ])
         return try row.first!.int("id")
+    }
+
+    /// Records how far the phases of an online apply got, on the row its main transaction wrote.
+    /// - Throws: `PostgresError`.
+    public func updatePhases(_ phases: [ResultPhase], status: ReconcileStatus, summary: String, errors: [ResultError], id: Int,
+                             _ connection: Connection) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try connection.query(
+            "UPDATE \(migrations) SET phases = $1::jsonb, status = $2, summary = $3, errors = $4::jsonb, finished_at = clock_timestamp() WHERE id = $5",
+            [String(decoding: try encoder.encode(phases), as: UTF8.self), status.rawValue, summary,
+             String(decoding: try encoder.encode(errors), as: UTF8.self), String(id)])
     }
 
     /// Rows, newest first.
@@ -290,9 +321,11 @@ public struct HistoryRow: Sendable, Codable {
     public var finishedAt: String
     public var appliedBy: String
     public var controller: String
+    public var phases: [ResultPhase]
+    public var attempts: Int
 
     enum CodingKeys: String, CodingKey {
-        case id, version, revision, status, summary, statements, hazards, errors, controller
+        case id, version, revision, status, summary, statements, hazards, errors, controller, phases, attempts
         case tenantID = "tenant_id", idempotencyKey = "idempotency_key", triggerKind = "trigger_kind", triggerID = "trigger_id"
         case payloadHash = "payload_hash", rlsTables = "rls_tables", startedAt = "started_at", finishedAt = "finished_at"
         case appliedBy = "applied_by"
@@ -317,13 +350,18 @@ public struct HistoryRow: Sendable, Codable {
         finishedAt = try row.string("finished_at")
         appliedBy = try row.string("applied_by")
         controller = try row.string("controller")
+        phases = try row.json("phases")
+        attempts = try row.int("attempts")
     }
 
     /// The Result this row recorded (for idempotent replay).
     public var result: ReconcileResult {
-        ReconcileResult(
+        var result = ReconcileResult(
             status: ReconcileStatus(rawValue: status) ?? .failed, summary: summary, tenantID: tenantID, revision: revision,
             trigger: Trigger(kind: triggerKind, id: triggerID), idempotencyKey: idempotencyKey, payloadHash: payloadHash,
             migrationID: id, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors, replayed: true)
+        result.attempts = attempts
+        result.phases = phases.isEmpty ? nil : phases
+        return result
     }
 }

@@ -40,6 +40,18 @@ public struct ReconcileOptions: Sendable {
     /// blueprints and the database are as they were when it was made, and then exactly its
     /// statements; else `blocked` with `plan_stale`.
     public var plan: PlanFile?
+    /// How many times a transaction that met a lock timeout (55P03) or a blocking session is
+    /// tried again, with exponential back-off and jitter, before the answer is `retry`
+    /// (production.md, Locks; `--lock-retries`).
+    public var lockRetries = 3
+    /// The first back-off; each next one doubles (up to 8 s), times a random 0.5 to 1.5.
+    public var lockRetryDelay = TimeSpan(milliseconds: 500)
+    /// A session of this database in a transaction older than this counts as a blocker of an
+    /// ACCESS EXCLUSIVE lock (`--max-blocker-age`; 0 turns that part of the look off).
+    public var maxBlockerAge = TimeSpan(milliseconds: 60_000)
+    /// Run changes that would hold a strong lock on an existing table while scanning it in
+    /// short phases instead (production.md, Online changes; `--online`).
+    public var online = false
     /// Host or pod name and program version, recorded in history.
     public var controller = "\(ProcessInfo.processInfo.hostName) driftless/\(DriftlessVersion.current)"
 
@@ -117,6 +129,9 @@ public struct Reconciler: Sendable {
     public var blueprints: BlueprintSet
     public var revision: String?
     public var options: ReconcileOptions
+    /// Which transaction of `apply` this is, counting those a lock timeout or a blocking
+    /// session sent back (the Result's `attempts`).
+    var attemptNumber = 1
 
     public init(blueprints: BlueprintSet, revision: String?, options: ReconcileOptions) {
         self.blueprints = blueprints
@@ -138,8 +153,10 @@ public struct Reconciler: Sendable {
 
     func result(_ status: ReconcileStatus, _ summary: String, started: Date, statements: [String] = [], rlsTables: [String] = [],
                 hazards: [Hazard] = [], errors: [ResultError] = []) -> ReconcileResult {
-        Reconciler.result(status, summary, owner: (tenantID, payloadHash), revision: revision, trigger: options.trigger,
-                          started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors)
+        var result = Reconciler.result(status, summary, owner: (tenantID, payloadHash), revision: revision, trigger: options.trigger,
+                                       started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors)
+        result.attempts = attemptNumber
+        return result
     }
 
     /// The Result of a reconciliation of the blueprints `owner` names (tenant_id, payload_hash).

@@ -25,6 +25,9 @@ extension Reconciler {
     enum AttemptOutcome {
         case finished(ReconcileResult)
         case again(Attempt)
+        /// A lock timeout or a blocking session, nothing recorded yet: tried again after a
+        /// back-off while retries are left (production.md, Locks).
+        case lockBusy(ReconcileResult, Attempt)
     }
 
     /// All of it: plan, gate, apply in one transaction, prove, record.
@@ -44,15 +47,36 @@ extension Reconciler {
         // A reviewed plan was made with every table canonicalized: so is its apply, so the
         // statements compare.
         var attempt = Attempt(canonicalizeNewTables: options.plan != nil)
-        for _ in 0..<4 {
-            switch applyAttempt(attempt, started: started, connection) {
+        var current = self
+        var rounds = 0
+        while rounds < 4 {
+            switch current.applyAttempt(attempt, started: started, connection) {
             case .finished(let result): return result
-            case .again(let next): attempt = next
+            case .again(let next):
+                attempt = next
+                rounds += 1
+            case .lockBusy(let busy, let next):
+                // Lock timeouts and blockers: the whole transaction again after a back-off, up
+                // to --lock-retries times, then `retry` (production.md, Locks).
+                guard current.attemptNumber <= options.lockRetries else {
+                    return recordAfterRollback(busy, started: started, connection)
+                }
+                Thread.sleep(forTimeInterval: current.backOff())
+                current.attemptNumber += 1
+                attempt = next
             }
         }
-        return recordAfterRollback(result(.failed, "internal: the reconciliation did not settle in four attempts", started: started,
-                                          errors: [ResultError(code: "internal", message: "too many attempts")]),
+        return recordAfterRollback(current.result(.failed, "internal: the reconciliation did not settle in four attempts", started: started,
+                                                  errors: [ResultError(code: "internal", message: "too many attempts")]),
                                    started: started, connection)
+    }
+
+    /// Seconds to wait before transaction `attemptNumber + 1`: the first delay doubled per
+    /// attempt, capped at 8 s, times a random factor between 0.5 and 1.5 (so replicas and
+    /// targets retrying together spread out).
+    func backOff() -> Double {
+        let base = Double(options.lockRetryDelay.milliseconds) / 1000 * pow(2, Double(attemptNumber - 1))
+        return min(8, base) * Double.random(in: 0.5...1.5)
     }
 
     /// One attempt in one transaction: lock, replay, claim, compute, apply, prove, record.
@@ -106,7 +130,18 @@ extension Reconciler {
                 }
                 return .finished(recordAfterRollback(computed.result, started: started, connection))
             }
-            let applied = computed.plan.applied
+            // With --online, what runs after the transaction, phase by phase (production.md).
+            let later = computed.plan.applied.filter { $0.execution != .transaction }
+            let applied = computed.plan.applied.filter { $0.execution == .transaction }
+            // Never queue a table lock behind another session (a queued lock makes every later
+            // reader wait): name the sessions and answer retry (production.md, Locks).
+            let blockers = try Blockers.find(Blockers.targets(applied, actual: computed.actual), maxAge: options.maxBlockerAge, connection)
+            if !blockers.isEmpty {
+                connection.rollbackQuietly()
+                let errors = blockers.map { ResultError(code: "blocked_by_session", message: $0.description) }
+                return .lockBusy(result(.retry, "\(blockers.count) session(s) would block this change's table locks: not queueing behind them",
+                                        started: started, statements: computed.result.statements, errors: errors), attempt)
+            }
             // New enum labels cannot be used in the transaction that adds them: commit them first.
             let additions = applied.filter { $0.phase == .enumValues && $0.hazards.isEmpty }
             if !additions.isEmpty && !attempt.enumsAdded && applied.count > additions.count {
@@ -132,8 +167,12 @@ extension Reconciler {
                     Canonicalizer.merge(after.catalog, from: schema, into: &computed.desired, schema: schema, only: computed.written)
                 }
             }
-            let residual = scoped(try diff(computed.desired, after.catalog, existing: after.existing,
+            var residual = scoped(try diff(computed.desired, after.catalog, existing: after.existing,
                                            managed: computed.managedObjects, source: nil, connection)).filter { $0.applied }
+            // What the later phases do is still to do now; nothing else may be.
+            if options.online {
+                residual = Online.phases(Plan(ordering: residual).changes, actual: after.catalog).filter { $0.applied && $0.execution == .transaction }
+            }
             guard residual.isEmpty else {
                 connection.rollbackQuietly()
                 let errors = residual.map { ResultError(code: "not_converged", message: "still to do after apply: \($0.statements.joined(separator: "; "))") }
@@ -158,7 +197,7 @@ extension Reconciler {
             try options.history.recordManaged(ObjectKinds.identities(in: computed.desired), lockKey: lockKey, schemas: managedSchemas, connection)
             // Nothing left, not even an unmanaged object, and nobody changed the catalogs
             // while they were read: the next reconciliation of these blueprints may skip it all.
-            if computed.plan.changes.allSatisfy(\.applied),
+            if later.isEmpty, computed.plan.changes.allSatisfy(\.applied),
                try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage) == fingerprint {
                 try SteadyState.store(key: steadyKey(connection), fingerprint: fingerprint,
                                       outcome: convergedOutcome(computed.result.warnings, desired: computed.desired, actual: after.catalog),
@@ -172,18 +211,30 @@ extension Reconciler {
             final.warnings += gateWarnings
             // From the catalog after the DDL: default privileges included.
             final.exposure = Exposure.between(computed.actual, after.catalog)
+            if options.online {
+                final.phases = [ResultPhase(name: .transaction, statements: applied.flatMap(\.statements), status: .ok)]
+                    + [ExecutionPhase.concurrent, .validate].compactMap { phase in
+                        let statements = later.filter { $0.execution == phase }.flatMap(\.statements)
+                        return statements.isEmpty ? nil : ResultPhase(name: phase, statements: statements, status: .pending)
+                    }
+            }
             final.durationMS = Int(Date().timeIntervalSince(started) * 1000)
             final.migrationID = try options.history.record(final, startedAt: started, controller: options.controller, connection)
             try connection.query("COMMIT")
-            return .finished(final)
+            guard !later.isEmpty else { return .finished(final) }
+            return .finished(runLaterPhases(later, after: final, started: started, connection))
         } catch let failure as StatementFailure {
             connection.rollbackQuietly()
+            if failure.error.sqlstate == "55P03" {
+                return .lockBusy(self.failure(failure.error, started: started, statement: failure.change), attempt)
+            }
             if !attempt.canonicalizeNewTables, let table = failure.change.table, takenAsWritten.contains(table) {
                 return .again(Attempt(canonicalizeNewTables: true, enumsAdded: false, committed: attempt.committed))
             }
             return .finished(recordAfterRollback(self.failure(failure.error, started: started, statement: failure.change), started: started, connection))
         } catch {
             connection.rollbackQuietly()
+            if let error = error as? PostgresError, error.sqlstate == "55P03" { return .lockBusy(self.failure(error, started: started), attempt) }
             return .finished(recordAfterRollback(self.failure(error, started: started), started: started, connection))
         }
     }
@@ -221,15 +272,19 @@ extension Reconciler {
                             plan: Plan(ordering: []), desired: states.desired.catalog, managedObjects: [])
         }
         let managed = try managedRecord(connection, live: states.actual.catalog)
-        let all = try diff(states.desired.catalog, states.actual.catalog, existing: states.actual.existing, managed: managed,
+        var all = try diff(states.desired.catalog, states.actual.catalog, existing: states.actual.existing, managed: managed,
                            source: states.written, connection)
+        // Whether a change rewrites its table: the server's decision (production.md).
+        all = try RewriteProbe.decide(all, desired: states.desired.catalog, actual: states.actual.catalog, connection)
+        // --online: in plan order, then by phase (production.md, Online changes).
+        if options.online { all = Online.phases(Plan(ordering: all).changes, actual: states.actual.catalog) }
         var outcome = try gate(all, desired: states.desired.catalog, started: started, guarding: guarding)
         guard outcome.status != .blocked || outcome.errors.allSatisfy({ $0.code != "invalid_fragment" }) else {
             return Computed(result: outcome, plan: Plan(ordering: []), desired: states.desired.catalog, managedObjects: [])
         }
         outcome.warnings = blueprints.warnings.map { Lint(code: $0.code, object: "\($0.file ?? ""):\($0.line ?? 0) \($0.path ?? "")", message: $0.message) }
             + RLSLint.run(states.desired.catalog)
-        let plan = Plan(ordering: scoped(all))
+        let plan = options.online ? Plan(inOrder: scoped(all)) : Plan(ordering: scoped(all))
         // Who can reach what once the plan is applied, as far as the plan says (docs/security.md,
         // Exposure). Drift (which sends nothing) reports its own, from the database's side.
         if guarding {

@@ -442,6 +442,9 @@ public struct Index: Sendable, Equatable, Codable {
     public var storage: [String: String] = [:]
     /// PostgreSQL 15's `NULLS NOT DISTINCT` (unique indexes only).
     public var nullsNotDistinct = false
+    /// False for an index a failed `CREATE INDEX CONCURRENTLY` left behind (`indisvalid`): it
+    /// serves no query and differs from the one wanted, so it is rebuilt (production.md).
+    public var valid = true
     @NotCompared public var origin: Origin?
 
     public init(name: String, method: IndexMethod, keys: [String], unique: Bool, predicate: String? = nil,

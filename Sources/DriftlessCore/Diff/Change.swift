@@ -100,6 +100,9 @@ public struct Change: Sendable, Equatable {
     public var isRecreate = false
     /// Objects whose changes must run before this one, whatever the phases say (Plan).
     public var dependsOn: Set<ObjectID> = []
+    /// Where its statements run: in the one transaction (always, unless `--online` moved it;
+    /// production.md, Online changes).
+    public var execution: ExecutionPhase = .transaction
 
     public init(
         kind: Kind, id: ObjectID, action: Action, operations: [Operation], desired: String? = nil, actual: String? = nil,
@@ -118,6 +121,16 @@ public struct Change: Sendable, Equatable {
         self.origin = origin
     }
 
+    /// The same change with `operations` instead (rendered anew), run in `execution`.
+    public func with(_ operations: [Operation], execution: ExecutionPhase, hazards: [Hazard]? = nil) -> Change {
+        var change = Change(kind: kind, id: id, action: action, operations: operations, desired: desired, actual: actual,
+                            hazards: hazards ?? self.hazards, applied: applied, phase: phase, origin: origin)
+        change.isRecreate = isRecreate
+        change.dependsOn = dependsOn
+        change.execution = execution
+        return change
+    }
+
     public var objectType: ObjectType { id.kind }
     /// `public.projects`, `public.projects.name`, ...: how reports name the object.
     public var object: String { id.description }
@@ -130,6 +143,18 @@ public struct Change: Sendable, Equatable {
 
     /// Whether the change creates or changes RLS or policies (for `rls_tables`).
     public var touchesRLS: Bool { objectType == .rls || objectType == .policy }
+}
+
+/// Where a change's statements run (production.md, Online changes): `transaction`, the one
+/// transaction of the apply; `concurrent`, after it, each statement on its own outside any
+/// transaction (index builds and swaps); `validate`, then, each change in a transaction of its
+/// own under locks that let reads and writes go on, or hold a strong one only for a moment.
+public enum ExecutionPhase: String, Sendable, Codable, CaseIterable, Comparable {
+    case transaction, concurrent, validate
+
+    public static func < (lhs: ExecutionPhase, rhs: ExecutionPhase) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
 }
 
 /// `Driftless-Allow: deletes_data, rewrites_table` trailers of a commit message.

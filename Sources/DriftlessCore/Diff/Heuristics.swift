@@ -37,11 +37,13 @@ public enum TypeChange {
     }
 }
 
-/// Defaults that PostgreSQL must evaluate per row when a column is added (a table rewrite).
+/// Defaults that PostgreSQL must evaluate per row when a column is added (a table rewrite): the
+/// differ's estimate, which the server's decision replaces whenever it can be probed
+/// (Reconciler's RewriteProbe; docs/engine.md, Rewrites).
 public enum Volatility {
     static let volatileFunctions = [
-        "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v4", "random", "clock_timestamp", "timeofday",
-        "nextval", "txid_current", "statement_timestamp",
+        "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4", "gen_random_bytes", "random",
+        "clock_timestamp", "timeofday", "nextval", "txid_current",
     ]
 
     /// Whether `expression` calls a volatile function Driftless knows.

@@ -41,6 +41,12 @@ public enum Operation: Sendable, Equatable {
     /// `columns`: the table's column names (a key that names one is a column key).
     case createIndex(Index, table: QualifiedName, columns: Set<String>)
     case dropIndex(String, schema: String)
+    /// `CREATE INDEX CONCURRENTLY`, outside any transaction (production.md, Online changes).
+    case createIndexConcurrently(Index, table: QualifiedName, columns: Set<String>)
+    /// `DROP INDEX CONCURRENTLY`, outside any transaction.
+    case dropIndexConcurrently(String, schema: String)
+    /// `ADD CONSTRAINT name UNIQUE USING INDEX name`: a unique index built concurrently becomes the constraint.
+    case addUniqueUsingIndex(String, table: QualifiedName)
     case renameIndex(String, to: String, schema: String)
     case enableRLS(Bool, table: QualifiedName)
     case forceRLS(Bool, table: QualifiedName)
@@ -121,6 +127,8 @@ public enum Operation: Sendable, Equatable {
         case .dropView: return .accessExclusive
         case .commentOnView, .alterViewOwner: return .none
         case .createIndex: return .share
+        // SHARE UPDATE EXCLUSIVE: reads and writes go on while the index builds or goes.
+        case .createIndexConcurrently, .dropIndexConcurrently: return .none
         case .addConstraint(let constraint, _): return constraint.kind == .foreignKey ? .shareRowExclusive : .accessExclusive
         case .enableTrigger: return .shareRowExclusive
         // VALIDATE CONSTRAINT takes SHARE UPDATE EXCLUSIVE: reads and writes go on.
@@ -187,6 +195,9 @@ extension SQLRenderer {
         case .alterConstraintDeferral(let name, let table, let deferral): return alterConstraintDeferral(name, on: table, to: deferral)
         case .createIndex(let index, let table, let columns): return createIndex(index, table: table, columns: columns)
         case .dropIndex(let name, let schema): return dropIndex(name, schema: schema)
+        case .createIndexConcurrently(let index, let table, let columns): return createIndex(index, table: table, columns: columns, concurrently: true)
+        case .dropIndexConcurrently(let name, let schema): return dropIndex(name, schema: schema, concurrently: true)
+        case .addUniqueUsingIndex(let name, let table): return addUniqueUsingIndex(name, to: table)
         case .renameIndex(let name, let newName, let schema): return renameIndex(name, to: newName, schema: schema)
         case .enableRLS(let enabled, let table): return enableRLS(enabled, on: table)
         case .forceRLS(let forced, let table): return forceRLS(forced, on: table)

@@ -7,6 +7,9 @@ public struct Plan: Sendable, Equatable {
 
     public init(ordering changes: [Change]) { self.changes = Plan.order(changes) }
 
+    /// Changes already in the order they run (`Online.phases` of an ordered plan).
+    public init(inOrder changes: [Change]) { self.changes = changes }
+
     /// The changes whose statements run.
     public var applied: [Change] { changes.filter { $0.applied && !$0.sql.isEmpty } }
 

@@ -7,7 +7,7 @@ import Foundation
 public struct PlanFile: Sendable, Codable, Equatable {
     public struct Statement: Sendable, Codable, Equatable {
         public var sql: String
-        /// `transaction`: every statement runs in the one transaction of the apply.
+        /// `transaction`, `concurrent` or `validate` (production.md, Online changes).
         public var phase: String
         public var hazards: [HazardKind]
         /// The object it changes, as reports name it.
@@ -34,7 +34,7 @@ public struct PlanFile: Sendable, Codable, Equatable {
     public init(result: ReconcileResult, changes: [Change], fingerprint: String, createdAt: Date = Date()) {
         statements = changes.filter(\.applied).flatMap { change in
             change.statements.map {
-                Statement(sql: $0, phase: "transaction", hazards: Array(Set(change.hazards.map(\.hazard))).sorted(), object: change.object)
+                Statement(sql: $0, phase: change.execution.rawValue, hazards: Array(Set(change.hazards.map(\.hazard))).sorted(), object: change.object)
             }
         }
         revision = result.revision
@@ -53,6 +53,10 @@ public struct PlanFile: Sendable, Codable, Equatable {
         let text = JSONValue.array([.array(statements.map(JSONValue.string)), .string(fingerprint), .string(payloadHash)]).canonical
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
+
+    /// Whether it was made with `--online` and has phases after the transaction: its apply
+    /// runs online too, or its statements would not be its own.
+    public var isOnline: Bool { statements.contains { $0.phase != ExecutionPhase.transaction.rawValue } }
 
     /// The plan's statements, in order.
     public var sql: [String] { statements.map(\.sql) }

@@ -75,9 +75,15 @@ public struct ReconcileResult: Sendable, Codable, Equatable {
     public var exposure: [ExposureEntry] = []
     public var replayed: Bool
     public var durationMS: Int
+    /// How many transactions it took: lock timeouts and blockers are retried with back-off
+    /// (production.md, Locks).
+    public var attempts = 1
+    /// With `--online`, the phases and how far each got (production.md, Online changes); nil
+    /// when everything ran in one transaction.
+    public var phases: [ResultPhase]?
 
     enum CodingKeys: String, CodingKey {
-        case status, summary, revision, trigger, statements, hazards, errors, warnings, replayed, exposure
+        case status, summary, revision, trigger, statements, hazards, errors, warnings, replayed, exposure, attempts, phases
         case tenantID = "tenant_id", idempotencyKey = "idempotency_key", payloadHash = "payload_hash"
         case migrationID = "migration_id", rlsTables = "rls_tables", durationMS = "duration_ms"
     }
@@ -100,6 +106,8 @@ public struct ReconcileResult: Sendable, Codable, Equatable {
         exposure = try container.decodeIfPresent([ExposureEntry].self, forKey: .exposure) ?? []
         replayed = try container.decode(Bool.self, forKey: .replayed)
         durationMS = try container.decode(Int.self, forKey: .durationMS)
+        attempts = try container.decodeIfPresent(Int.self, forKey: .attempts) ?? 1
+        phases = try container.decodeIfPresent([ResultPhase].self, forKey: .phases)
     }
 
     public init(
@@ -142,11 +150,30 @@ public struct ReconcileResult: Sendable, Codable, Equatable {
         try container.encode(exposure, forKey: .exposure)
         try container.encode(replayed, forKey: .replayed)
         try container.encode(durationMS, forKey: .durationMS)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encodeIfPresent(phases, forKey: .phases)
     }
 
     /// `idem:{tenant_id}:wf106:{trigger_id}:{payload_hash}`.
     public static func idempotencyKey(tenantID: String, triggerID: String, payloadHash: String) -> String {
         "idem:\(tenantID):wf106:\(triggerID):\(payloadHash)"
+    }
+}
+
+/// One phase of an online apply: `transaction` (the main transaction), `concurrent` (index
+/// builds and swaps, each statement on its own) or `validate` (scans under weak locks, each in
+/// its own transaction).
+public struct ResultPhase: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable { case ok, failed, pending }
+
+    public var name: ExecutionPhase
+    public var statements: [String]
+    public var status: Status
+
+    public init(name: ExecutionPhase, statements: [String], status: Status) {
+        self.name = name
+        self.statements = statements
+        self.status = status
     }
 }
 

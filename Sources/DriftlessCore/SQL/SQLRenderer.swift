@@ -203,8 +203,9 @@ public enum SQLRenderer {
     }
 
     /// `columns`: the table's column names.
-    public static func createIndex(_ index: Index, table: QualifiedName, columns: Set<String>, schemaOverride: String? = nil) -> SQL {
-        var sql: SQL = "CREATE \(keyword: index.unique ? "UNIQUE " : "")INDEX \(ident: index.name) ON \(qualified(table, schemaOverride))"
+    public static func createIndex(_ index: Index, table: QualifiedName, columns: Set<String>, schemaOverride: String? = nil,
+                                   concurrently: Bool = false) -> SQL {
+        var sql: SQL = "CREATE \(keyword: index.unique ? "UNIQUE " : "")INDEX \(keyword: concurrently ? "CONCURRENTLY " : "")\(ident: index.name) ON \(qualified(table, schemaOverride))"
         if index.method != .btree { sql = "\(sql) USING \(keyword: index.method.rawValue)" }
         let keys = index.keys.enumerated().map { position, key -> SQL in
             var part = indexKey(key, columns: columns)
@@ -229,8 +230,12 @@ public enum SQLRenderer {
         return sql
     }
 
-    public static func dropIndex(_ name: String, schema: String) -> SQL {
-        "DROP INDEX \(QualifiedName(schema: schema, name: name))"
+    public static func dropIndex(_ name: String, schema: String, concurrently: Bool = false) -> SQL {
+        "DROP INDEX \(keyword: concurrently ? "CONCURRENTLY " : "")\(QualifiedName(schema: schema, name: name))"
+    }
+
+    public static func addUniqueUsingIndex(_ name: String, to table: QualifiedName) -> SQL {
+        "ALTER TABLE \(table) ADD CONSTRAINT \(ident: name) UNIQUE USING INDEX \(ident: name)"
     }
 
     public static func renameIndex(_ name: String, to newName: String, schema: String) -> SQL {

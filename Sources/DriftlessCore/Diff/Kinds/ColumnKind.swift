@@ -191,7 +191,9 @@ public enum ColumnKind: ObjectKind {
             }
             if existing.notNull != column.notNull && !(column.identity != nil && existing.identity == nil) {
                 var change = changed([.setNotNull(column.notNull, column: column.name, table: name)],
-                                     hazards: column.notNull ? [Hazard(.mayFail, object: id.description, detail: "SET NOT NULL")] : [])
+                                     hazards: column.notNull ? [Hazard(.mayFail, object: id.description, detail: "SET NOT NULL"),
+                                                                Hazard(.locksTable, object: id.description,
+                                                                       detail: "SET NOT NULL scans every row under ACCESS EXCLUSIVE (--online: through a validated CHECK)")] : [])
                 // A primary key keeps its columns NOT NULL: drop it first (ConstraintKind).
                 if !column.notNull {
                     for (key, constraint) in have.constraints where constraint.kind == .primaryKey && constraint.columns.contains(column.name)

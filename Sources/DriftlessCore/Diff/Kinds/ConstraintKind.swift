@@ -101,6 +101,16 @@ public enum ConstraintKind: ObjectKind {
         }
     }
 
+    /// What adding a constraint of `kind` to a table with rows holds, and what `--online` does instead.
+    static func lockDetail(_ kind: Constraint.Kind) -> String {
+        switch kind {
+        case .check: return "ADD CHECK scans every row under ACCESS EXCLUSIVE (--online: NOT VALID, then VALIDATE)"
+        case .foreignKey: return "ADD FOREIGN KEY scans every row, blocking writes to both tables (--online: NOT VALID, then VALIDATE)"
+        case .unique: return "ADD UNIQUE builds its index under ACCESS EXCLUSIVE (--online: a concurrent unique index, then USING INDEX)"
+        case .primaryKey: return "ADD PRIMARY KEY builds its index under ACCESS EXCLUSIVE"
+        }
+    }
+
     static func renamed(_ a: Constraint, _ b: Constraint) -> Bool {
         var a = a
         a.name = b.name
@@ -114,6 +124,10 @@ public enum ConstraintKind: ObjectKind {
             let after = plan.foreignKeysAfter
             plan.amend(from: start) { change in
                 if change.action == .create, let key = after[change.id] { change.dependsOn.insert(key) }
+                // VALIDATE and ALTER CONSTRAINT let reads and writes go on.
+                if change.operations.allSatisfy({ if case .addConstraint = $0 { return false } else { return true } }) {
+                    change.hazards.removeAll { $0.hazard == .locksTable }
+                }
             }
         }
         plan.diffNamed(
@@ -137,8 +151,10 @@ public enum ConstraintKind: ObjectKind {
                 return operations
             },
             createHazards: { constraint in
-                pair.isNew ? [] : [Hazard(.mayFail, object: pair.id(.constraint, constraint.name).description,
-                                          detail: "new \(constraint.kind.rawValue) constraint is checked against existing rows")]
+                guard !pair.isNew else { return [] }
+                let id = pair.id(.constraint, constraint.name).description
+                return [Hazard(.mayFail, object: id, detail: "new \(constraint.kind.rawValue) constraint is checked against existing rows")]
+                    + (constraint.validated ? [Hazard(.locksTable, object: id, detail: lockDetail(constraint.kind))] : [])
             },
             dropHazard: { _ in nil })
     }

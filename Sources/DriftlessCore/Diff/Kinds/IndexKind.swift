@@ -18,7 +18,7 @@ public enum IndexKind: ObjectKind {
                    ORDER BY k) FROM generate_series(1, x.indnkeyatts) k)::text,
                (SELECT array_agg(a.attname ORDER BY k) FROM generate_series(x.indnkeyatts, x.indnatts - 1) k
                   JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[k])::text,
-               (ARRAY[x.indnullsnotdistinct::text] || coalesce(i.reloptions, '{}'))::text
+               (ARRAY[x.indnullsnotdistinct::text, x.indisvalid::text] || coalesce(i.reloptions, '{}'))::text
           FROM pg_index x
           JOIN (SELECT oid, nspname, relname FROM rel
                 UNION ALL
@@ -33,13 +33,14 @@ public enum IndexKind: ObjectKind {
         let options = (row.array(4) ?? []).map(keyOptions)
         let flags = row.array(6) ?? []
         var storage: [String: String] = [:]
-        for option in flags.dropFirst() {
+        for option in flags.dropFirst(2) {
             let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { storage[parts[0]] = parts[1] }
         }
-        let index = Index(
+        var index = Index(
             name: row.name, method: IndexMethod(rawValue: row[0] ?? "") ?? .btree, keys: row.array(2) ?? [], unique: row[1] == "true",
             predicate: row[3], options: options, include: row.array(5) ?? [], storage: storage, nullsNotDistinct: flags.first == "true")
+        index.valid = flags.count < 2 || flags[1] != "false"
         if reader.catalog.tables[row.table] != nil {
             reader.catalog.tables[row.table]?.indexes[row.name] = index
         } else {
@@ -100,7 +101,7 @@ public enum IndexKind: ObjectKind {
             describe: { SQLRenderer.createIndex($0, on: pair.want).text },
             createHazards: { index in
                 let id = pair.id(.index, index.name).description
-                return pair.isNew ? [] : [Hazard(.locksTable, object: id, detail: "CREATE INDEX blocks writes to the table while it builds")]
+                return pair.isNew ? [] : [Hazard(.locksTable, object: id, detail: "CREATE INDEX blocks writes to the table while it builds (--online builds it concurrently)")]
                     + (index.unique ? [Hazard(.mayFail, object: id, detail: "a unique index fails on duplicate rows")] : [])
             },
             dropHazard: { _ in nil })
