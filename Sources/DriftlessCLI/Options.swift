@@ -59,7 +59,7 @@ struct ReconcileArguments: ParsableArguments {
     var lockRetries = ReconcileOptions().lockRetries
 
     @Option(name: .customLong("max-blocker-age"),
-            help: "A session in a transaction older than this blocks ACCESS EXCLUSIVE changes (answered retry, never cancelled); 0s: only lock holders do.")
+            help: "Answer retry instead of queueing behind a lock holder, or (for ACCESS EXCLUSIVE) a transaction older than this; never cancels anyone. 0s: no look, queue up to --lock-timeout.")
     var maxBlockerAge = ReconcileOptions().maxBlockerAge
 
     @Option(name: .customLong("lock-timeout"), help: "lock_timeout for the apply transaction (500ms, 5s, 2m, 1h).")

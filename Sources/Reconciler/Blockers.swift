@@ -2,7 +2,7 @@ import DriftlessCore
 import Foundation
 import Postgres
 
-/// The pre-flight look at blocking sessions (production.md, Locks; docs/reliability.md, Locks
+/// The pre-flight look at blocking sessions (production.md, Locks; docs/operations.md, Locks: retries
 /// and blockers): before a plan takes a table lock that would queue behind another session
 /// (and so make every later reader or writer of the table queue behind it), the sessions that
 /// would make it wait are named instead, and Driftless answers `retry`. It never cancels or
@@ -28,9 +28,10 @@ public enum Blockers {
         }
     }
 
-    /// The existing tables `changes` lock, each with the strongest lock taken on it: the table a
-    /// change belongs to, and the table a new foreign key references. New tables are nobody's.
-    static func targets(_ changes: [Change], actual: Catalog) -> [QualifiedName: LockLevel] {
+    /// The tables `changes` lock, each with the strongest lock taken on it: the table a change
+    /// belongs to (in a managed schema or not: a trigger on `auth.users`), and the table a new
+    /// foreign key references. Tables the plan creates do not exist yet: the query skips them.
+    static func targets(_ changes: [Change]) -> [QualifiedName: LockLevel] {
         var levels: [QualifiedName: LockLevel] = [:]
         for change in changes where change.applied {
             for operation in change.operations {
@@ -38,7 +39,7 @@ public enum Blockers {
                 guard level > .none else { continue }
                 var tables = change.table.map { [$0] } ?? []
                 if case .addConstraint(let constraint, _) = operation, let referenced = constraint.referencedTable { tables.append(referenced) }
-                for table in tables where actual.tables[table] != nil {
+                for table in tables {
                     levels[table] = max(levels[table] ?? .none, level)
                 }
             }
@@ -49,17 +50,19 @@ public enum Blockers {
     /// The sessions that hold a lock conflicting with the one a target needs (in a transaction
     /// open for a second or more, or idle in it: a shorter statement is what lock_timeout waits
     /// for, and a busy table always has some), and (when any
-    /// target is locked ACCESS EXCLUSIVE and `maxAge` is not zero) those of this database whose
-    /// transaction is older than `maxAge`. Autovacuum is left out: it gives way by itself.
+    /// target is locked ACCESS EXCLUSIVE) those of this database whose transaction is older
+    /// than `maxAge`. Autovacuum is left out: it gives way by itself. A zero `maxAge` turns the
+    /// look off: Driftless then queues behind anyone, up to lock_timeout.
     /// - Throws: `PostgresError`.
     static func find(_ targets: [QualifiedName: LockLevel], maxAge: TimeSpan, _ connection: Connection) throws -> [Session] {
-        guard !targets.isEmpty else { return [] }
+        guard !targets.isEmpty, maxAge.milliseconds > 0 else { return [] }
         let sorted = targets.sorted { $0.key < $1.key }
-        let exclusive = targets.values.contains(.accessExclusive) && maxAge.milliseconds > 0
+        let exclusive = targets.values.contains(.accessExclusive)
         let rows = try connection.query(
             """
             WITH target AS (
               SELECT to_regclass(t.name) AS oid, t.name, t.level FROM unnest($1::text[], $2::int[]) AS t(name, level)
+               WHERE to_regclass(t.name) IS NOT NULL
             ), held AS (
               SELECT l.pid, t.name AS table_name, l.mode
                 FROM target t JOIN pg_locks l ON l.locktype = 'relation' AND l.relation = t.oid AND l.granted

@@ -2,8 +2,8 @@ import DriftlessCore
 import Foundation
 import Postgres
 
-// The phases of an online apply after its transaction committed (production.md, Online
-// changes; docs/engine.md, Online changes): the concurrent index builds and swaps, each
+// The phases of an online apply after its transaction committed (production.md and
+// docs/operations.md, Online changes): the concurrent index builds and swaps, each
 // statement on its own outside any transaction, then the validations, each change in a
 // transaction of its own. The history row the transaction wrote is brought up to date at the
 // end. A run killed in between leaves nothing to repair by hand: the desired state is
@@ -77,7 +77,7 @@ extension Reconciler {
                 }
                 try connection.query("BEGIN")
                 try settings(connection)
-                let blockers = try Blockers.find(Blockers.targets([change], actual: Catalog.tables(of: change)), maxAge: options.maxBlockerAge, connection)
+                let blockers = try Blockers.find(Blockers.targets([change]), maxAge: options.maxBlockerAge, connection)
                 guard blockers.isEmpty else {
                     connection.rollbackQuietly()
                     return (.retry, "\(blockers.count) session(s) would block \(change.object): not queueing behind them",
@@ -94,19 +94,5 @@ extension Reconciler {
             }
         }
         return nil
-    }
-}
-
-extension Catalog {
-    /// A catalog holding the tables `change` names, as stand-ins: what `Blockers.targets`
-    /// needs to know that they exist (a later phase only ever touches existing tables).
-    static func tables(of change: Change) -> Catalog {
-        var catalog = Catalog()
-        var names = change.table.map { [$0] } ?? []
-        for operation in change.operations {
-            if case .addConstraint(let constraint, _) = operation, let referenced = constraint.referencedTable { names.append(referenced) }
-        }
-        for name in names { catalog.tables[name] = Table(name: name) }
-        return catalog
     }
 }

@@ -47,7 +47,7 @@ public struct ReconcileOptions: Sendable {
     /// The first back-off; each next one doubles (up to 8 s), times a random 0.5 to 1.5.
     public var lockRetryDelay = TimeSpan(milliseconds: 500)
     /// A session of this database in a transaction older than this counts as a blocker of an
-    /// ACCESS EXCLUSIVE lock (`--max-blocker-age`; 0 turns that part of the look off).
+    /// ACCESS EXCLUSIVE lock (`--max-blocker-age`); zero turns the look at blockers off.
     public var maxBlockerAge = TimeSpan(milliseconds: 60_000)
     /// Run changes that would hold a strong lock on an existing table while scanning it in
     /// short phases instead (production.md, Online changes; `--online`).

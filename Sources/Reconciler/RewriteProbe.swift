@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 
 /// Whether a change rewrites its table, decided by the server rather than by a list of names
-/// (production.md, Hazards decided by the server; docs/engine.md, Rewrites): the column is
+/// (production.md and docs/operations.md, Hazards decided by the server): the column is
 /// added, or its type changed, on an empty stand-in in `pg_temp` inside a savepoint, and the
 /// stand-in's `relfilenode` says whether PostgreSQL wrote the table anew. That is PostgreSQL's
 /// own decision: a volatile function anywhere in a default (`gen_random_bytes`,

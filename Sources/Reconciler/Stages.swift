@@ -135,7 +135,7 @@ extension Reconciler {
             let applied = computed.plan.applied.filter { $0.execution == .transaction }
             // Never queue a table lock behind another session (a queued lock makes every later
             // reader wait): name the sessions and answer retry (production.md, Locks).
-            let blockers = try Blockers.find(Blockers.targets(applied, actual: computed.actual), maxAge: options.maxBlockerAge, connection)
+            let blockers = try Blockers.find(Blockers.targets(applied), maxAge: options.maxBlockerAge, connection)
             if !blockers.isEmpty {
                 connection.rollbackQuietly()
                 let errors = blockers.map { ResultError(code: "blocked_by_session", message: $0.description) }

@@ -1,8 +1,7 @@
 import DriftlessCore
 import Testing
 
-// `--online` without a database (production.md, Online changes; docs/engine.md, Online
-// changes): which statement runs in which phase, what a killed run left behind is taken up,
+// `--online` without a database (production.md and docs/operations.md, Online changes): which statement runs in which phase, what a killed run left behind is taken up,
 // and what stays in the transaction.
 
 private let docs = QualifiedName(schema: "public", name: "docs")

@@ -363,7 +363,8 @@ struct ControllerTests {
         }
         let process = try BackgroundProcess(RepositoryPaths.driftlessExecutable, [
             "run", "--repo", fixture.fileURL, "--ref", "main", "--path", "db", "--database-url", db.url,
-            "--listen", "127.0.0.1:0", "--interval", "1h", "--lock-timeout", "1h",
+            // No look at blockers: the apply waits on the lock, which is what these tests interrupt.
+            "--listen", "127.0.0.1:0", "--interval", "1h", "--lock-timeout", "1h", "--max-blocker-age", "0s",
             "--git-cache", NSTemporaryDirectory() + "driftless-sigterm-\(UUID().uuidString.prefix(6))",
         ] + flags)
         return (db, holder, process, fixture)

@@ -173,19 +173,19 @@ struct ProductionTests {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase(prefix: "lockretry")
             #expect(try reconcile(db, ["t.yaml": Self.base]).result.status == .ok)
-            // A statement younger than a second (what lock_timeout is for, not a blocker to
-            // name) holds the table throughout; each attempt waits 200 ms at most, then backs off.
-            let running = Thread { _ = try? db.connect(applicationName: "short-lived").query("SELECT pg_sleep(2), count(*) FROM t") }
-            running.start()
-            Thread.sleep(forTimeInterval: 0.2)
+            // Without the look at blockers (--max-blocker-age 0s) the apply queues behind a
+            // holder; each attempt waits 200 ms at most, then backs off.
+            let holder = try db.connect(applicationName: "holder")
+            try holder.query("BEGIN")
+            try holder.query("LOCK TABLE t IN ACCESS SHARE MODE")
             let set = BlueprintSet.load([BlueprintSource(path: "t.yaml", text: Self.revision("a new column", "- {name: note, type: text}"))])
             var options = ReconcileOptions()
             options.lockTimeout = TimeSpan(milliseconds: 200)
             options.lockRetries = 1
             options.lockRetryDelay = TimeSpan(milliseconds: 50)
-            options.allowed = [.mayFail]
+            options.maxBlockerAge = TimeSpan(milliseconds: 0)
             let result = Reconciler(blueprints: set, revision: "r2", options: options).apply(try db.connect())
-            while running.isExecuting { Thread.sleep(forTimeInterval: 0.05) }
+            try holder.query("ROLLBACK")
             print("lock retries: \(result.status.rawValue) after \(result.attempts) attempts: \(result.errors.map { "\($0.code) \($0.sqlstate ?? "") \($0.message)" })")
             #expect(result.status == .retry)
             #expect(result.attempts == 2)

@@ -35,8 +35,10 @@ struct ReliabilityTests {
               - {name: id, type: bigint, primary_key: true, identity: always}
         """)
 
-    func apply(_ db: TestDatabase, _ text: String, lockTimeout: Int = 5000, statementTimeout: Int = 300_000) throws -> ReconcileResult {
+    func apply(_ db: TestDatabase, _ text: String, lockTimeout: Int = 5000, statementTimeout: Int = 300_000,
+               lookAtBlockers: Bool = true) throws -> ReconcileResult {
         var options = ReconcileOptions()
+        if !lookAtBlockers { options.maxBlockerAge = TimeSpan(milliseconds: 0) }
         options.lockTimeout = TimeSpan(milliseconds: lockTimeout)
         options.statementTimeout = TimeSpan(milliseconds: statementTimeout)
         let set = BlueprintSet.load([BlueprintSource(path: "a.yaml", text: text)])
@@ -58,7 +60,8 @@ struct ReliabilityTests {
             nonisolated(unsafe) var trafficDone = false
             nonisolated(unsafe) var applied: ReconcileResult?
             let applier = Thread {
-                applied = try? apply(db, Self.next, lockTimeout: 700)
+                // Without the look at blockers (--max-blocker-age 0s), it queues up to its lock timeout.
+                applied = try? apply(db, Self.next, lockTimeout: 700, lookAtBlockers: false)
             }
             applier.start()
             // Wait until the apply is queued on the lock, then send a query behind it.
@@ -111,14 +114,16 @@ struct ReliabilityTests {
         try Self.base.write(toFile: directory + "/a.yaml", atomically: true, encoding: .utf8)
         #expect(try await blocking { try apply(db, Self.base).status } == .ok)
         try Self.next.write(toFile: directory + "/a.yaml", atomically: true, encoding: .utf8)
-        // Hold the table so the apply stops half way through its transaction (after creating `more`).
+        // Hold the table so the apply stops half way through its transaction (after creating
+        // `more`): without the look at blockers (--max-blocker-age 0s) it queues behind the holder.
         let holder = try await blocking { () -> Handoff<Connection> in
             let holder = try db.connect()
             try holder.query("BEGIN")
             try holder.query("SELECT count(*) FROM items")
             return Handoff(holder)
         }
-        let process = try BackgroundProcess(RepositoryPaths.driftlessExecutable, ["apply", "--blueprints", directory, "--database-url", db.url, "--lock-timeout", "1h"])
+        let process = try BackgroundProcess(RepositoryPaths.driftlessExecutable, ["apply", "--blueprints", directory, "--database-url", db.url, "--lock-timeout", "1h",
+                                                                                   "--max-blocker-age", "0s"])
         let waiting = try await eventually {
             try await blocking {
                 try db.sessions(waitingOnLock: true) > 0

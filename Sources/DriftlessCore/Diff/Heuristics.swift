@@ -39,7 +39,7 @@ public enum TypeChange {
 
 /// Defaults that PostgreSQL must evaluate per row when a column is added (a table rewrite): the
 /// differ's estimate, which the server's decision replaces whenever it can be probed
-/// (Reconciler's RewriteProbe; docs/engine.md, Rewrites).
+/// (Reconciler's RewriteProbe; docs/operations.md, Hazards decided by the server).
 public enum Volatility {
     static let volatileFunctions = [
         "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4", "gen_random_bytes", "random",

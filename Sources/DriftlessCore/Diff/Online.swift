@@ -1,4 +1,4 @@
-/// `--online` (production.md, Online changes; docs/engine.md, Online changes): the changes of a
+/// `--online` (production.md and docs/operations.md, Online changes): the changes of a
 /// plan that would hold a strong lock on an existing table while scanning it, rewritten into
 /// short phases. Pure: it reads the plan and the live catalog, and says where each statement runs.
 ///
