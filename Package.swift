@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "DriftlessCLI",
             dependencies: [
-                "DriftlessCore", "Reconciler", "Postgres", "GitSource", "Controller",
+                "DriftlessCore", "Reconciler", "Postgres", "GitSource", "Controller", "BlockingIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

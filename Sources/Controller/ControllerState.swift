@@ -116,6 +116,19 @@ public actor ControllerState {
         setCondition("Reconciling", "False", reason: "Idle", message: "")
     }
 
+    /// A fleet's wave gate for the revision at hand (fleet.md, Waves): `RolloutHalted`.
+    func rollout(_ gate: Rollout.Gate) {
+        switch gate {
+        case .open: setCondition("RolloutHalted", "False", reason: "Open", message: "")
+        case .waiting(let targets):
+            setCondition("RolloutHalted", "False", reason: "WaitingForEarlierWaves",
+                         message: "waiting for \(targets.prefix(5).joined(separator: ", "))\(targets.count > 5 ? " and \(targets.count - 5) more" : "")")
+        case .halted(let target, let status):
+            setCondition("RolloutHalted", "True", reason: "EarlierWave\(status == .blocked ? "Blocked" : "Failed")",
+                         message: "target \(target) is \(status.rawValue) at this revision")
+        }
+    }
+
     func scheduled(_ date: Date) { nextTick = date }
 
     func setSuspended(_ value: Bool) { suspended = value }
@@ -125,7 +138,7 @@ public actor ControllerState {
             lastAttemptedRevision: lastAttemptedRevision, lastAppliedRevision: lastAppliedRevision, lastResult: lastResult,
             nextTick: nextTick.map { ISO8601DateFormatter().string(from: $0) }, suspended: suspended,
             driftMode: driftMode.rawValue, fetchError: fetchError,
-            conditions: ["Ready", "Reconciling", "Stalled", "Drifted"].compactMap { conditions[$0] })
+            conditions: ["Ready", "Reconciling", "Stalled", "Drifted", "RolloutHalted"].compactMap { conditions[$0] })
     }
 }
 
@@ -139,7 +152,7 @@ private func metric(_ name: String, _ help: String) -> MetricNameDescriptor {
 }
 
 public final class ControllerMetrics: Sendable {
-    public let registry = PrometheusCollectorRegistry()
+    public let registry: PrometheusCollectorRegistry
     let reconcileTotal: [ReconcileStatus: Counter]
     let duration: DurationHistogram
     let tickDuration: DurationHistogram
@@ -150,34 +163,38 @@ public final class ControllerMetrics: Sendable {
     let up: Gauge
     let authFailures: Counter
 
-    public init() {
+    /// `target`: the fleet's target these metrics are about (fleet.md, Status and metrics):
+    /// every metric then carries a `target` label, in the fleet's one `registry`.
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), target: String? = nil) {
+        self.registry = registry
+        let own: [(String, String)] = target.map { [("target", $0)] } ?? []
         var totals: [ReconcileStatus: Counter] = [:]
         for status in ReconcileStatus.allCases {
-            totals[status] = registry.makeCounter(descriptor: metric("driftless_reconcile_total", "Reconciliations by status"), labels: [("status", status.rawValue)])
+            totals[status] = registry.makeCounter(descriptor: metric("driftless_reconcile_total", "Reconciliations by status"), labels: own + [("status", status.rawValue)])
         }
         reconcileTotal = totals
         duration = registry.makeDurationHistogram(
-            descriptor: metric("driftless_reconcile_duration_seconds", "Duration of reconciliations"),
+            descriptor: metric("driftless_reconcile_duration_seconds", "Duration of reconciliations"), labels: own,
             buckets: [.milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(30), .seconds(60)])
         tickDuration = registry.makeDurationHistogram(
-            descriptor: metric("driftless_tick_duration_seconds", "Duration of loop ticks (fetch, load, drift check, reconciliation when needed)"),
+            descriptor: metric("driftless_tick_duration_seconds", "Duration of loop ticks (fetch, load, drift check, reconciliation when needed)"), labels: own,
             buckets: [.milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30)])
         var drift: [String: Gauge] = [:]
         for kind in ["missing", "changed", "unmanaged"] {
-            drift[kind] = registry.makeGauge(descriptor: metric("driftless_drift_objects", "Objects that differ from the blueprints, by kind"), labels: [("kind", kind)])
+            drift[kind] = registry.makeGauge(descriptor: metric("driftless_drift_objects", "Objects that differ from the blueprints, by kind"), labels: own + [("kind", kind)])
         }
         driftObjects = drift
-        lastSuccess = registry.makeGauge(descriptor: metric("driftless_last_success_timestamp_seconds", "Unix time of the last ok or noop reconciliation"))
-        gitFetchErrors = registry.makeCounter(descriptor: metric("driftless_git_fetch_errors_total", "Failed git fetches"))
+        lastSuccess = registry.makeGauge(descriptor: metric("driftless_last_success_timestamp_seconds", "Unix time of the last ok or noop reconciliation"), labels: own)
+        gitFetchErrors = registry.makeCounter(descriptor: metric("driftless_git_fetch_errors_total", "Failed git fetches"), labels: own)
         var gauges: [String: Gauge] = [:]
-        for type in ["Ready", "Reconciling", "Stalled", "Drifted"] {
+        for type in ["Ready", "Reconciling", "Stalled", "Drifted"] + (target == nil ? [] : ["RolloutHalted"]) {
             for status in ["True", "False", "Unknown"] {
-                gauges["\(type)/\(status)"] = registry.makeGauge(descriptor: metric("driftless_condition", "Status conditions (1 for the current status)"), labels: [("type", type), ("status", status)])
+                gauges["\(type)/\(status)"] = registry.makeGauge(descriptor: metric("driftless_condition", "Status conditions (1 for the current status)"), labels: own + [("type", type), ("status", status)])
             }
         }
         conditionGauges = gauges
-        authFailures = registry.makeCounter(descriptor: metric("driftless_http_auth_failures_total", "Refused authentications of /v1/ requests and webhooks"))
-        up = registry.makeGauge(descriptor: metric("driftless_up", "1 while the controller runs"))
+        authFailures = registry.makeCounter(descriptor: metric("driftless_http_auth_failures_total", "Refused authentications of /v1/ requests and webhooks"), labels: own)
+        up = registry.makeGauge(descriptor: metric("driftless_up", "1 while the controller runs"), labels: own)
         up.set(Int64(1))
     }
 

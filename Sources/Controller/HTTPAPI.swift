@@ -170,20 +170,31 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
 /// stands for nobody; each refusal is counted in `driftless_http_auth_failures_total`.
 struct APIAuthentication: RouterMiddleware {
     let authenticator: APIAuthenticator
-    let metrics: ControllerMetrics
+    /// Counts a refusal (`driftless_http_auth_failures_total`).
+    let refused: @Sendable () -> Void
+
+    init(authenticator: APIAuthenticator, metrics: ControllerMetrics) {
+        self.authenticator = authenticator
+        refused = { metrics.authenticationFailed() }
+    }
+
+    init(authenticator: APIAuthenticator, refused: @escaping @Sendable () -> Void) {
+        self.authenticator = authenticator
+        self.refused = refused
+    }
 
     func handle(_ request: Request, context: ControllerRequestContext,
                 next: (Request, ControllerRequestContext) async throws -> Response) async throws -> Response {
         guard authenticator.isConfigured else {
-            metrics.authenticationFailed()
+            refused()
             return problem(.unauthorized, "the API is disabled: set DRIFTLESS_API_TOKEN, DRIFTLESS_API_TOKENS_FILE, DRIFTLESS_JWT_SECRET or DRIFTLESS_JWKS_FILE")
         }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            metrics.authenticationFailed()
+            refused()
             return problem(.unauthorized, "missing Authorization: Bearer token")
         }
         guard let caller = authenticator.caller(bearer: String(header.dropFirst("Bearer ".count))) else {
-            metrics.authenticationFailed()
+            refused()
             return problem(.forbidden, "the token stands for nobody")
         }
         var context = context

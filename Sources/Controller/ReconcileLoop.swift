@@ -25,6 +25,13 @@ public struct ControllerConfiguration: Sendable {
     public var shutdownTimeout: TimeSpan
     /// How long a client may take to send a request's head (interface.md, HTTP hygiene).
     public var headerTimeout = TimeSpan(milliseconds: 10_000)
+    /// A fleet's bound on reconciliations running at once (fleet.md, Targets); nil: no bound.
+    public var limit: ConcurrencyLimit?
+    /// A fleet's wave gate (fleet.md, Waves): asked before a new revision is reconciled.
+    public var rolloutGate: (@Sendable (_ revision: String) async -> Rollout.Gate)?
+    /// Told after each tick with a result: the revision and its status (a fleet wakes the
+    /// targets of later waves).
+    public var onFinished: (@Sendable (_ revision: String, _ status: ReconcileStatus) -> Void)?
 
     public init(
         databaseURL: String, location: BlueprintLocation, interval: TimeSpan = TimeSpan(milliseconds: 60_000),
@@ -117,6 +124,27 @@ final class KeptConnection: @unchecked Sendable {
     }
 }
 
+/// At most `width` holders at once; the others wait in order (fleet.md, Targets).
+public actor ConcurrencyLimit {
+    private let width: Int
+    private var holders = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    public init(_ width: Int) { self.width = max(1, width) }
+
+    public func acquire() async {
+        if holders < width {
+            holders += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    public func release() {
+        if waiting.isEmpty { holders -= 1 } else { waiting.removeFirst().resume() }
+    }
+}
+
 /// Thrown inside a tick when shutdown began before the reconciliation started.
 struct ShutdownBegan: Error {}
 
@@ -151,6 +179,13 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
 
     /// Asks for a tick now (API, webhook). Coalesces with one already waiting.
     public func trigger(_ request: TickRequest) { continuation.yield(request) }
+
+    /// Stops the loop (a target removed from the fleet): no new tick starts; the
+    /// reconciliation in progress finishes.
+    public func stop() {
+        continuation.finish()
+        running.beginShutdown()
+    }
 
     public func run() async throws {
         var timer: Task<Void, Never>? = nil
@@ -226,7 +261,14 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         // A revision that was blocked or failed needs a human: the timer only reports its drift
         // (one history row, not one per tick) until a new revision or an explicit trigger.
         let stalledHere = stalledRevision == revision.revision && request.kind == "interval"
-        let warnOnly = suspended || stalledHere || (!isNew && configuration.driftMode == .warn)
+        // A fleet's waves: a new revision waits for the targets of the waves below.
+        var gated = false
+        if isNew, !suspended, let gate = configuration.rolloutGate {
+            let answer = await gate(revision.revision)
+            await state.rollout(answer)
+            gated = answer != .open
+        }
+        let warnOnly = suspended || stalledHere || gated || (!isNew && configuration.driftMode == .warn)
         let fullCheck = lastFullCheck.map { ContinuousClock.now - $0 >= Self.fullCheckInterval } ?? true
         options.fullCheck = fullCheck
         let prune = options.prune
@@ -236,6 +278,9 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         let databaseURL = configuration.databaseURL.revealed
         let reconcileOptions = options
         let outcome: (result: ReconcileResult?, drift: DriftReport?)
+        // A fleet runs at most --concurrency reconciliations at once.
+        if let limit = configuration.limit { await limit.acquire() }
+        defer { if let limit = configuration.limit { Task { await limit.release() } } }
         do {
             outcome = try await BlockingIO.run(name: "driftless-reconcile") { () -> (ReconcileResult?, DriftReport?) in
                 let connection = try kept.take(databaseURL)
@@ -289,6 +334,7 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         await state.finish(result: outcome.result, drift: outcome.drift, revision: revision.revision, duration: ContinuousClock.now - started)
         if let status = outcome.result?.status {
             stalledRevision = (status == .blocked || status == .failed) ? revision.revision : nil
+            configuration.onFinished?(revision.revision, status)
         }
         if let result = outcome.result {
             logger.info("reconciled", metadata: [

@@ -12,7 +12,7 @@ public struct DriftlessCommand: ParsableCommand {
         abstract: "GitOps for Supabase schemas: blueprints in git, the database kept in step, RLS first.",
         subcommands: [
             ValidateCommand.self, PlanCommand.self, ApplyCommand.self, DriftCommand.self,
-            HistoryCommand.self, RunCommand.self, ImportCommand.self, VerifyRLSCommand.self,
+            HistoryCommand.self, RunCommand.self, ImportCommand.self, VerifyRLSCommand.self, FleetCommand.self,
         ]
     )
 
@@ -41,9 +41,25 @@ struct RunCommand: ParsableCommand {
     var shutdownTimeout = TimeSpan(milliseconds: 25_000)
     @Option(name: .customLong("api-tenant-claim"), help: "The JWT claim (a dotted path) that names an API caller's tenant.")
     var apiTenantClaim = "tenant_id"
+    @Option(help: "A targets file: reconcile many databases (fleet.md) instead of --database-url.")
+    var targets: String?
+    @Option(help: "How many replicas share the targets (a target belongs to shard fnv1a64(name) mod N).")
+    var shards = 1
+    @Option(help: "This replica's shard, 0 to N-1, or auto (the ordinal at the end of the host name, as a StatefulSet gives it).")
+    var shard = "0"
+    @Option(help: "Reconciliations running at once over all targets of this replica.")
+    var concurrency = 8
 
     func validate() throws {
         guard DriftMode(rawValue: driftMode) != nil else { throw ValidationError("--drift-mode is correct or warn.") }
+        guard shards >= 1 else { throw ValidationError("--shards is a number from 1.") }
+        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency is a number from 1 to 256.") }
+        if shard != "auto" {
+            guard let number = Int(shard), (0..<shards).contains(number) else { throw ValidationError("--shard is auto or a number from 0 to --shards minus 1.") }
+        }
+        if targets != nil && (database.databaseURL != nil || source.repo != nil || source.blueprints != nil) {
+            throw ValidationError("--targets names every database and source: give it without --database-url, --repo or --blueprints.")
+        }
         guard let colon = listen.lastIndex(of: ":"), Int(listen[listen.index(after: colon)...]) != nil else {
             throw ValidationError("--listen is host:port, like 0.0.0.0:8080.")
         }
@@ -79,6 +95,22 @@ struct RunCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "driftless")
+        if let targets {
+            let host = environment["HOSTNAME"] ?? ProcessInfo.processInfo.hostName
+            guard let ordinal = shard == "auto" ? Sharding.ordinal(hostname: host) : Int(shard), (0..<shards).contains(ordinal) else {
+                printError("driftless run: --shard auto: the host name \(host) does not end in an ordinal from 0 to \(shards - 1)")
+                throw ExitCode(1)
+            }
+            let cache = source.gitCache ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/driftless/git").path
+            let fleet = FleetConfiguration(targetsFile: targets, shards: shards, shard: ordinal, concurrency: concurrency, gitCache: cache,
+                                           base: configuration)
+            let outcome = waitForAsync { try await runFleet(fleet, logger: logger) }
+            if case .failure(let error) = outcome {
+                printError("driftless run: \(error)")
+                throw ExitCode(1)
+            }
+            return
+        }
         // The main thread waits here; the controller's blocking work runs on threads of its own.
         let outcome = waitForAsync { try await runController(configuration, logger: logger) }
         if case .failure(let error) = outcome {
@@ -86,6 +118,18 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
     }
+}
+
+/// Runs async work returning a value from a synchronous command and waits for it.
+func waitForValue<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    let semaphore = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var value: T?
+    Task {
+        value = await body()
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return value!
 }
 
 /// Runs async work from a synchronous command and waits for it on the calling (main) thread.

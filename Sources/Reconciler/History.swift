@@ -208,6 +208,14 @@ public struct History: Sendable {
             [revision]).first!.bool("present")
     }
 
+    /// The newest status recorded at `revision`, nil when there is none (or no history yet):
+    /// what a fleet's waves read (fleet.md, Waves).
+    public func status(at revision: String, _ connection: Connection) throws -> ReconcileStatus? {
+        guard try exists(connection) else { return nil }
+        return try connection.query("SELECT status FROM \(migrations) WHERE revision = $1 ORDER BY id DESC LIMIT 1", [revision])
+            .first.flatMap { ReconcileStatus(rawValue: try $0.string("status")) }
+    }
+
     /// The revision of the newest row, for "one noop row per new revision".
     public func latestRevision(_ connection: Connection) throws -> String? {
         try connection.query("SELECT revision FROM \(migrations) ORDER BY id DESC LIMIT 1").first?.text("revision")
