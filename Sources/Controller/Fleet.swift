@@ -262,7 +262,18 @@ public final class Fleet: Service, @unchecked Sendable {
                     }
                     guard loaded.text != lock.withLock({ text }) || loaded.all != lock.withLock({ targets }) else { continue }
                     logger.info("targets file changed", metadata: ["targets": "\(loaded.all.count)"])
-                    for runtime in apply(loaded) { group.addTask { try? await runtime.loop.run() } }
+                    let before = lock.withLock { targets }
+                    let started = apply(loaded)
+                    for runtime in started { group.addTask { try? await runtime.loop.run() } }
+                    // A target of an earlier wave added, removed or changed (suspended, say):
+                    // the later waves look at their gate again now.
+                    let changed = Set(before.filter { !loaded.all.contains($0) } + loaded.all.filter { !before.contains($0) })
+                    if let lowest = changed.map(\.wave).min() {
+                        let fresh = Set(started.map(\.target.name))
+                        for runtime in current where runtime.target.wave > lowest && !fresh.contains(runtime.target.name) {
+                            runtime.loop.trigger(TickRequest(kind: "targets"))
+                        }
+                    }
                 }
                 ticker.cancel()
                 for runtime in current { runtime.loop.stop() }

@@ -336,6 +336,8 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
             stalledRevision = (status == .blocked || status == .failed) ? revision.revision : nil
             configuration.onFinished?(revision.revision, status)
         }
+        // Waiting for an earlier wave: look again soon (backing off), not in an interval.
+        if gated && outcome.result == nil { return .retry }
         if let result = outcome.result {
             logger.info("reconciled", metadata: [
                 "status": "\(result.status.rawValue)", "revision": "\(revision.revision)", "trigger": "\(options.trigger.kind)",

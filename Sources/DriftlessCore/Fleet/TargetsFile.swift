@@ -2,8 +2,8 @@
 /// reconciled from one install. Read like a blueprint: every error at once, each with file,
 /// line, column and JSON path. Secrets never come from this file: a target names the
 /// environment variable or the file that holds its database URL.
-public struct FleetTarget: Sendable, Equatable {
-    public enum DatabaseURLSource: Sendable, Equatable {
+public struct FleetTarget: Sendable, Hashable {
+    public enum DatabaseURLSource: Sendable, Hashable {
         case environment(String)
         case file(String)
     }

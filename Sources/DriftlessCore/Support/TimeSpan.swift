@@ -1,5 +1,5 @@
 /// A duration written as `500ms`, `5s`, `2m` or `1h` (the form every duration flag takes).
-public struct TimeSpan: Sendable, Equatable, CustomStringConvertible {
+public struct TimeSpan: Sendable, Hashable, CustomStringConvertible {
     /// The length in milliseconds.
     public let milliseconds: Int
 
