@@ -183,8 +183,9 @@ public final class Fleet: Service, @unchecked Sendable {
         }
         base.location = target.location(gitCache: configuration.gitCache)
         base.interval = target.interval
-        base.driftMode = target.driftMode == "warn" ? .warn : .correct
-        base.suspended = target.suspend
+        // The flags of `run` apply to every target: --drift-mode warn and --suspend win.
+        base.driftMode = target.driftMode == "warn" || base.driftMode == .warn ? .warn : .correct
+        base.suspended = target.suspend || base.suspended
         base.options.allowed.formUnion(target.allow)
         base.options.online = base.options.online || target.online
         base.limit = limit
@@ -198,7 +199,7 @@ public final class Fleet: Service, @unchecked Sendable {
         let metrics = ControllerMetrics(registry: registry, target: target.name)
         registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "driftless_rollout_wave", unitName: "", helpText: "The target's wave"),
                            labels: [("target", target.name)]).set(Int64(target.wave))
-        let state = ControllerState(suspended: target.suspend, driftMode: base.driftMode, metrics: metrics)
+        let state = ControllerState(suspended: base.suspended, driftMode: base.driftMode, metrics: metrics)
         let loop = ReconcileLoop(configuration: base, state: state, logger: logger.with(target: target.name))
         return TargetRuntime(target: target, loop: loop, state: state, problem: problem)
     }

@@ -18,15 +18,26 @@ struct ChartTests {
 
     @Test func rendersLintsAndValidatesWithDefaultAndFullValues() async throws {
         let output = try await blocking {
-            try check(chart: RepositoryPaths.root + "/charts/driftless", ["", RepositoryPaths.root + "/charts/driftless/ci/all-options-values.yaml"])
+            try check(chart: RepositoryPaths.root + "/charts/driftless", ["", RepositoryPaths.root + "/charts/driftless/ci/all-options-values.yaml",
+                                                                         RepositoryPaths.root + "/charts/driftless/ci/fleet-values.yaml"])
         }
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
-        struct Entry: Decodable { var kinds: [String]; var notes: String? }
+        struct Entry: Decodable { var kinds: [String]; var notes: String?; var args: [String]?; var env: [String]? }
         let report = try JSONDecoder().decode([String: Entry].self, from: Data(output.stdout.utf8))
         #expect(report["defaults"]?.kinds == ["ConfigMap", "Deployment", "Service", "ServiceAccount"])
         #expect(report["all-options-values.yaml"]?.kinds == ["ConfigMap", "Deployment", "Service", "ServiceAccount", "ServiceMonitor"])
         #expect(report["all-options-values.yaml"]?.notes?.contains("/v1/status") == true)
         #expect(report["defaults"]?.notes?.contains("/metrics") == true)
+        // The fleet: a StatefulSet whose pods take their shard from their ordinal (docs/fleet.md).
+        let fleet = report["fleet-values.yaml"]
+        #expect(fleet?.kinds == ["ConfigMap", "Service", "ServiceAccount", "StatefulSet"], "\(output.stdout)")
+        let args = fleet?.args ?? []
+        for expected in ["--targets=/etc/driftless/targets/targets.yaml", "--shards=3", "--shard=auto", "--concurrency=16", "--online"] {
+            #expect(args.contains(expected), "\(expected) missing from \(args)")
+        }
+        #expect(!args.contains { $0.hasPrefix("--repo") })
+        #expect(fleet?.env?.contains("PROD_EU_DATABASE_URL") == true && fleet?.env?.contains("DATABASE_URL") == false)
+        #expect(report["defaults"]?.args?.contains("--lock-retries=3") == true && report["defaults"]?.args?.contains("--max-blocker-age=1m") == true)
     }
 
     @Test func anInvalidManifestIsCaught() async throws {

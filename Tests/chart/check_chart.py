@@ -28,6 +28,9 @@ for values_file in value_files:
             for document in yaml.safe_load_all(text):
                 if document:
                     kinds.append(document["kind"])
+                    if document["kind"] in ("Deployment", "StatefulSet"):
+                        entry["args"] = document["spec"]["template"]["spec"]["containers"][0].get("args", [])
+                        entry["env"] = [e["name"] for e in document["spec"]["template"]["spec"]["containers"][0].get("env", [])]
             target = os.path.join(scratch, path.replace("/", "_"))
             with open(target, "w") as handle:
                 handle.write(text)
