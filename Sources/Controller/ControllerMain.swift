@@ -10,12 +10,16 @@ public func runController(_ configuration: ControllerConfiguration, logger: Logg
     let state = ControllerState(suspended: configuration.suspended, driftMode: configuration.driftMode, metrics: metrics)
     let loop = ReconcileLoop(configuration: configuration, state: state, logger: logger)
     let app = buildApplication(loop: loop, metrics: metrics, logger: logger)
+    try await runUntilSignalled([app, loop], logger: logger)
+}
+
+/// Runs `services` as one group until SIGTERM or SIGINT: when one ends or fails, all stop gracefully.
+func runUntilSignalled(_ services: [any Service], logger: Logger) async throws {
     let group = ServiceGroup(
         configuration: .init(
-            services: [
-                .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-            ],
+            services: services.map {
+                .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
+            },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
     try await group.run()

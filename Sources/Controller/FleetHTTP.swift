@@ -118,13 +118,7 @@ public func buildFleetApplication(fleet: Fleet, logger: Logger) -> some Applicat
     api.post("suspend") { _, _ in try await suspend(try only(), true) }
     api.post("resume") { _, _ in try await suspend(try only(), false) }
 
-    return Application(
-        router: router,
-        server: .http1(configuration: .init(
-            additionalChannelHandlers: [RequestHeadTimeout(timeout: .milliseconds(Int64(configuration.headerTimeout.milliseconds)))],
-            idleTimeout: .seconds(30))),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "driftless", backlog: 4096),
-        logger: logger)
+    return serve(router, configuration, logger: logger)
 }
 
 /// Fleet endpoints are the operator's: a tenant token gets 403.
@@ -147,13 +141,5 @@ public func runFleet(_ configuration: FleetConfiguration, logger: Logger) async 
     hangup.setEventHandler { fleet.reloadNow() }
     hangup.resume()
     defer { hangup.cancel() }
-    let group = ServiceGroup(
-        configuration: .init(
-            services: [
-                .init(service: app, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: fleet, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-    try await group.run()
+    try await runUntilSignalled([app, fleet], logger: logger)
 }

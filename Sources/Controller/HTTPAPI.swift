@@ -154,9 +154,14 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
         return response
     }
 
-    // A backlog sized for bursts (500 clients at once overflowed 256) and an idle timeout, so a
-    // client that stops sending cannot hold a socket for ever (docs/operations.md, HTTP).
-    return Application(
+    return serve(router, configuration, logger: logger)
+}
+
+/// The HTTP server of a controller, one database or a fleet: a backlog sized for bursts (500
+/// clients at once overflowed 256), a deadline for a request's head and an idle timeout, so a
+/// client that stops sending cannot hold a socket for ever (docs/operations.md, HTTP).
+func serve(_ router: Router<ControllerRequestContext>, _ configuration: ControllerConfiguration, logger: Logger) -> some ApplicationProtocol {
+    Application(
         router: router,
         server: .http1(configuration: .init(
             additionalChannelHandlers: [RequestHeadTimeout(timeout: .milliseconds(Int64(configuration.headerTimeout.milliseconds)))],
