@@ -49,7 +49,8 @@ public enum Blockers {
 
     /// The sessions that hold a lock conflicting with the one a target needs (in a transaction
     /// open for a second or more, or idle in it: a shorter statement is what lock_timeout waits
-    /// for, and a busy table always has some), and (when any
+    /// for, and a busy table always has some; a session this role may not see counts, one seen
+    /// idle has let go since `pg_locks` was read), and (when any
     /// target is locked ACCESS EXCLUSIVE) those of this database whose transaction is older
     /// than `maxAge`. Autovacuum is left out: it gives way by itself. A zero `maxAge` turns the
     /// look off: Driftless then queues behind anyone, up to lock_timeout.
@@ -68,7 +69,7 @@ public enum Blockers {
                 FROM target t JOIN pg_locks l ON l.locktype = 'relation' AND l.relation = t.oid AND l.granted
                 LEFT JOIN pg_stat_activity s ON s.pid = l.pid
                WHERE l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                 AND (s.xact_start IS NULL OR s.xact_start < clock_timestamp() - interval '1 second' OR s.state LIKE 'idle in transaction%')
+                 AND (s.state IS NULL OR s.xact_start < clock_timestamp() - interval '1 second' OR s.state LIKE 'idle in transaction%')
                  AND (t.level = 3
                       OR (t.level = 2 AND l.mode NOT IN ('AccessShareLock', 'RowShareLock'))
                       OR (t.level = 1 AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'ShareLock')))

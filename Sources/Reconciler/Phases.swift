@@ -65,34 +65,49 @@ extension Reconciler {
         return result
     }
 
-    /// One phase: nil when all of it ran, else why not. A blocking session or a lock timeout is
-    /// `retry` (the next run takes it up); any other refusal is `failed`.
+    /// One phase: nil when all of it ran, else why not. In the validate phase a blocking
+    /// session or a lock timeout is tried again after the back-off, up to --lock-retries times;
+    /// then, as in the concurrent phase at once, `retry` (the next run takes it up). Any other
+    /// refusal is `failed`.
     func run(phase: ExecutionPhase, _ changes: [Change], _ connection: Connection) throws -> (status: ReconcileStatus, summary: String, errors: [ResultError])? {
         for change in changes {
-            do {
-                if phase == .concurrent {
-                    // CREATE/DROP INDEX CONCURRENTLY refuse to run inside a transaction block.
-                    for statement in change.statements { try connection.query(statement) }
-                    continue
-                }
-                try connection.query("BEGIN")
-                try settings(connection)
-                let blockers = try Blockers.find(Blockers.targets([change]), maxAge: options.maxBlockerAge, connection)
-                guard blockers.isEmpty else {
-                    connection.rollbackQuietly()
-                    return (.retry, "\(blockers.count) session(s) would block \(change.object): not queueing behind them",
-                            blockers.map { ResultError(code: "blocked_by_session", message: $0.description) })
-                }
-                for statement in change.statements { try connection.query(statement) }
-                try connection.query("COMMIT")
-            } catch let error as PostgresError where !error.isConnectionError {
-                connection.rollbackQuietly()
-                var answer = ResultError(code: "sql_error", message: error.message, sqlstate: error.sqlstate, statement: error.statement)
-                answer.locate(change.origin)
-                let transient = Reconciler.isTransient(error)
-                return (transient ? .retry : .failed, "\(phase.rawValue) phase: \(error.message) [\(error.sqlstate ?? "-")]", [answer])
+            var attempt = self
+            while true {
+                guard let busy = try attempt.run(phase: phase, change, connection) else { break }
+                // A concurrent build that timed out leaves an invalid index: the next run rebuilds it.
+                guard busy.status == .retry, phase == .validate, attempt.attemptNumber <= options.lockRetries else { return busy }
+                Thread.sleep(forTimeInterval: attempt.backOff())
+                attempt.attemptNumber += 1
             }
         }
         return nil
+    }
+
+    /// One change of a phase, once.
+    func run(phase: ExecutionPhase, _ change: Change, _ connection: Connection) throws -> (status: ReconcileStatus, summary: String, errors: [ResultError])? {
+        do {
+            if phase == .concurrent {
+                // CREATE/DROP INDEX CONCURRENTLY refuse to run inside a transaction block.
+                for statement in change.statements { try connection.query(statement) }
+                return nil
+            }
+            try connection.query("BEGIN")
+            try settings(connection)
+            let blockers = try Blockers.find(Blockers.targets([change]), maxAge: options.maxBlockerAge, connection)
+            guard blockers.isEmpty else {
+                connection.rollbackQuietly()
+                return (.retry, "\(blockers.count) session(s) would block \(change.object): not queueing behind them",
+                        blockers.map { ResultError(code: "blocked_by_session", message: $0.description) })
+            }
+            for statement in change.statements { try connection.query(statement) }
+            try connection.query("COMMIT")
+            return nil
+        } catch let error as PostgresError where !error.isConnectionError {
+            connection.rollbackQuietly()
+            var answer = ResultError(code: "sql_error", message: error.message, sqlstate: error.sqlstate, statement: error.statement)
+            answer.locate(change.origin)
+            let transient = Reconciler.isTransient(error)
+            return (transient ? .retry : .failed, "\(phase.rawValue) phase: \(error.message) [\(error.sqlstate ?? "-")]", [answer])
+        }
     }
 }

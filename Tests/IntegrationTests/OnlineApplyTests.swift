@@ -187,7 +187,14 @@ struct OnlineApplyTests {
                 Thread.sleep(forTimeInterval: 0.05)
             }
             let afterKill = try converged(online)
-            let completed = try driftless(["apply", "--online", "--blueprints", onlineDirectory, "--format", "json"], online)
+            // The next run completes it. Under a loaded machine a reader's statement can outlive
+            // the blocker grace: that run answers retry (exit 4) by design, and the one after goes on.
+            var runs = 0
+            var completed: ProcessOutput
+            repeat {
+                runs += 1
+                completed = try driftless(["apply", "--online", "--blueprints", onlineDirectory, "--format", "json"], online)
+            } while completed.status == 4 && runs < 3
             let onlineSeconds = Date().timeIntervalSince(onlineStarted)
             Thread.sleep(forTimeInterval: 0.3)
             onlineLoad.stop()
@@ -209,7 +216,7 @@ struct OnlineApplyTests {
                 online must-show (\(Self.rows) rows, a writer and a reader throughout):
                   one transaction: apply \(seconds(plainSeconds)) s, longest write \(seconds(load.longestWrite)) s, longest read \(seconds(load.longestRead)) s (\(load.writes) writes)
                   --online:        apply \(seconds(onlineSeconds)) s incl. a SIGKILL after the transaction and the completing run, longest write \(seconds(onlineLoad.longestWrite)) s, longest read \(seconds(onlineLoad.longestRead)) s (\(onlineLoad.writes) writes)
-                  left by the kill: \(afterKill.joined(separator: ", ")); completing run: \(result.status.rawValue) with phases \((result.phases ?? []).map { "\($0.name.rawValue)=\($0.status.rawValue)" }.joined(separator: ","))
+                  left by the kill: \(afterKill.joined(separator: ", ")); completing run (\(runs) run(s)): \(result.status.rawValue) with phases \((result.phases ?? []).map { "\($0.name.rawValue)=\($0.status.rawValue)" }.joined(separator: ","))
                 """)
         }
     }
