@@ -218,7 +218,7 @@ public final class Fleet: Service, @unchecked Sendable {
             }
             let status = try? await BlockingIO.run(name: "driftless-wave") { () -> ReconcileStatus? in
                 let connection = try Connection(ConnectionString(try target.resolveDatabaseURL()))
-                return try History(schema: self.configuration.base.options.history.schema).status(at: revision, connection)
+                return try self.configuration.base.options.history.status(at: revision, connection)
             }
             if let status = status ?? nil, status == .ok || status == .noop { await progress.record(target.name, revision: revision, status: status) }
             reports.append(Rollout.Progress(target: target.name, wave: target.wave, status: status ?? nil, suspended: suspended))

@@ -71,25 +71,12 @@ public func buildFleetApplication(fleet: Fleet, logger: Logger) -> some Applicat
     }
 
     @Sendable func status(_ runtime: TargetRuntime) async throws -> Response { try encoded(await runtime.state.status) }
+    // Admin callers only (AdminOnly): no tenant restriction.
     @Sendable func drift(_ runtime: TargetRuntime, markdown: Bool) async throws -> Response {
-        let loop = runtime.loop.configuration
-        let report = try await BlockingIO.run(name: "driftless-drift") {
-            let revision = try BlueprintLoader.load(loop.location)
-            let connection = try Connection(ConnectionString(loop.databaseURL.revealed))
-            let set = try DesiredState.assemble(revision: revision.sources, history: loop.options.history, connection)
-            return try Reconciler(blueprints: set, revision: revision.revision, options: loop.options).drift(connection)
-        }
-        if markdown {
-            return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: report.markdown)))
-        }
-        return try encoded(report)
+        try await driftAnswer(runtime.loop.configuration, tenant: nil, markdown: markdown)
     }
     @Sendable func history(_ runtime: TargetRuntime, limit: Int) async throws -> Response {
-        let loop = runtime.loop.configuration
-        let rows = try await BlockingIO.run(name: "driftless-history") {
-            try loop.options.history.rows(limit: max(1, min(limit, 1000)), Connection(ConnectionString(loop.databaseURL.revealed)))
-        }
-        return try encoded(rows)
+        try await historyAnswer(runtime.loop.configuration, tenant: nil, limit: limit)
     }
     @Sendable func reconcile(_ runtime: TargetRuntime) -> Response {
         runtime.loop.trigger(TickRequest(kind: "webhook", id: UUID().uuidString.lowercased()))

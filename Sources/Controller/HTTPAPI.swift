@@ -91,32 +91,11 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
         return try encoded(status)
     }
     api.get("drift") { request, context -> Response in
-        let markdown = request.uri.queryParameters["format"] == "markdown"
-        let caller = context.caller ?? .admin
-        let report = try await BlockingIO.run(name: "driftless-drift") {
-            let revision = try BlueprintLoader.load(configuration.location)
-            let connection = try Connection(ConnectionString(configuration.databaseURL.revealed))
-            let set = try DesiredState.assemble(revision: revision.sources, history: configuration.options.history, connection)
-            var report = try Reconciler(blueprints: set, revision: revision.revision, options: configuration.options).drift(connection)
-            if let tenant = caller.tenant {
-                let owned = try configuration.options.history.owned(by: APIBlueprintRequest.owner(tenant), connection)
-                report = report.restricted(toTables: Set(owned.filter { $0.hasPrefix("table:") }.map { String($0.dropFirst(6)) }))
-            }
-            return report
-        }
-        if markdown {
-            return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: report.markdown)))
-        }
-        return try encoded(report)
+        try await driftAnswer(configuration, tenant: context.caller?.tenant, markdown: request.uri.queryParameters["format"] == "markdown")
     }
     api.get("history") { request, context -> Response in
-        let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 20
-        let tenant = context.caller?.tenant
-        let rows = try await BlockingIO.run(name: "driftless-history") {
-            try configuration.options.history.rows(limit: max(1, min(limit, 1000)), tenant: tenant,
-                                                   Connection(ConnectionString(configuration.databaseURL.revealed)))
-        }
-        return try encoded(rows)
+        try await historyAnswer(configuration, tenant: context.caller?.tenant,
+                                limit: request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 20)
     }
     api.post("reconcile") { _, context -> Response in
         guard context.caller == .admin else { return problem(.forbidden, "only the admin token may trigger the loop") }
@@ -155,6 +134,35 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
     }
 
     return serve(router, configuration, logger: logger)
+}
+
+/// `GET /v1/drift` of one database (a fleet's target too): the drift report of its blueprints,
+/// restricted to a tenant caller's own tables; JSON, or Markdown.
+func driftAnswer(_ configuration: ControllerConfiguration, tenant: String?, markdown: Bool) async throws -> Response {
+    let report = try await BlockingIO.run(name: "driftless-drift") {
+        let revision = try BlueprintLoader.load(configuration.location)
+        let connection = try Connection(ConnectionString(configuration.databaseURL.revealed))
+        let set = try DesiredState.assemble(revision: revision.sources, history: configuration.options.history, connection)
+        var report = try Reconciler(blueprints: set, revision: revision.revision, options: configuration.options).drift(connection)
+        if let tenant {
+            let owned = try configuration.options.history.owned(by: APIBlueprintRequest.owner(tenant), connection)
+            report = report.restricted(toTables: Set(owned.filter { $0.hasPrefix("table:") }.map { String($0.dropFirst(6)) }))
+        }
+        return report
+    }
+    if markdown {
+        return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: report.markdown)))
+    }
+    return try encoded(report)
+}
+
+/// `GET /v1/history` of one database: its newest rows (1 to 1000), a tenant caller's own only.
+func historyAnswer(_ configuration: ControllerConfiguration, tenant: String?, limit: Int) async throws -> Response {
+    let rows = try await BlockingIO.run(name: "driftless-history") {
+        try configuration.options.history.rows(limit: max(1, min(limit, 1000)), tenant: tenant,
+                                               Connection(ConnectionString(configuration.databaseURL.revealed)))
+    }
+    return try encoded(rows)
 }
 
 /// The HTTP server of a controller, one database or a fleet: a backlog sized for bursts (500

@@ -26,6 +26,9 @@ public enum Blockers {
             let what = table.map { "holds \(mode ?? "a lock") on \($0)" } ?? "has a transaction open for longer than --max-blocker-age"
             return "pid \(pid) (application \"\(application)\", state \"\(state)\", transaction \(age)) \(what)"
         }
+
+        /// The Result's error naming it (production.md, Locks).
+        public var error: ResultError { ResultError(code: "blocked_by_session", message: description) }
     }
 
     /// The tables `changes` lock, each with the strongest lock taken on it: the table a change

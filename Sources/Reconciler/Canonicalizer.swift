@@ -130,8 +130,7 @@ public enum Canonicalizer {
         // PostgreSQL never looks for functions in pg_temp: a copy of each new function under its
         // own name lets the copies of defaults, checks and policies that call it resolve. It is
         // rolled back with the rest and takes no lock on anything live.
-        for function in desired.functions.values.filter({ $0.name.schema == schema }).sorted(by: { $0.key < $1.key })
-        where !live.functions.values.contains(where: { FunctionKind.sameSignature($0, function) }) {
+        for function in FunctionKind.new(in: desired, live: live, schema: schema) {
             statements.append(ScratchStatement(sql: SQLRenderer.createFunction(function), origin: function.origin))
         }
         // Parents before their partitions (a partition's copy is a partition of the parent's copy).

@@ -97,17 +97,15 @@ extension Reconciler {
             guard blockers.isEmpty else {
                 connection.rollbackQuietly()
                 return (.retry, "\(blockers.count) session(s) would block \(change.object): not queueing behind them",
-                        blockers.map { ResultError(code: "blocked_by_session", message: $0.description) })
+                        blockers.map(\.error))
             }
             for statement in change.statements { try connection.query(statement) }
             try connection.query("COMMIT")
             return nil
         } catch let error as PostgresError where !error.isConnectionError {
             connection.rollbackQuietly()
-            var answer = ResultError(code: "sql_error", message: error.message, sqlstate: error.sqlstate, statement: error.statement)
-            answer.locate(change.origin)
-            let transient = Reconciler.isTransient(error)
-            return (transient ? .retry : .failed, "\(phase.rawValue) phase: \(error.message) [\(error.sqlstate ?? "-")]", [answer])
+            let answer = failure(error, started: Date(), statement: change)
+            return (answer.status, "\(phase.rawValue) phase: \(error.message) [\(error.sqlstate ?? "-")]", answer.errors)
         }
     }
 }

@@ -21,11 +21,12 @@ enum RewriteProbe {
     /// - Throws: `PostgresError` of a lost connection.
     static func decide(_ changes: [Change], desired: Catalog, actual: Catalog, _ connection: Connection) throws -> [Change] {
         var decided = changes
+        var supports: [String: [SQL]] = [:]
         for (position, change) in changes.enumerated() where change.applied {
             guard let table = change.table, actual.tables[table] != nil,
                   let probe = probe(for: change, live: actual.tables[table]!) else { continue }
-            guard let rewrites = try run(probe, schema: table.schema, support: support(desired, actual: actual, schema: table.schema),
-                                         connection) else { continue }
+            if supports[table.schema] == nil { supports[table.schema] = support(desired, actual: actual, schema: table.schema) }
+            guard let rewrites = try run(probe, schema: table.schema, support: supports[table.schema]!, connection) else { continue }
             var hazards = change.hazards.filter { $0.hazard != .rewritesTable }
             if rewrites {
                 hazards.append(Hazard(.rewritesTable, object: change.object, detail: "PostgreSQL rewrites every row of the table for it: \(probe.what)"))
@@ -71,9 +72,7 @@ enum RewriteProbe {
         let enums: [EnumType] = desired.enums.values.filter { $0.name.schema == schema && actual.enums[$0.name] == nil }.sorted { $0.name < $1.name }
         let sequences: [SequenceObject] = desired.sequences.values.filter { $0.name.schema == schema && actual.sequences[$0.name] == nil }
             .sorted { $0.name < $1.name }
-        let functions: [FunctionObject] = desired.functions.values.filter { function in
-            function.name.schema == schema && !actual.functions.values.contains { FunctionKind.sameSignature($0, function) }
-        }.sorted { $0.key < $1.key }
+        let functions = FunctionKind.new(in: desired, live: actual, schema: schema)
         var statements: [SQL] = enums.map { SQLRenderer.createEnum($0) }
         statements += sequences.map { SQLRenderer.createSequence($0) }
         statements += functions.map { SQLRenderer.createFunction($0) }

@@ -138,9 +138,8 @@ extension Reconciler {
             let blockers = try Blockers.find(Blockers.targets(applied), maxAge: options.maxBlockerAge, connection)
             if !blockers.isEmpty {
                 connection.rollbackQuietly()
-                let errors = blockers.map { ResultError(code: "blocked_by_session", message: $0.description) }
                 return .lockBusy(result(.retry, "\(blockers.count) session(s) would block this change's table locks: not queueing behind them",
-                                        started: started, statements: computed.result.statements, errors: errors), attempt)
+                                        started: started, statements: computed.result.statements, errors: blockers.map(\.error)), attempt)
             }
             // New enum labels cannot be used in the transaction that adds them: commit them first.
             let additions = applied.filter { $0.phase == .enumValues && $0.hazards.isEmpty }

@@ -136,6 +136,14 @@ public enum FunctionKind: ObjectKind {
             && zip(a.key.arguments, b.key.arguments).allSatisfy { TypeNames.same($0, $1) }
     }
 
+    /// The functions of `schema` that `desired` has and `live` has under no signature of theirs,
+    /// by key: what a scratch copy or a probe must create before anything calls them.
+    public static func new(in desired: Catalog, live: Catalog, schema: String) -> [FunctionObject] {
+        desired.functions.values.filter { function in
+            function.name.schema == schema && !live.functions.values.contains { sameSignature($0, function) }
+        }.sorted { $0.key < $1.key }
+    }
+
     public static func diff(_ context: DiffContext, _ plan: inout PlanBuilder) {
         for key in context.desired.functions.keys.sorted() {
             let want = context.desired.functions[key]!
