@@ -80,7 +80,8 @@ extension FleetTarget {
     /// Where its blueprints are.
     public func location(gitCache: String) -> BlueprintLocation {
         if let repo {
-            return .git(repository: repo, ref: ref, path: path, cacheDirectory: gitCache + "/" + name, credentials: .fromEnvironment())
+            // One clone per repository for all targets (named by its URL inside the cache).
+            return .git(repository: repo, ref: ref, path: path, cacheDirectory: gitCache, credentials: .fromEnvironment())
         }
         return .directory(blueprints ?? ".")
     }
@@ -126,6 +127,9 @@ public final class Fleet: Service, @unchecked Sendable {
     private let progress = WaveProgress()
     private let targetsGauge: Gauge
     private let reload = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// What targets reading one repository share: its clone and fetches, its parsed sets.
+    private let revisions = SharedRevisions()
+    private let parsed = ParsedBlueprints(capacity: 32)
 
     /// - Throws: `TargetsFileError` when the targets file is unusable at start.
     public init(configuration: FleetConfiguration, logger: Logger) throws {
@@ -182,6 +186,9 @@ public final class Fleet: Service, @unchecked Sendable {
             base.databaseURL = Secret("")
         }
         base.location = target.location(gitCache: configuration.gitCache)
+        base.sharedRevisions = revisions
+        base.sharedParsed = parsed
+        base.keepConnection = false
         base.interval = target.interval
         // The flags of `run` apply to every target: --drift-mode warn and --suspend win.
         base.driftMode = target.driftMode == "warn" || base.driftMode == .warn ? .warn : .correct

@@ -25,6 +25,17 @@ public struct ControllerConfiguration: Sendable {
     public var shutdownTimeout: TimeSpan
     /// How long a client may take to send a request's head (interface.md, HTTP hygiene).
     public var headerTimeout = TimeSpan(milliseconds: 10_000)
+    /// How long one reconciliation may hold the database (and a fleet's concurrency slot)
+    /// before its statement is cancelled and its transaction rolls back (`--reconcile-deadline`;
+    /// docs/reliability.md, Deadlines).
+    public var deadline = TimeSpan(milliseconds: 900_000)
+    /// Whether the database connection is kept between ticks. A fleet does not keep them: a
+    /// thousand idle backends cost the server more than connecting costs a tick (docs/fleet.md,
+    /// Memory).
+    public var keepConnection = true
+    /// A fleet's shared revisions and parsed sets (nil: the loop's own).
+    var sharedRevisions: SharedRevisions?
+    var sharedParsed: ParsedBlueprints?
     /// A fleet's bound on reconciliations running at once (fleet.md, Targets); nil: no bound.
     public var limit: ConcurrencyLimit?
     /// A fleet's wave gate (fleet.md, Waves): asked before a new revision is reconciled.
@@ -148,6 +159,33 @@ public actor ConcurrencyLimit {
 /// Thrown inside a tick when shutdown began before the reconciliation started.
 struct ShutdownBegan: Error {}
 
+/// A reconciliation's deadline (docs/reliability.md, Deadlines): once it passes, the running
+/// statement is cancelled, again and again while the reconciliation still holds its connection
+/// (a cancel between two statements cancels nothing), so its transaction rolls back and the
+/// blocking thread and the fleet's slot are freed.
+final class Deadline: @unchecked Sendable {
+    private let lock = NSLock()
+    private var passed = false
+    private var watchdog: Task<Void, Never>?
+
+    /// Starts watching `running` for `span`.
+    init(_ span: TimeSpan, running: RunningStatement, logger: Logger) {
+        watchdog = Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(span.milliseconds))
+            guard !Task.isCancelled, let self else { return }
+            self.lock.withLock { self.passed = true }
+            logger.warning("the reconciliation passed its deadline of \(span): cancelling its statement (its transaction rolls back)")
+            while !Task.isCancelled && running.cancel() { try? await Task.sleep(for: .milliseconds(200)) }
+        }
+    }
+
+    /// Whether the deadline passed before `finish()`.
+    var hasPassed: Bool { lock.withLock { passed } }
+
+    /// The reconciliation ended: stop watching.
+    func finish() { watchdog?.cancel() }
+}
+
 /// The git polling loop: every interval (±10% jitter) fetch, resolve, reconcile; drift at an
 /// unchanged revision is corrected (or only reported with `--drift-mode warn`); failures back
 /// off exponentially from `--retry-interval` up to the interval.
@@ -162,7 +200,7 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
     private var lastGood: LoadedRevision?
     /// The revision whose last result was blocked or failed.
     private var stalledRevision: String?
-    private let parsed = ParsedBlueprints()
+    private let parsed: ParsedBlueprints
     private let kept = KeptConnection()
     /// When the loop last compared in full instead of trusting the steady-state check.
     private var lastFullCheck: ContinuousClock.Instant?
@@ -174,6 +212,7 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         self.configuration = configuration
         self.state = state
         self.logger = logger
+        parsed = configuration.sharedParsed ?? ParsedBlueprints()
         (stream, continuation) = AsyncStream.makeStream(of: TickRequest.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -233,8 +272,14 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         await state.beat()
         let revision: LoadedRevision
         do {
+            // A tick asked for (a push, an API call) fetches anew; the timer's and a wave's may
+            // take what another target of the fleet fetched a moment ago.
+            let fresh = request.kind != "interval" && request.kind != "wave"
             revision = try await BlockingIO.run(name: "driftless-fetch") { [configuration, lastGood] in
-                try BlueprintLoader.load(configuration.location, reusing: lastGood)
+                if let shared = configuration.sharedRevisions {
+                    return try shared.load(configuration.location, fresh: fresh, reusing: lastGood)
+                }
+                return try BlueprintLoader.load(configuration.location, reusing: lastGood)
             }
             lastGood = revision
             await state.fetched()
@@ -273,24 +318,29 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         options.fullCheck = fullCheck
         let prune = options.prune
         let parsed = self.parsed
+        let scope = SharedRevisions.keys(configuration.location).location
         let kept = self.kept
+        let keep = configuration.keepConnection
         let running = self.running
         let databaseURL = configuration.databaseURL.revealed
         let reconcileOptions = options
-        let outcome: (result: ReconcileResult?, drift: DriftReport?)
+        var outcome: (result: ReconcileResult?, drift: DriftReport?)
         // A fleet runs at most --concurrency reconciliations at once.
         if let limit = configuration.limit { await limit.acquire() }
         defer { if let limit = configuration.limit { Task { await limit.release() } } }
+        // The deadline counts from here: the wait for a slot is not the reconciliation's.
+        let deadline = Deadline(configuration.deadline, running: running, logger: logger)
+        defer { deadline.finish() }
         do {
             outcome = try await BlockingIO.run(name: "driftless-reconcile") { () -> (ReconcileResult?, DriftReport?) in
                 let connection = try kept.take(databaseURL)
                 guard running.start(connection.makeCancelToken()) else { throw ShutdownBegan() }
                 defer { running.finish() }
                 var healthy = false
-                defer { if healthy { kept.give(back: connection) } }
+                defer { if healthy && keep { kept.give(back: connection) } }
                 // API blueprints (POST /v1/blueprints) are part of the desired state, so the loop keeps them.
                 let desired = try DesiredState.read(revision: revision.sources, history: reconcileOptions.history, connection)
-                let set = parsed.set(for: revision, sources: desired.sources)
+                let set = parsed.set(for: revision, scope: scope, sources: desired.sources)
                 var options = reconcileOptions
                 options.stored = desired.stored
                 let reconciler = Reconciler(blueprints: set, revision: revision.revision, options: options)
@@ -324,12 +374,21 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
             return nil
         } catch {
             logger.error("reconcile failed: \(error)")
+            if deadline.hasPassed {
+                await state.finish(result: deadlineResult(revision: revision.revision, trigger: options.trigger, cause: "\(error)"),
+                                   drift: nil, revision: revision.revision, duration: ContinuousClock.now - started)
+                return .retry
+            }
             let result = ReconcileResult(
                 status: .retry, summary: "cannot reach the database: \(error)", tenantID: "",
                 revision: revision.revision, trigger: options.trigger, idempotencyKey: "", payloadHash: "",
                 errors: [ResultError(code: "connection", message: "\(error)")])
             await state.finish(result: result, drift: nil, revision: revision.revision, duration: ContinuousClock.now - started)
             return .retry
+        }
+        if deadline.hasPassed, outcome.result?.status == .retry || (outcome.result == nil && outcome.drift == nil) {
+            outcome.result = deadlineResult(revision: revision.revision, trigger: options.trigger,
+                                            cause: outcome.result.map { $0.errors.map(\.message).joined(separator: "; ") } ?? "", from: outcome.result)
         }
         await state.finish(result: outcome.result, drift: outcome.drift, revision: revision.revision, duration: ContinuousClock.now - started)
         if let status = outcome.result?.status {
@@ -345,5 +404,19 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
             ])
         }
         return outcome.result?.status
+    }
+
+    /// The answer of a reconciliation cancelled at its deadline: `retry`, saying so first.
+    func deadlineResult(revision: String, trigger: Trigger, cause: String, from result: ReconcileResult? = nil) -> ReconcileResult {
+        let error = ResultError(
+            code: "deadline",
+            message: "the reconciliation passed its deadline of \(configuration.deadline) (--reconcile-deadline): its statement was cancelled and its transaction rolled back"
+                + (cause.isEmpty ? "" : " (\(cause))"))
+        var answer = result ?? ReconcileResult(
+            status: .retry, summary: "", tenantID: "", revision: revision, trigger: trigger, idempotencyKey: "", payloadHash: "", errors: [])
+        answer.status = .retry
+        answer.summary = error.message
+        answer.errors.insert(error, at: 0)
+        return answer
     }
 }

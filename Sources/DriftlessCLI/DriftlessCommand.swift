@@ -39,6 +39,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Start suspended: report drift, change nothing.") var suspend = false
     @Option(name: .customLong("shutdown-timeout"), help: "How long a running reconciliation may take to finish on SIGTERM.")
     var shutdownTimeout = TimeSpan(milliseconds: 25_000)
+    @Option(name: .customLong("reconcile-deadline"),
+            help: "How long one reconciliation may take before its statement is cancelled and it answers retry (each target its own).")
+    var reconcileDeadline = TimeSpan(milliseconds: 900_000)
     @Option(name: .customLong("api-tenant-claim"), help: "The JWT claim (a dotted path) that names an API caller's tenant.")
     var apiTenantClaim = "tenant_id"
     @Option(help: "A targets file: reconcile many databases (fleet.md) instead of --database-url.")
@@ -52,6 +55,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         guard DriftMode(rawValue: driftMode) != nil else { throw ValidationError("--drift-mode is correct or warn.") }
+        guard reconcileDeadline.milliseconds > 0 else { throw ValidationError("--reconcile-deadline 0s would cancel every reconciliation; give a positive duration like 15m.") }
         guard shards >= 1 else { throw ValidationError("--shards is a number from 1.") }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency is a number from 1 to 256.") }
         if shard != "auto" {
@@ -81,12 +85,13 @@ struct RunCommand: ParsableCommand {
             printError("driftless run: \(error)")
             throw ExitCode(1)
         }
-        let configuration = ControllerConfiguration(
+        var configuration = ControllerConfiguration(
             databaseURL: database.databaseURL ?? environment["DATABASE_URL"] ?? "", location: source.location,
             interval: interval, retryInterval: retryInterval, driftMode: DriftMode(rawValue: driftMode)!, suspended: suspend,
             options: options, host: String(listen[..<colon]), port: Int(listen[listen.index(after: colon)...])!,
             apiToken: environment["DRIFTLESS_API_TOKEN"], webhookSecret: environment["DRIFTLESS_WEBHOOK_SECRET"],
             shutdownTimeout: shutdownTimeout, authenticator: authenticator)
+        configuration.deadline = reconcileDeadline
         let level = Logger.Level(rawValue: logging.logLevel) ?? .info
         let json = logging.logFormat == .json
         LoggingSystem.bootstrap { label in
@@ -112,7 +117,7 @@ struct RunCommand: ParsableCommand {
             return
         }
         // The main thread waits here; the controller's blocking work runs on threads of its own.
-        let outcome = waitForAsync { try await runController(configuration, logger: logger) }
+        let outcome = waitForAsync { [configuration] in try await runController(configuration, logger: logger) }
         if case .failure(let error) = outcome {
             printError("driftless run: \(error)")
             throw ExitCode(1)

@@ -15,10 +15,15 @@ public final class Connection {
     /// - Throws: `PostgresError.connectionFailed` with libpq's message, password removed.
     public init(_ connectionString: ConnectionString, applicationName: String = "driftless") throws {
         self.connectionString = connectionString
-        // expand_dbname = 1: the "dbname" value may itself be a URL or keyword string; the
-        // application_name after it overrides whatever the string says.
-        let keywords = ["dbname", "application_name"]
-        let values = [connectionString.raw.isEmpty ? nil : connectionString.raw, applicationName]
+        // expand_dbname = 1: the "dbname" value may itself be a URL or keyword string. Entries
+        // before it are defaults the string may override; the application_name after it
+        // overrides whatever the string says. The defaults bound how long an unreachable or
+        // silent server can hold a reconciliation (docs/reliability.md, Deadlines): a connection
+        // attempt gives up after 10 s, and a peer that stops answering is noticed by keepalives
+        // within about a minute instead of the kernel's two hours.
+        let defaults = Connection.networkDefaults
+        let keywords = defaults.map(\.0) + ["dbname", "application_name"]
+        let values = defaults.map { Optional($0.1) } + [connectionString.raw.isEmpty ? nil : connectionString.raw, applicationName]
         let conn: OpaquePointer? = withCStringArray(keywords) { keywordPointers in
             withOptionalCStringArray(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)
@@ -41,6 +46,12 @@ public final class Connection {
     deinit {
         PQfinish(handle)
     }
+
+    /// libpq parameters every connection starts from; the connection string overrides each.
+    static let networkDefaults: [(String, String)] = [
+        ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "60000"),
+    ]
 
     /// The server's version as an integer (150018 for 15.18).
     public var serverVersion: Int { Int(PQserverVersion(handle)) }

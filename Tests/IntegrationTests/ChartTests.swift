@@ -38,6 +38,7 @@ struct ChartTests {
         #expect(!args.contains { $0.hasPrefix("--repo") })
         #expect(fleet?.env?.contains("PROD_EU_DATABASE_URL") == true && fleet?.env?.contains("DATABASE_URL") == false)
         #expect(report["defaults"]?.args?.contains("--lock-retries=3") == true && report["defaults"]?.args?.contains("--max-blocker-age=1m") == true)
+        #expect(report["defaults"]?.args?.contains("--reconcile-deadline=15m") == true)
     }
 
     @Test func anInvalidManifestIsCaught() async throws {

@@ -26,7 +26,8 @@ struct FleetControllerTests {
         """)
 
     /// `driftless run --targets` as shard `ordinal` of `shards` (its host name says which).
-    func controller(_ targetsFile: String, ordinal: Int, shards: Int, environment extra: [String: String]) throws -> BackgroundProcess {
+    func controller(_ targetsFile: String, ordinal: Int, shards: Int, environment extra: [String: String],
+                    arguments: [String] = []) throws -> BackgroundProcess {
         var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["HOSTNAME"] = "driftless-\(ordinal)"
         environment["DRIFTLESS_API_TOKEN"] = Self.token
@@ -34,7 +35,7 @@ struct FleetControllerTests {
             "run", "--targets", targetsFile, "--shards", String(shards), "--shard", "auto", "--listen", "127.0.0.1:0",
             "--shutdown-timeout", "1s", "--retry-interval", "1s",
             "--git-cache", NSTemporaryDirectory() + "driftless-fleet-\(UUID().uuidString.prefix(6))",
-        ], environment: environment)
+        ] + arguments, environment: environment)
     }
 
     func port(_ process: BackgroundProcess) async throws -> String {
@@ -42,8 +43,9 @@ struct FleetControllerTests {
         return try #require(process.output().firstMatch(of: /127\.0\.0\.1:(\d+)/).map { String($0.1) })
     }
 
-    func get(_ port: String, _ path: String) async throws -> (Int, String) {
+    func get(_ port: String, _ path: String, method: String = "GET") async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
         request.setValue("Bearer \(Self.token)", forHTTPHeaderField: "Authorization")
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
@@ -192,6 +194,78 @@ struct FleetControllerTests {
             }
         }
         #expect(reached, "\(process.output())")
+    }
+}
+
+extension FleetControllerTests {
+    /// One slot for two targets, and one of them stuck behind a lock for a minute: its
+    /// reconciliation is cancelled at its deadline, so the other converges within seconds, and
+    /// the stuck one's transaction left nothing behind (fleet.md, Targets; docs/reliability.md,
+    /// Deadlines).
+    @Test func aStuckTargetIsCancelledAtItsDeadlineAndNeverHoldsTheOther() async throws {
+        let cluster = try PostgresCluster.shared()
+        let stuck = try await blocking { try cluster.createDatabase(prefix: "deadline") }
+        let other = try await blocking { try cluster.createDatabase(prefix: "deadline") }
+        // The stuck target already has notes without body; a session holds a lock on it, so the
+        // ALTER TABLE waits (no look at blockers, a minute of lock timeout).
+        let held = try await blocking { () -> Handoff<Connection> in
+            let connection = try stuck.connect(applicationName: "holder")
+            try connection.query("CREATE TABLE notes (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), tenant_id uuid NOT NULL)")
+            try connection.query("BEGIN")
+            try connection.query("LOCK TABLE notes IN ACCESS SHARE MODE")
+            return Handoff(connection)
+        }
+        let directory = NSTemporaryDirectory() + "driftless-deadline-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory + "/blueprints", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.blueprint.write(toFile: directory + "/blueprints/notes.yaml", atomically: true, encoding: .utf8)
+        let file = directory + "/targets.yaml"
+        // "a-stuck" sorts first, so it is very likely the first to take the one slot.
+        try targetsFile(["  - {name: a-stuck, database_url_env: STUCK_URL}", "  - {name: b-other, database_url_env: OTHER_URL}"],
+                        defaults: "  blueprints: \(directory)/blueprints\n  interval: 1h").write(toFile: file, atomically: true, encoding: .utf8)
+        let started = Date()
+        let process = try controller(file, ordinal: 0, shards: 1, environment: ["STUCK_URL": stuck.url, "OTHER_URL": other.url], arguments: [
+            "--concurrency", "1", "--reconcile-deadline", "2s", "--lock-timeout", "60s", "--max-blocker-age", "0s", "--retry-interval", "30s",
+        ])
+        defer { process.signal(SIGKILL); _ = process.wait() }
+        let port = try await port(process)
+
+        let otherDone = try await eventually(40) {
+            try await blocking { (try controllers(other) ?? []).contains { $0.hasSuffix(" ok") } }
+        }
+        let waited = Date().timeIntervalSince(started)
+        #expect(otherDone, "\(process.output())")
+        // The stuck target answers at its deadline (whichever of the two took the slot first).
+        let answered = try await eventually(20) {
+            let body = try await get(port, "/v1/targets/a-stuck/status").1
+            return try JSONDecoder().decode(TargetListing.Status.self, from: Data(body.utf8)).lastResult != nil
+        }
+        let body = try await get(port, "/v1/targets/a-stuck/status").1
+        #expect(answered, "\(body)")
+        let status = try JSONDecoder().decode(TargetListing.Status.self, from: Data(body.utf8))
+        print("deadline: the other target converged \(String(format: "%.1f", waited)) s after start; the stuck one: \(status.lastResult?.summary ?? "no result yet")")
+        // Well before the 60 s lock timeout: the deadline (2 s) freed the slot.
+        #expect(waited < 30, "the other target waited \(waited) s")
+        #expect(status.lastResult?.status == .retry, "\(body)")
+        #expect(status.lastResult?.errors.first?.code == "deadline", "\(body)")
+        #expect(status.lastResult?.summary.contains("deadline of 2s") == true, "\(body)")
+        // The holder was never cancelled, and the stuck database is as it was: no body column.
+        #expect(try await blocking { try held.value.query("SELECT 1 AS one").first!.int("one") } == 1)
+        let columns = try await blocking {
+            try other.connect().query("SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'notes' AND column_name = 'body'").first!.int("n")
+        }
+        #expect(columns == 1)
+        let stuckColumns = try await blocking {
+            try stuck.connect().query("SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'notes' AND column_name = 'body'").first!.int("n")
+        }
+        #expect(stuckColumns == 0)
+        // Once the holder commits, the stuck target converges at its next try.
+        try await blocking { try held.value.query("COMMIT") }
+        _ = try await get(port, "/v1/targets/a-stuck/reconcile", method: "POST")
+        let stuckDone = try await eventually(40) {
+            try await blocking { (try controllers(stuck) ?? []).contains { $0.hasSuffix(" ok") } }
+        }
+        #expect(stuckDone, "\(process.output())")
     }
 }
 

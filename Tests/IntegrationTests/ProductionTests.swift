@@ -68,9 +68,9 @@ struct ProductionTests {
             """)
     }
 
-    @Test func eachDefaultAndTypeChangeIsClassifiedByTheServer() async throws {
+    @Test(arguments: SupabaseProject.allCases) func eachDefaultAndTypeChangeIsClassifiedByTheServer(kind: SupabaseProject) async throws {
         try await blocking {
-            let db = try PostgresCluster.shared().createDatabase(prefix: "rewrite")
+            let db = try PostgresCluster.shared().createDatabase(prefix: "rewrite", kind: kind)
             #expect(try reconcile(db, ["t.yaml": Self.base]).result.status == .ok)
             try db.connect().query("INSERT INTO t SELECT i, 'c' || i, i FROM generate_series(1, 100) i")
             var table: [String] = []
@@ -88,7 +88,7 @@ struct ProductionTests {
                 #expect((before != after) == example.rewrites, "\(example.name): relfilenode \(before) → \(after)")
                 #expect(try reconcile(db, ["t.yaml": Self.base], allow: [.rewritesTable, .deletesData], prune: true).result.status == .ok)
             }
-            print("rewrites_table as the server decides it:\n  " + table.joined(separator: "\n  "))
+            print("rewrites_table as the server decides it (\(kind)):\n  " + table.joined(separator: "\n  "))
         }
     }
 
@@ -104,9 +104,9 @@ struct ProductionTests {
         func read(_ seconds: Double) { lock.withLock { longestRead = max(longestRead, seconds) } }
     }
 
-    @Test func aLongTransactionIsNamedAndNeverQueuedBehind() async throws {
+    @Test(arguments: SupabaseProject.allCases) func aLongTransactionIsNamedAndNeverQueuedBehind(kind: SupabaseProject) async throws {
         try await blocking {
-            let db = try PostgresCluster.shared().createDatabase(prefix: "blockers")
+            let db = try PostgresCluster.shared().createDatabase(prefix: "blockers", kind: kind)
             #expect(try reconcile(db, ["t.yaml": Self.base]).result.status == .ok)
             try db.connect().query("INSERT INTO t SELECT i, 'c' || i, i FROM generate_series(1, 1000) i")
             // A nightly dump: a transaction holding ACCESS SHARE on t for 30 s.
@@ -147,7 +147,7 @@ struct ProductionTests {
             let blocked = Reconciler(blueprints: set, revision: "r2", options: options).apply(try db.connect())
             watch.stop()
             while watcher.isExecuting { Thread.sleep(forTimeInterval: 0.01) }
-            print("blockers: \(blocked.status.rawValue) after \(blocked.attempts) attempts; \(blocked.errors.map(\.message)); "
+            print("blockers (\(kind)): \(blocked.status.rawValue) after \(blocked.attempts) attempts; \(blocked.errors.map(\.message)); "
                   + "longest read of t meanwhile: \(String(format: "%.3f", watch.longestRead)) s; queued lock requests seen: \(watch.queued.count)")
             #expect(blocked.status == .retry)
             #expect(blocked.attempts == 3)
@@ -169,9 +169,9 @@ struct ProductionTests {
         }
     }
 
-    @Test func aLockTimeoutIsRetriedAndCounted() async throws {
+    @Test(arguments: SupabaseProject.allCases) func aLockTimeoutIsRetriedAndCounted(kind: SupabaseProject) async throws {
         try await blocking {
-            let db = try PostgresCluster.shared().createDatabase(prefix: "lockretry")
+            let db = try PostgresCluster.shared().createDatabase(prefix: "lockretry", kind: kind)
             #expect(try reconcile(db, ["t.yaml": Self.base]).result.status == .ok)
             // Without the look at blockers (--max-blocker-age 0s) the apply queues behind a
             // holder; each attempt waits 200 ms at most, then backs off.
