@@ -45,6 +45,15 @@ public func buildFleetApplication(fleet: Fleet, logger: Logger) -> some Applicat
                  body: .init(byteBuffer: ByteBuffer(string: fleet.registry.emitToString())))
     }
 
+    Dashboard.add(to: router, source: DashboardSource(
+        targets: {
+            fleet.current.map {
+                DashboardTarget(name: $0.target.name, shard: fleet.configuration.shard, wave: $0.target.wave, state: $0.state,
+                                configuration: $0.loop.configuration, problem: $0.problem)
+            }
+        },
+        tenantsAllowed: false, refused: { failures.increment() }), authenticator: configuration.authenticator)
+
     let api = router.group("v1").add(middleware: APIAuthentication(authenticator: configuration.authenticator, refused: { failures.increment() }))
     api.add(middleware: AdminOnly())
     api.get("targets") { _, _ -> Response in

@@ -83,6 +83,10 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
         return json(["accepted": "true"], status: .accepted)
     }
 
+    Dashboard.add(to: router, source: DashboardSource(
+        targets: { [DashboardTarget(name: "database", state: state, configuration: configuration)] },
+        tenantsAllowed: true, refused: { metrics.authenticationFailed() }), authenticator: configuration.authenticator)
+
     let api = router.group("v1").add(middleware: APIAuthentication(authenticator: configuration.authenticator, metrics: metrics))
     api.get("status") { _, context -> Response in
         var status = await state.status
@@ -139,17 +143,7 @@ public func buildApplication(loop: ReconcileLoop, metrics: ControllerMetrics, lo
 /// `GET /v1/drift` of one database (a fleet's target too): the drift report of its blueprints,
 /// restricted to a tenant caller's own tables; JSON, or Markdown.
 func driftAnswer(_ configuration: ControllerConfiguration, tenant: String?, markdown: Bool) async throws -> Response {
-    let report = try await BlockingIO.run(name: "driftless-drift") {
-        let revision = try BlueprintLoader.load(configuration.location)
-        let connection = try Connection(ConnectionString(configuration.databaseURL.revealed))
-        let set = try DesiredState.assemble(revision: revision.sources, history: configuration.options.history, connection)
-        var report = try Reconciler(blueprints: set, revision: revision.revision, options: configuration.options).drift(connection)
-        if let tenant {
-            let owned = try configuration.options.history.owned(by: APIBlueprintRequest.owner(tenant), connection)
-            report = report.restricted(toTables: Set(owned.filter { $0.hasPrefix("table:") }.map { String($0.dropFirst(6)) }))
-        }
-        return report
-    }
+    let report = try await driftReport(configuration, tenant: tenant)
     if markdown {
         return Response(status: .ok, headers: [.contentType: "text/markdown; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: report.markdown)))
     }

@@ -276,10 +276,7 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
             // take what another target of the fleet fetched a moment ago.
             let fresh = request.kind != "interval" && request.kind != "wave"
             revision = try await BlockingIO.run(name: "driftless-fetch") { [configuration, lastGood] in
-                if let shared = configuration.sharedRevisions {
-                    return try shared.load(configuration.location, fresh: fresh, reusing: lastGood)
-                }
-                return try BlueprintLoader.load(configuration.location, reusing: lastGood)
+                try configuration.loadRevision(fresh: fresh, reusing: lastGood)
             }
             lastGood = revision
             await state.fetched()
