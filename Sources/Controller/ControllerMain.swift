@@ -1,3 +1,4 @@
+import DriftlessCore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -40,7 +41,7 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var object: [String: String] = [
-            "time": ISO8601DateFormatter().string(from: Date()), "level": event.level.rawValue,
+            "time": Timestamp.string(Date()), "level": event.level.rawValue,
             "message": "\(event.message)", "logger": label,
         ]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { object[key] = "\(value)" }

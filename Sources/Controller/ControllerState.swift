@@ -54,7 +54,7 @@ public actor ControllerState {
         self.suspended = suspended
         self.driftMode = driftMode
         self.metrics = metrics
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = Timestamp.string(Date())
         for type in ["Ready", "Reconciling", "Stalled", "Drifted"] {
             conditions[type] = Condition(type: type, status: "Unknown", reason: "Starting", message: "no reconciliation yet", lastTransitionTime: now)
             metrics.condition(type: type, status: "Unknown")
@@ -64,7 +64,7 @@ public actor ControllerState {
     func setCondition(_ type: String, _ status: String, reason: String, message: String) {
         if let existing = conditions[type], existing.status == status, existing.reason == reason, existing.message == message { return }
         let changed = conditions[type]?.status != status
-        let time = changed || conditions[type] == nil ? ISO8601DateFormatter().string(from: Date()) : conditions[type]!.lastTransitionTime
+        let time = changed || conditions[type] == nil ? Timestamp.string(Date()) : conditions[type]!.lastTransitionTime
         conditions[type] = Condition(type: type, status: status, reason: reason, message: message, lastTransitionTime: time)
         metrics.condition(type: type, status: status)
     }
@@ -136,7 +136,7 @@ public actor ControllerState {
     public var status: ControllerStatus {
         ControllerStatus(
             lastAttemptedRevision: lastAttemptedRevision, lastAppliedRevision: lastAppliedRevision, lastResult: lastResult,
-            nextTick: nextTick.map { ISO8601DateFormatter().string(from: $0) }, suspended: suspended,
+            nextTick: nextTick.map(Timestamp.string), suspended: suspended,
             driftMode: driftMode.rawValue, fetchError: fetchError,
             conditions: ["Ready", "Reconciling", "Stalled", "Drifted", "RolloutHalted"].compactMap { conditions[$0] })
     }

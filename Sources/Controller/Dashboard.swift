@@ -332,7 +332,7 @@ enum Dashboard {
                     ("Drift mode", status.driftMode),
                 ] + (target.wave.map { [("Wave", String($0))] } ?? []) + (target.shard.map { [("Shard", String($0))] } ?? []))
                 table(&section, ["Condition", "Status", "Reason", "Message", "Since"],
-                      status.conditions.map { [$0.type, $0.status, $0.reason, $0.message, $0.lastTransitionTime] })
+                      status.conditions.map { [$0.type, $0.status, $0.reason, $0.message, $0.lastTransitionTime] }, class: "conditions")
             }
             main.element("section", [("id", "result")]) { section in
                 section.element("h2", text: "Last result")
@@ -429,8 +429,8 @@ enum Dashboard {
         }
     }
 
-    static func table(_ html: inout HTML, _ headings: [String], _ rows: [[String]]) {
-        html.element("table") { table in
+    static func table(_ html: inout HTML, _ headings: [String], _ rows: [[String]], class name: String? = nil) {
+        html.element("table", [("class", name)]) { table in
             table.element("thead") { head in head.element("tr") { row in for heading in headings { row.element("th", text: heading) } } }
             table.element("tbody") { body in
                 for values in rows { body.element("tr") { row in for value in values { row.element("td", text: value) } } }
@@ -468,7 +468,8 @@ enum Dashboard {
         h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
         table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; }
         th, td { text-align: left; vertical-align: top; padding: .35rem .6rem; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
-        th { font-weight: 600; color: var(--muted); }
+        th { font-weight: 600; color: var(--muted); white-space: nowrap; }
+        table.conditions td:nth-child(-n+3), table.conditions td:last-child { white-space: nowrap; overflow-wrap: normal; }
         .badge { display: inline-block; padding: 0 .45rem; border-radius: .6rem; font-size: .8rem; font-weight: 600; border: 1px solid currentColor; white-space: nowrap; }
         .badge.good { color: var(--good); } .badge.bad { color: var(--bad); } .badge.warn { color: var(--warn); } .badge.neutral { color: var(--muted); }
         .mono, code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .85rem; }

@@ -57,12 +57,19 @@ public func buildFleetApplication(fleet: Fleet, logger: Logger) -> some Applicat
     let api = router.group("v1").add(middleware: APIAuthentication(authenticator: configuration.authenticator, refused: { failures.increment() }))
     api.add(middleware: AdminOnly())
     api.get("targets") { _, _ -> Response in
-        var answer: [TargetStatus] = []
-        for runtime in fleet.current {
-            answer.append(TargetStatus(name: runtime.target.name, shard: fleet.configuration.shard, wave: runtime.target.wave,
-                                       status: await runtime.state.status, problem: runtime.problem))
+        // One target encoded at a time: a thousand targets' Results never sit in memory as one
+        // tree of JSON values (docs/fleet.md, Memory).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var body = ByteBuffer(string: "[")
+        for (index, runtime) in fleet.current.enumerated() {
+            let status = TargetStatus(name: runtime.target.name, shard: fleet.configuration.shard, wave: runtime.target.wave,
+                                      status: await runtime.state.status, problem: runtime.problem)
+            if index > 0 { body.writeString(",") }
+            body.writeBytes(try encoder.encode(status))
         }
-        return try encoded(answer)
+        body.writeString("]")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 
     /// The runtime a path names, or 404.

@@ -68,13 +68,19 @@ public final class GitRepository {
     /// Where the repository lives on disk (a work tree's `.git`, or a bare cache).
     public let path: String
     private var secrets: [String] = []
+    /// Remote `origin`, looked up once per repository object: each `git_remote_lookup` leaks in
+    /// Debian 12's libgit2 (see `remoteURL`).
+    private var remote: OpaquePointer?
 
     private init(handle: OpaquePointer, path: String) {
         self.handle = handle
         self.path = path
     }
 
-    deinit { git_repository_free(handle) }
+    deinit {
+        if let remote { git_remote_free(remote) }
+        git_repository_free(handle)
+    }
 
     /// Opens an existing repository (a work tree or a bare one) at `path`.
     /// - Throws: `GitError.repository` with libgit2's message.
@@ -91,20 +97,47 @@ public final class GitRepository {
     public static func cached(
         url: String, cacheDirectory: String, credentials: GitCredentials = GitCredentials()
     ) throws -> GitRepository {
+        try withCached(url: url, cacheDirectory: cacheDirectory, credentials: credentials) { $0 }
+    }
+
+    /// Fetches into the cache of `url` under `cacheDirectory`, then runs `body` with it, while no
+    /// other thread of the process uses that cache. The cache stays open for the process's life
+    /// (one per directory), so its remote is looked up once, not once per fetch.
+    /// - Throws: what `cached` throws, or `body`'s error.
+    public static func withCached<T>(
+        url: String, cacheDirectory: String, credentials: GitCredentials = GitCredentials(),
+        _ body: (GitRepository) throws -> T
+    ) throws -> T {
         _ = libgit2Initialized
         let directory = (cacheDirectory as NSString).appendingPathComponent(cacheName(for: url))
-        if let existing = try? open(at: directory), existing.remoteURL() == url, existing.isIntact {
+        let gate = OpenCaches.shared.gate(directory)
+        gate.lock()
+        defer { gate.unlock() }
+        let repository = try fetchedCache(url: url, directory: directory, cacheDirectory: cacheDirectory, credentials: credentials)
+        return try body(repository)
+    }
+
+    /// The cache at `directory`, fetched: the one kept open, else opened, else made anew. The
+    /// caller holds the directory's gate.
+    private static func fetchedCache(
+        url: String, directory: String, cacheDirectory: String, credentials: GitCredentials
+    ) throws -> GitRepository {
+        let kept = OpenCaches.shared.repository(directory)
+        if let existing = kept ?? (try? open(at: directory)), existing.remoteURL() == url, existing.isIntact {
             existing.secrets = credentials.secrets
             do {
                 try existing.fetch(credentials: credentials)
+                OpenCaches.shared.keep(existing, at: directory)
                 return existing
             } catch let error as GitError where error.isTransport {
                 // The network failed, not the cache: keep it, so the last good revision stays readable.
+                OpenCaches.shared.keep(existing, at: directory)
                 throw error
             } catch {
                 // Anything else means the cache itself is damaged: rebuild it below.
             }
         }
+        OpenCaches.shared.forget(directory)
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         var repo: OpaquePointer?
@@ -114,9 +147,10 @@ public final class GitRepository {
         try check(
             git_remote_create_with_fetchspec(&remote, repo, "origin", url, "+refs/heads/*:refs/remotes/origin/*"),
             .repository, "add remote \(redactURL(url))")
-        git_remote_free(remote)
+        repository.remote = remote
         repository.secrets = credentials.secrets
         try repository.fetch(credentials: credentials)
+        OpenCaches.shared.keep(repository, at: directory)
         return repository
     }
 
@@ -134,9 +168,11 @@ public final class GitRepository {
     /// Fetches every branch (pruning deleted ones, accepting forced updates) and every tag.
     /// - Throws: `GitError.fetch` with libgit2's message, secrets removed.
     public func fetch(credentials: GitCredentials = GitCredentials()) throws {
-        var remote: OpaquePointer?
-        try check(git_remote_lookup(&remote, handle, "origin"), .fetch, "find remote origin")
-        defer { git_remote_free(remote) }
+        if remote == nil {
+            var found: OpaquePointer?
+            try check(git_remote_lookup(&found, handle, "origin"), .fetch, "find remote origin")
+            remote = found
+        }
         let context = Unmanaged.passRetained(CallbackContext(credentials: credentials)).toOpaque()
         defer { Unmanaged<CallbackContext>.fromOpaque(context).release() }
 
@@ -155,7 +191,7 @@ public final class GitRepository {
             let context = Unmanaged<CallbackContext>.fromOpaque(payload).takeUnretainedValue()
             return context.checkCertificate(cert, valid: valid != 0, host: host.map { String(cString: $0) } ?? "")
         }
-        try check(git_remote_fetch(remote, nil, &options, nil), .fetch, "fetch \(redactURL(remoteURL() ?? "origin"))")
+        try check(git_remote_fetch(remote, nil, &options, nil), .fetch, "fetch \(redactURL(git_remote_url(remote).map { String(cString: $0) } ?? "origin"))")
 
         // Remember the remote's default branch as origin/HEAD, for `--ref` left unset.
         var buffer = git_buf()
@@ -169,12 +205,18 @@ public final class GitRepository {
         git_buf_dispose(&buffer)
     }
 
-    /// The URL of remote `origin`, if there is one.
+    /// The URL of remote `origin`, if there is one, read from the repository's configuration.
+    ///
+    /// Not through `git_remote_lookup`: Debian 12's libgit2 (1.5.1, without libgit2 pull request
+    /// #6382) leaks PCRE2 match data of about 18 KB in each remote lookup, which a controller
+    /// fetching every tick turned into hundreds of megabytes (docs/benchmarks.md, Fleet).
     public func remoteURL() -> String? {
-        var remote: OpaquePointer?
-        guard git_remote_lookup(&remote, handle, "origin") == 0 else { return nil }
-        defer { git_remote_free(remote) }
-        return git_remote_url(remote).map { String(cString: $0) }
+        var config: OpaquePointer?
+        guard git_repository_config_snapshot(&config, handle) == 0 else { return nil }
+        defer { git_config_free(config) }
+        var value: UnsafePointer<CChar>?
+        guard git_config_get_string(&value, config, "remote.origin.url") == 0, let value else { return nil }
+        return String(cString: value)
     }
 
     /// Resolves a branch, tag, commit id (full or abbreviated) or `HEAD` to a commit.
@@ -394,4 +436,28 @@ private final class CallbackContext {
         }
         return value
     }
+}
+
+/// The caches kept open, one per directory, each with a gate so one thread at a time fetches
+/// into it and reads it (libgit2 objects are not to be used from two threads at once).
+private final class OpenCaches: @unchecked Sendable {
+    static let shared = OpenCaches()
+    private let lock = NSLock()
+    private var gates: [String: NSLock] = [:]
+    private var open: [String: GitRepository] = [:]
+
+    func gate(_ directory: String) -> NSLock {
+        lock.withLock {
+            if let gate = gates[directory] { return gate }
+            let gate = NSLock()
+            gates[directory] = gate
+            return gate
+        }
+    }
+
+    func repository(_ directory: String) -> GitRepository? { lock.withLock { open[directory] } }
+
+    func keep(_ repository: GitRepository, at directory: String) { lock.withLock { open[directory] = repository } }
+
+    func forget(_ directory: String) { _ = lock.withLock { open.removeValue(forKey: directory) } }
 }

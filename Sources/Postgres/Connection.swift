@@ -51,6 +51,9 @@ public final class Connection {
     static let networkDefaults: [(String, String)] = [
         ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"),
         ("keepalives_count", "3"), ("tcp_user_timeout", "60000"),
+        // No probe for Kerberos credentials on every connection (a fleet connects once per tick);
+        // a URL that wants GSS encryption says gssencmode=prefer or require.
+        ("gssencmode", "disable"),
     ]
 
     /// The server's version as an integer (150018 for 15.18).

@@ -25,7 +25,9 @@ public struct ConnectionString: Sendable, CustomStringConvertible, CustomDebugSt
                 secrets.append(encoded)
             }
         }
-        if let env = ProcessInfo.processInfo.environment["PGPASSWORD"], !env.isEmpty {
+        // getenv, not ProcessInfo's environment: that copies every variable into a dictionary on
+        // each call, and a fleet's process holds a variable per target.
+        if let env = getenv("PGPASSWORD").map({ String(cString: $0) }), !env.isEmpty {
             secrets.append(env)
         }
         self.secrets = secrets

@@ -37,25 +37,31 @@ public enum BlueprintLoader {
         case .directory(let directory):
             return LoadedRevision(sources: try readDirectory(directory), revision: "dir:\(directory)", commit: nil, commitMessage: nil)
         case .git(let repository, let ref, let path, let cacheDirectory, let credentials):
-            let repo: GitRepository
             if isRemote(repository) {
-                repo = try GitRepository.cached(url: repository, cacheDirectory: cacheDirectory, credentials: credentials)
-            } else {
-                repo = try GitRepository.open(at: repository)
+                // Fetched and read while no other thread uses the cache.
+                return try GitRepository.withCached(url: repository, cacheDirectory: cacheDirectory, credentials: credentials) {
+                    try read($0, ref: ref, path: path, previous: previous)
+                }
             }
-            let commit = try repo.resolve(ref)
-            if let previous, previous.commit == commit.hex, previous.revision == "\(ref ?? "HEAD")@sha1:\(commit.hex)" {
-                return previous
-            }
-            let files = try repo.files(at: commit, under: path ?? "")
-            let prefix = (path ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-            let sources = files.map {
-                BlueprintSource(path: $0.path, displayPath: prefix.isEmpty ? $0.path : "\(prefix)/\($0.path)", contents: $0.contents)
-            }
-            return LoadedRevision(
-                sources: sources, revision: "\(ref ?? "HEAD")@sha1:\(commit.hex)", commit: commit.hex,
-                commitMessage: try repo.message(of: commit))
+            return try read(try GitRepository.open(at: repository), ref: ref, path: path, previous: previous)
         }
+    }
+
+    /// The blueprint files of `ref` under `path` in `repo`; `previous` when it was read from the
+    /// same commit.
+    static func read(_ repo: GitRepository, ref: String?, path: String?, previous: LoadedRevision?) throws -> LoadedRevision {
+        let commit = try repo.resolve(ref)
+        if let previous, previous.commit == commit.hex, previous.revision == "\(ref ?? "HEAD")@sha1:\(commit.hex)" {
+            return previous
+        }
+        let files = try repo.files(at: commit, under: path ?? "")
+        let prefix = (path ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let sources = files.map {
+            BlueprintSource(path: $0.path, displayPath: prefix.isEmpty ? $0.path : "\(prefix)/\($0.path)", contents: $0.contents)
+        }
+        return LoadedRevision(
+            sources: sources, revision: "\(ref ?? "HEAD")@sha1:\(commit.hex)", commit: commit.hex,
+            commitMessage: try repo.message(of: commit))
     }
 
     /// Whether `repository` names a remote (URL or scp-like `user@host:path`) rather than a local path.

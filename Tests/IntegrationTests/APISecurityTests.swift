@@ -112,6 +112,7 @@ struct APISecurityTests {
     struct Answer: Sendable {
         let status: HTTPResponse.Status
         let body: ByteBuffer
+        var headers: HTTPFields = [:]
     }
 
     /// A client of the live server that waits up to five minutes for an answer. HummingbirdTesting's
@@ -126,7 +127,7 @@ struct APISecurityTests {
             var headers = headers
             headers[.connection] = "keep-alive"
             let response = try await client.execute(TestClient.Request(uri, method: method, authority: "localhost", headers: headers, body: body))
-            return try await check(Answer(status: response.status, body: response.body ?? ByteBuffer()))
+            return try await check(Answer(status: response.status, body: response.body ?? ByteBuffer(), headers: response.headers))
         }
     }
 
@@ -216,6 +217,66 @@ struct APISecurityTests {
         // The access log names the tenant, never a token.
         #expect(harness.log.text.contains("\"tenant\": \(Self.tenantA)"))
         #expect(!harness.log.text.contains(tokenA) && !harness.log.text.contains("t0ken"))
+    }
+
+    /// The dashboard behind the same callers as `/v1/` (docs/security.md, The dashboard): a
+    /// tenant sees its own tables only, by bearer header or by the login form's session cookie
+    /// (HttpOnly, SameSite=Strict, gone after logging out); a wrong token is refused and counted.
+    @Test func theDashboardShowsATenantItsOwnTablesOnly() async throws {
+        let harness = try await Self.harness()
+        let tokenA = harness.tokens[Self.tenantA]!
+        let tokenB = harness.tokens[Self.tenantB]!
+        try await Self.live(harness.app) { client in
+            for (tenant, token, table) in [(Self.tenantA, tokenA, "a_docs"), (Self.tenantB, tokenB, "b_docs")] {
+                try await client.execute(uri: "/v1/blueprints", method: .post, headers: Self.headers(token), body: Self.body(tenant, tables: [table])) {
+                    #expect($0.status == .ok)
+                }
+            }
+            // Both tenants' tables drift: RLS turned off by hand.
+            try await blocking {
+                try harness.db.connect().simpleQuery("ALTER TABLE a_docs DISABLE ROW LEVEL SECURITY; ALTER TABLE b_docs DISABLE ROW LEVEL SECURITY;")
+            }
+            func page(_ headers: HTTPFields) async throws -> (HTTPResponse.Status, String, HTTPFields) {
+                try await client.execute(uri: "/targets/database", method: .get, headers: headers) { ($0.status, String(buffer: $0.body), $0.headers) }
+            }
+            let (statusA, pageA, headersA) = try await page([.authorization: "Bearer \(tokenA)"])
+            #expect(statusA == .ok)
+            #expect(pageA.contains("a_docs") && !pageA.contains("b_docs"), "tenant A's page")
+            #expect(headersA[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+            let (_, pageB, _) = try await page([.authorization: "Bearer \(tokenB)"])
+            #expect(pageB.contains("b_docs") && !pageB.contains("a_docs"), "tenant B's page")
+            let (_, admin, _) = try await page([.authorization: "Bearer t0ken"])
+            #expect(admin.contains("a_docs") && admin.contains("b_docs"))
+
+            // No caller: the login form. A wrong token: 401, counted.
+            try await client.execute(uri: "/targets/database", method: .get) { response in
+                #expect(response.status == .seeOther && response.headers[.location] == "/login")
+            }
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            try await client.execute(uri: "/login", method: .post, headers: form, body: ByteBuffer(string: "token=guessed")) {
+                #expect($0.status == .unauthorized)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains("driftless_http_auth_failures_total 1"))
+            }
+            // The form with A's token: a session cookie, never the token.
+            let cookie = try await client.execute(uri: "/login", method: .post, headers: form,
+                                                  body: ByteBuffer(string: "token=" + tokenA.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)) { response in
+                #expect(response.status == .seeOther)
+                let set = response.headers[.setCookie] ?? ""
+                #expect(set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"), "\(set)")
+                #expect(!set.contains(tokenA))
+                return String(set.split(separator: ";")[0])
+            }
+            let (statusCookie, pageCookie, _) = try await page([.cookie: cookie])
+            #expect(statusCookie == .ok && pageCookie.contains("a_docs") && !pageCookie.contains("b_docs"))
+            // A made-up session is nobody; after logging out the cookie is nobody either.
+            try await client.execute(uri: "/targets/database", method: .get, headers: [.cookie: "driftless_session=" + String(repeating: "ab", count: 32)]) {
+                #expect($0.status == .seeOther)
+            }
+            try await client.execute(uri: "/logout", method: .post, headers: [.cookie: cookie]) { #expect($0.status == .seeOther) }
+            try await client.execute(uri: "/targets/database", method: .get, headers: [.cookie: cookie]) { #expect($0.status == .seeOther) }
+        }
     }
 
     @Test func tenTenantsRacingForOneTableGiveOneOwner() async throws {

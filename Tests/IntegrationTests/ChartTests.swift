@@ -22,10 +22,19 @@ struct ChartTests {
                                                                          RepositoryPaths.root + "/charts/driftless/ci/fleet-values.yaml"])
         }
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
-        struct Entry: Decodable { var kinds: [String]; var notes: String?; var args: [String]?; var env: [String]? }
+        struct Entry: Decodable {
+            var kinds: [String]; var notes: String?; var args: [String]?; var env: [String]?
+            var ingress_paths: [String]?; var session_affinity: String?
+        }
         let report = try JSONDecoder().decode([String: Entry].self, from: Data(output.stdout.utf8))
         #expect(report["defaults"]?.kinds == ["ConfigMap", "Deployment", "Service", "ServiceAccount"])
-        #expect(report["all-options-values.yaml"]?.kinds == ["ConfigMap", "Deployment", "Service", "ServiceAccount", "ServiceMonitor"])
+        #expect(report["all-options-values.yaml"]?.kinds == ["ConfigMap", "Deployment", "Ingress", "Service", "ServiceAccount", "ServiceMonitor"])
+        // The Ingress routes the dashboard only: never /v1/, /metrics or the probes.
+        let paths = report["all-options-values.yaml"]?.ingress_paths ?? []
+        #expect(Set(paths) == ["/", "/login", "/logout", "/dashboard.css", "/dashboard.js", "/targets"], "\(paths)")
+        // Several fleet replicas: a browser stays on the one that holds its session.
+        #expect(report["fleet-values.yaml"]?.session_affinity == "ClientIP")
+        #expect(report["defaults"]?.session_affinity == "None")
         #expect(report["all-options-values.yaml"]?.notes?.contains("/v1/status") == true)
         #expect(report["defaults"]?.notes?.contains("/metrics") == true)
         // The fleet: a StatefulSet whose pods take their shard from their ordinal (docs/fleet.md).

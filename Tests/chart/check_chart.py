@@ -28,6 +28,10 @@ for values_file in value_files:
             for document in yaml.safe_load_all(text):
                 if document:
                     kinds.append(document["kind"])
+                    if document["kind"] == "Ingress":
+                        entry["ingress_paths"] = [p["path"] for rule in document["spec"]["rules"] for p in rule["http"]["paths"]]
+                    if document["kind"] == "Service":
+                        entry["session_affinity"] = document["spec"].get("sessionAffinity", "None")
                     if document["kind"] in ("Deployment", "StatefulSet"):
                         entry["args"] = document["spec"]["template"]["spec"]["containers"][0].get("args", [])
                         entry["env"] = [e["name"] for e in document["spec"]["template"]["spec"]["containers"][0].get("env", [])]

@@ -28,17 +28,26 @@ ensure_system_packages() {
   fi
 }
 
+# A headless browser for the dashboard's tests (Debian's chromium), installed when missing.
+ensure_browser() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    log "installing chromium (the dashboard's tests load its pages in a headless browser)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
 # A private Python environment for test helpers (JSON Schema validation), made once.
 ensure_python_tools() {
   local venv="$ROOT/.build/test-venv"
-  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import jsonschema, yaml, helm_python, kubernetes_validate, migra, psycopg2' 2>/dev/null; then
-    log "preparing $venv (jsonschema, pyyaml, helm-python-sdk, kubernetes-validate, migra)"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import jsonschema, yaml, helm_python, kubernetes_validate, migra, psycopg2, websocket' 2>/dev/null; then
+    log "preparing $venv (jsonschema, pyyaml, helm-python-sdk, kubernetes-validate, migra, websocket-client)"
     python3 -m venv "$venv" 2>/dev/null || {
       DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >/dev/null
       python3 -m venv "$venv"
     }
     "$venv/bin/pip" install --quiet --disable-pip-version-check jsonschema pyyaml helm-python-sdk kubernetes-validate \
-      migra psycopg2-binary setuptools
+      migra psycopg2-binary setuptools websocket-client
   fi
   export DRIFTLESS_TEST_PYTHON="$venv/bin/python"
 }

@@ -123,11 +123,9 @@ public struct DriftReport: Sendable, Codable, Equatable {
         var unique: [RLSGap] = []
         for gap in gaps where !unique.contains(gap) { unique.append(gap) }
         unique.sort { ($0.table, $0.problem.rawValue) < ($1.table, $1.problem.rawValue) }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
         return DriftReport(
             inSync: items.allSatisfy { $0.kind == .unsupported } && unique.isEmpty, revision: revision,
-            checkedAt: formatter.string(from: checkedAt), items: items, rlsGaps: unique, summary: Counts(items),
+            checkedAt: Timestamp.string(checkedAt), items: items, rlsGaps: unique, summary: Counts(items),
             exposure: Exposure.between(Exposure.project(actual, desired: desired, changes: changes), actual))
     }
 

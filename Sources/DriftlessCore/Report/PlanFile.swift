@@ -42,9 +42,7 @@ public struct PlanFile: Sendable, Codable, Equatable {
         self.fingerprint = fingerprint
         hazards = result.hazards
         exposure = result.exposure
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        self.createdAt = formatter.string(from: createdAt)
+        self.createdAt = Timestamp.string(createdAt)
         planID = PlanFile.id(statements: statements.map(\.sql), fingerprint: fingerprint, payloadHash: payloadHash)
     }
 
