@@ -348,7 +348,10 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
                     healthy = result.status != .retry
                     return (result, nil)
                 }
-                let before = try? reconciler.drift(connection)
+                // A new revision is applied without a look first: the apply compares in full anyway,
+                // and the look after it is answered by the steady-state check. The look first is for
+                // drift at an unchanged revision, and for reporting only.
+                let before = (warnOnly || !isNew) ? try? reconciler.drift(connection) : nil
                 if warnOnly {
                     healthy = before != nil
                     return (nil, before)
@@ -359,7 +362,7 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
                     return (nil, before)
                 }
                 let result = reconciler.apply(connection)
-                let after = (result.status == .ok) ? (try? reconciler.drift(connection)) : before
+                let after = result.status == .retry ? before : (result.status == .ok || before == nil ? try? reconciler.drift(connection) : before)
                 healthy = result.status != .retry && after != nil
                 return (result, after)
             }

@@ -16,14 +16,8 @@ struct DashboardTests {
     static let token = "dashboard-admin-\(UUID().uuidString.prefix(8))"
     static let hostile = "<script>alert(1)</script>"
 
-    static let notes = document("""
-        tables:
-          - name: notes
-            columns:
-              - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
-              - {name: tenant_id, type: uuid, nullable: false}
-              - {name: body, type: text}
-        """)
+    /// The fleet tests' notes table (notes.body text).
+    static let notes = FleetControllerTests.blueprint
     static let hostileTable = document("""
         tables:
           - name: "<script>alert(1)</script>"
