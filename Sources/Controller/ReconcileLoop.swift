@@ -304,13 +304,18 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         // (one history row, not one per tick) until a new revision or an explicit trigger.
         let stalledHere = stalledRevision == revision.revision && request.kind == "interval"
         // A fleet's waves: a new revision waits for the targets of the waves below.
-        var gated = false
         if isNew, !suspended, let gate = configuration.rolloutGate {
             let answer = await gate(revision.revision)
             await state.rollout(answer)
-            gated = answer != .open
+            if answer != .open {
+                // Waiting for an earlier wave: no work on the database at all (a drift look at the
+                // new revision would compare in full on every wake-up of every waiting target);
+                // look again soon, backing off, or when an earlier target finishes.
+                await state.finish(result: nil, drift: nil, revision: revision.revision, duration: ContinuousClock.now - started)
+                return .retry
+            }
         }
-        let warnOnly = suspended || stalledHere || gated || (!isNew && configuration.driftMode == .warn)
+        let warnOnly = suspended || stalledHere || (!isNew && configuration.driftMode == .warn)
         let fullCheck = lastFullCheck.map { ContinuousClock.now - $0 >= Self.fullCheckInterval } ?? true
         options.fullCheck = fullCheck
         let prune = options.prune
@@ -395,8 +400,6 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
             stalledRevision = (status == .blocked || status == .failed) ? revision.revision : nil
             configuration.onFinished?(revision.revision, status)
         }
-        // Waiting for an earlier wave: look again soon (backing off), not in an interval.
-        if gated && outcome.result == nil { return .retry }
         if let result = outcome.result {
             logger.info("reconciled", metadata: [
                 "status": "\(result.status.rawValue)", "revision": "\(revision.revision)", "trigger": "\(options.trigger.kind)",

@@ -23,6 +23,7 @@ profile = tempfile.mkdtemp(prefix="driftless-chromium.")
 browser = subprocess.Popen([
     shutil.which("chromium") or "/usr/bin/chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
     "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--hide-scrollbars",
+    "--disable-dev-shm-usage",
     "--remote-debugging-port=0", "--remote-allow-origins=*", f"--user-data-dir={profile}",
     "--window-size=1280,900", "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -43,7 +44,7 @@ try:
     port = open(port_file).read().split()[0]
     targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
     page = next(t for t in targets if t.get("type") == "page")
-    ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+    ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
 
     counter = [0]
     events = []
@@ -64,7 +65,7 @@ try:
                 counter[0] += 1
                 ws.send(json.dumps({"id": counter[0], "method": "Page.handleJavaScriptDialog", "params": {"accept": True}}))
 
-    def wait_for(method, seconds=20):
+    def wait_for(method, seconds=60):
         deadline = time.time() + seconds
         while time.time() < deadline:
             for index, event in enumerate(events):
@@ -80,7 +81,7 @@ try:
             if message.get("method") == "Page.javascriptDialogOpening":
                 counter[0] += 1
                 ws.send(json.dumps({"id": counter[0], "method": "Page.handleJavaScriptDialog", "params": {"accept": True}}))
-        ws.settimeout(30)
+        ws.settimeout(60)
         return None
 
     def evaluate(expression):
