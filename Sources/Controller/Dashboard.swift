@@ -148,12 +148,7 @@ enum Dashboard {
                 let drift: Result<DriftReport, Error>
                 do { drift = .success(try await driftReport(target.configuration, tenant: tenant)) } catch { drift = .failure(error) }
                 let history: Result<[HistoryRow], Error>
-                do {
-                    history = .success(try await BlockingIO.run(name: "driftless-history") {
-                        try target.configuration.options.history.rows(limit: 20, tenant: tenant,
-                                                                      Connection(ConnectionString(target.configuration.databaseURL.revealed)))
-                    })
-                } catch { history = .failure(error) }
+                do { history = .success(try await historyRows(target.configuration, tenant: tenant, limit: 20)) } catch { history = .failure(error) }
                 return page(detail(target, status: status, drift: drift, history: history, caller: who))
             }
         }

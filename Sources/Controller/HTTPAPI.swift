@@ -152,11 +152,16 @@ func driftAnswer(_ configuration: ControllerConfiguration, tenant: String?, mark
 
 /// `GET /v1/history` of one database: its newest rows (1 to 1000), a tenant caller's own only.
 func historyAnswer(_ configuration: ControllerConfiguration, tenant: String?, limit: Int) async throws -> Response {
-    let rows = try await BlockingIO.run(name: "driftless-history") {
+    try encoded(try await historyRows(configuration, tenant: tenant, limit: limit))
+}
+
+/// The newest history rows of one database (1 to 1000), a tenant caller's own only; the
+/// dashboard shows the same.
+func historyRows(_ configuration: ControllerConfiguration, tenant: String?, limit: Int) async throws -> [HistoryRow] {
+    try await BlockingIO.run(name: "driftless-history") {
         try configuration.options.history.rows(limit: max(1, min(limit, 1000)), tenant: tenant,
                                                Connection(ConnectionString(configuration.databaseURL.revealed)))
     }
-    return try encoded(rows)
 }
 
 /// The HTTP server of a controller, one database or a fleet: a backlog sized for bursts (500

@@ -64,8 +64,9 @@ public final class SharedRevisions: @unchecked Sendable {
 
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
-    /// One lock per repository clone (or directory): libgit2 must not fetch into one clone
-    /// from two threads at once.
+    /// One lock per repository clone (or directory): targets asking at once wait for one fetch
+    /// and take its result, instead of each fetching in turn (libgit2's own exclusion is
+    /// `GitRepository.withCached`'s).
     private var gates: [String: NSLock] = [:]
     let freshness: Duration
 
