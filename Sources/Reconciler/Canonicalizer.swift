@@ -41,8 +41,14 @@ public enum Canonicalizer {
     /// the same labels is left to resolve to the live type, because a copy in `pg_temp` would
     /// shadow it and a policy passing `'x'::app_permission` to a live function taking the live
     /// type would no longer find it (42883; docs/engine.md, Canonical through the server).
+    /// `allTables`: every table of the blueprints when `desired` holds only some of them (the
+    /// others are created as written): a view reading one of the others gets no scratch copy and
+    /// is read back once it exists. `tablesPerChunk`: how many tables' copies exist at once.
     /// - Throws: `PostgresError` for failures that are not the blueprint's fault (connection).
-    public static func canonicalize(_ desired: Catalog, live: Catalog = Catalog(), connection: Connection) throws -> (catalog: Catalog, rejections: [Rejection]) {
+    public static func canonicalize(_ desired: Catalog, live: Catalog = Catalog(), allTables: Set<QualifiedName>? = nil,
+                                    tablesPerChunk: Int = tablesPerChunk,
+                                    connection: Connection) throws -> (catalog: Catalog, rejections: [Rejection]) {
+        let allTables = allTables ?? Set(desired.tables.keys)
         var result = desired
         var desired = desired
         desired.enums = desired.enums.filter { live.enums[$0.key]?.values != $0.value.values }
@@ -50,7 +56,7 @@ public enum Canonicalizer {
         // Nothing is sent unless every scratch statement has the shape it was rendered with.
         var checker = StatementGuard.Checker()
         for schema in desired.schemas.sorted() {
-            for statement in scratchStatements(desired, live: live, schema: schema) {
+            for statement in scratchStatements(desired, live: live, allTables: allTables, schema: schema) {
                 do { try checker.check(statement.sql) } catch {
                     rejections.append(Rejection(origin: statement.origin, violation: error))
                 }
@@ -58,35 +64,29 @@ public enum Canonicalizer {
         }
         guard rejections.isEmpty else { return (desired, rejections) }
         for schema in desired.schemas.sorted() {
-            let statements = scratchStatements(desired, live: live, schema: schema)
-            guard !statements.isEmpty else { continue }
+            let base = baseStatements(desired, live: live, schema: schema)
+            let parts = chunks(desired, schema: schema, limit: tablesPerChunk).map { tableStatements($0, live: live, allTables: allTables, schema: schema) }
+            guard !base.isEmpty || parts.contains(where: { !$0.isEmpty }) else { continue }
             try connection.query("SAVEPOINT driftless_canonical")
             do {
                 try connection.query("SELECT set_config('search_path', $1, true)", ["pg_temp, \(quoteIdentifier(schema))"])
-                var failed = false
-                for statement in statements {
-                    do { try connection.query(statement.sql.text) } catch let error as PostgresError where !error.isConnectionError {
-                        failed = true
-                        break
+                let refused = try run(base, savepoint: "driftless_canonical", schema: schema, connection)
+                rejections += refused
+                var tempSchema: String?
+                for (index, part) in parts.enumerated() where !part.isEmpty || index == 0 {
+                    try connection.query("SAVEPOINT driftless_chunk")
+                    let refusedHere = try run(part, savepoint: "driftless_chunk", schema: schema, connection)
+                    rejections += refusedHere
+                    if rejections.isEmpty {
+                        if tempSchema == nil {
+                            tempSchema = try connection.query("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()").first?.string("nspname")
+                        }
+                        guard let tempSchema else { throw PostgresError(code: .decodingFailed, message: "no temporary schema after creating temporary objects") }
+                        let scratch = try Introspector.introspect(connection, schemas: [tempSchema]).catalog
+                        merge(scratch, from: tempSchema, into: &result, schema: schema, routines: index == 0)
                     }
+                    try connection.query("ROLLBACK TO SAVEPOINT driftless_chunk")
                 }
-                if failed {
-                    // Run again one statement per savepoint, to report every objection at once.
-                    try connection.query("ROLLBACK TO SAVEPOINT driftless_canonical")
-                    try connection.query("SELECT set_config('search_path', $1, true)", ["pg_temp, \(quoteIdentifier(schema))"])
-                    var skippedTables: Set<String> = []
-                    for statement in statements where !skippedTables.contains(statement.table ?? "") {
-                        guard let rejection = try runAlone(statement, connection) else { continue }
-                        rejections.append(rejection)
-                        if statement.createsTable, let table = statement.table { skippedTables.insert(table) }
-                    }
-                    try connection.query("ROLLBACK TO SAVEPOINT driftless_canonical")
-                    continue
-                }
-                let tempSchema = try connection.query("SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()").first?.string("nspname")
-                guard let tempSchema else { throw PostgresError(code: .decodingFailed, message: "no temporary schema after creating temporary objects") }
-                let scratch = try Introspector.introspect(connection, schemas: [tempSchema]).catalog
-                merge(scratch, from: tempSchema, into: &result, schema: schema)
                 try connection.query("ROLLBACK TO SAVEPOINT driftless_canonical")
             } catch {
                 _ = try? connection.query("ROLLBACK TO SAVEPOINT driftless_canonical")
@@ -102,6 +102,90 @@ public enum Canonicalizer {
     }
 
     typealias Statement = ScratchStatement
+
+    /// Runs `statements` at once; should the server refuse one, rolls back to `savepoint` and
+    /// runs each under a savepoint of its own, to report every objection at once (the rest of a
+    /// table whose CREATE TABLE was refused is skipped). Returns the objections.
+    /// - Throws: `PostgresError` of a lost connection.
+    static func run(_ statements: [Statement], savepoint: String, schema: String, _ connection: Connection) throws -> [Rejection] {
+        for statement in statements {
+            do { try connection.query(statement.sql.text) } catch let error as PostgresError where !error.isConnectionError {
+                try connection.query("ROLLBACK TO SAVEPOINT \(savepoint)")
+                try connection.query("SELECT set_config('search_path', $1, true)", ["pg_temp, \(quoteIdentifier(schema))"])
+                var rejections: [Rejection] = []
+                var skippedTables: Set<String> = []
+                for statement in statements where !skippedTables.contains(statement.table ?? "") {
+                    guard let rejection = try runAlone(statement, connection) else { continue }
+                    rejections.append(rejection)
+                    if statement.createsTable, let table = statement.table { skippedTables.insert(table) }
+                }
+                return rejections
+            }
+        }
+        return []
+    }
+
+    /// At most this many tables have scratch copies at once. Each copy holds a few locks (the
+    /// table, its TOAST table and index, its indexes) until its savepoint is rolled back, and
+    /// the server's lock table is shared by every session (`max_locks_per_transaction` ×
+    /// `max_connections`, 6,400 by default): 10,000 tables copied in one savepoint exhaust it
+    /// ("out of shared memory"). See docs/engine.md, Canonical through the server.
+    public static let tablesPerChunk = 250
+
+    /// `schema`'s part of `desired` in chunks of about `tablesPerChunk` tables, each with the
+    /// triggers of its tables and the views reading them: a partition goes with its parent and
+    /// a view with every table and view of the schema its query reads, so each copy finds what
+    /// it stands on. The first chunk also has the triggers on tables outside the blueprints.
+    /// Always at least one chunk.
+    static func chunks(_ desired: Catalog, schema: String, limit: Int = tablesPerChunk) -> [Catalog] {
+        var parent: [QualifiedName: QualifiedName] = [:]
+        func root(_ name: QualifiedName) -> QualifiedName {
+            var name = name
+            while let next = parent[name], next != name { name = next }
+            return name
+        }
+        func join(_ a: QualifiedName, _ b: QualifiedName) {
+            let (x, y) = (root(a), root(b))
+            if x != y { parent[max(x, y)] = min(x, y) }
+        }
+        let tables = desired.tables.keys.filter { $0.schema == schema }
+        let views = desired.views.keys.filter { $0.schema == schema }
+        for name in tables + views { parent[name] = name }
+        for name in tables {
+            if let of = desired.tables[name]?.partitionOf, parent[of] != nil { join(name, of) }
+        }
+        for name in views {
+            let view = desired.views[name]!
+            for reference in ViewKind.references(view.writtenQuery ?? view.query, schema: schema) where parent[reference] != nil {
+                join(name, reference)
+            }
+        }
+        // The stand-ins of materialized views' indexes are numbered among the schema's views
+        // (ViewKind.indexStandIns): all of them go in one chunk, so the numbers agree.
+        let standIns = ViewKind.indexStandIns(desired, schema: schema).keys.sorted()
+        for name in standIns.dropFirst() { join(name, standIns[0]) }
+        var groups: [QualifiedName: (tables: [QualifiedName], views: [QualifiedName])] = [:]
+        for name in tables { groups[root(name), default: ([], [])].tables.append(name) }
+        for name in views { groups[root(name), default: ([], [])].views.append(name) }
+        // Whole groups, in name order, packed up to the limit (a larger group stays whole).
+        var packed: [(tables: Set<QualifiedName>, views: Set<QualifiedName>)] = [([], [])]
+        for key in groups.keys.sorted() {
+            let group = groups[key]!
+            if !packed[packed.count - 1].tables.isEmpty && packed[packed.count - 1].tables.count + group.tables.count > limit {
+                packed.append(([], []))
+            }
+            packed[packed.count - 1].tables.formUnion(group.tables)
+            packed[packed.count - 1].views.formUnion(group.views)
+        }
+        return packed.enumerated().map { index, chunk in
+            var part = desired.with(tables: desired.tables.filter { chunk.tables.contains($0.key) })
+            part.triggers = desired.triggers.filter { key, _ in
+                chunk.tables.contains(key.table) || (index == 0 && desired.tables[key.table] == nil)
+            }
+            part.views = desired.views.filter { $0.key.schema != schema || chunk.views.contains($0.key) }
+            return part
+        }
+    }
 
     /// Runs one scratch statement under a savepoint of its own: nil when the server took it,
     /// else its objection (and the statement undone).
@@ -120,7 +204,12 @@ public enum Canonicalizer {
 
     /// DDL for the scratch copies of `schema`'s objects, in dependency order: what belongs to
     /// no table (enums) first, then each table with its objects, kind by kind.
-    static func scratchStatements(_ desired: Catalog, live: Catalog = Catalog(), schema: String) -> [Statement] {
+    static func scratchStatements(_ desired: Catalog, live: Catalog = Catalog(), allTables: Set<QualifiedName>? = nil, schema: String) -> [Statement] {
+        baseStatements(desired, live: live, schema: schema) + tableStatements(desired, live: live, allTables: allTables, schema: schema)
+    }
+
+    /// What the tables' copies use: new extensions, enums, sequences, functions.
+    static func baseStatements(_ desired: Catalog, live: Catalog, schema: String) -> [Statement] {
         // New extensions first, inside the same rolled-back savepoint: the types, functions and
         // operator classes they bring are what the copies below may use.
         var statements = desired.extensions.values.filter { live.extensions[$0.name] == nil }.sorted { $0.name < $1.name }.map {
@@ -133,6 +222,12 @@ public enum Canonicalizer {
         for function in FunctionKind.new(in: desired, live: live, schema: schema) {
             statements.append(ScratchStatement(sql: SQLRenderer.createFunction(function), origin: function.origin))
         }
+        return statements
+    }
+
+    /// The copies of `schema`'s tables with their objects, their triggers and the views.
+    static func tableStatements(_ desired: Catalog, live: Catalog, allTables: Set<QualifiedName>?, schema: String) -> [Statement] {
+        var statements: [Statement] = []
         // Parents before their partitions (a partition's copy is a partition of the parent's copy).
         let tables = desired.tables.values.filter { $0.name.schema == schema }.map { ($0, desired.ancestors(of: $0.name).count) }
         for (table, _) in tables.sorted(by: { ($0.1, $0.0.name) < ($1.1, $1.0.name) }) {
@@ -141,27 +236,28 @@ public enum Canonicalizer {
         // Triggers on the tables' copies, or on stand-ins of tables outside the blueprints; views
         // on the tables' copies, each after the views it reads.
         return statements + TriggerKind.scratchTriggers(desired, schema: schema)
-            + ViewKind.scratchViews(desired, live: live, allTables: Set(desired.tables.keys), schema: schema)
+            + ViewKind.scratchViews(desired, live: live, allTables: allTables ?? Set(desired.tables.keys), schema: schema)
     }
 
     /// Takes the server's text for every compared field; keeps what the scratch copy cannot say
     /// (RLS flags, grants, comments, foreign keys, origins).
+    /// `routines: false` leaves enums, sequences and functions (merged from an earlier chunk).
     static func merge(_ scratch: Catalog, from tempSchema: String, into desired: inout Catalog, schema: String,
-                      only tables: Set<QualifiedName>? = nil) {
-        for (name, _) in desired.enums where name.schema == schema && tables == nil {
+                      only tables: Set<QualifiedName>? = nil, routines: Bool = true) {
+        for (name, _) in desired.enums where name.schema == schema && tables == nil && routines {
             // Enums without a scratch copy (unchanged live ones) keep their labels as written.
             if let canonical = scratch.enums[QualifiedName(schema: tempSchema, name: name.name)] {
                 desired.enums[name]?.values = canonical.values
             }
         }
-        for (name, _) in desired.sequences where name.schema == schema && tables == nil {
+        for (name, _) in desired.sequences where name.schema == schema && tables == nil && routines {
             if let canonical = scratch.sequences[QualifiedName(schema: tempSchema, name: name.name)] {
                 SequenceKind.adopt(canonical, into: &desired.sequences[name]!)
             }
         }
         if tables == nil {
             // Functions take the server's identity: they are keyed anew.
-            for (key, function) in desired.functions where key.name.schema == schema {
+            for (key, function) in desired.functions where key.name.schema == schema && routines {
                 guard let copy = FunctionKind.copy(of: function, in: scratch, tempSchema: tempSchema, desired: desired) else { continue }
                 var merged = function
                 FunctionKind.adopt(copy, into: &merged)

@@ -91,6 +91,7 @@ public struct RLSVerifier {
                 live.tables.merge(part.tables) { $1 }
                 live.enums.merge(part.enums) { $1 }
                 live.triggers.merge(part.triggers) { $1 }
+                live.functions.merge(part.functions) { $1 }
             }
             try connection.query("SELECT set_config('search_path', 'public', true)")
             var results: [RLSVerification.TableResult] = []
@@ -131,11 +132,20 @@ public struct RLSVerifier {
     /// them (a thousand generated tenant tables are one shape). RLS flags, policies (their
     /// commands, roles and expressions as the server prints them), privileges, owner, the
     /// columns (types, nullability, defaults, generated expressions, identity), checks and the
-    /// tenancy. A table with a trigger, a partition or a partitioned table is a shape of its own.
+    /// tenancy. Triggers count by everything but their name (the same `updated_at` function on
+    /// every table is one shape), when their function is PL/pgSQL that never asks which table or
+    /// trigger fired it (`TG_TABLE_NAME`, `TG_RELID`, ...); any other trigger, a partition or a
+    /// partitioned table makes a shape of its own (docs/security.md, RLS proven before commit).
     func shape(_ name: QualifiedName, tenancy: Tenancy, live: Catalog) -> String? {
         guard let table = live.tables[name] else { return nil }
-        if table.partitionOf != nil || table.partitionKey != nil || live.triggers.keys.contains(where: { $0.table == name }) {
-            return "own \(name.description)"
+        let own = "own \(name.description)"
+        if table.partitionOf != nil || table.partitionKey != nil { return own }
+        var triggers: [String] = []
+        for trigger in live.triggers.values where trigger.key.table == name {
+            guard let function = live.functions[FunctionKey(name: trigger.function, arguments: [])],
+                  Self.isTableIndependent(function) else { return own }
+            triggers.append("trigger \(trigger.timing) \(trigger.events) \(trigger.updateColumns) \(trigger.level) \(trigger.when ?? "-") "
+                            + "\(trigger.function) \(trigger.arguments) \(trigger.enabled)")
         }
         var parts = ["rls \(table.rlsEnabled) \(table.rlsForced)", "owner \(table.owner ?? "-")",
                      "tenancy \(tenancy.column) \(tenancy.claim) \(tenancy.roles.joined(separator: ",")) \(tenancy.expression ?? "-")"]
@@ -143,7 +153,17 @@ public struct RLSVerifier {
         parts += (table.grants ?? [:]).map { "grant \($0.key) \($0.value.sorted())" }.sorted()
         parts += table.columns.map { "column \($0.name) \($0.type) \($0.notNull) \($0.defaultExpression ?? "-") \($0.generated ?? "-") \(String(describing: $0.identity))" }
         parts += table.constraints.values.filter { $0.kind == .check }.map { "check \($0.expression ?? "-")" }.sorted()
+        parts += triggers.sorted()
         return parts.joined(separator: "\n")
+    }
+
+    /// A trigger function that does the same on every table it fires on: PL/pgSQL whose body
+    /// names none of the variables that tell tables or triggers apart. Anything else (another
+    /// language, such a variable, even in a comment) is taken as depending on its table.
+    static func isTableIndependent(_ function: FunctionObject) -> Bool {
+        guard function.language == "plpgsql" else { return false }
+        let body = function.body.lowercased()
+        return !["tg_table_name", "tg_table_schema", "tg_relid", "tg_relname", "tg_name"].contains { body.contains($0) }
     }
 
     struct NotSampleable: Error { var reason: String }

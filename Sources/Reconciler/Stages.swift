@@ -227,7 +227,11 @@ extension Reconciler {
             if failure.error.sqlstate == "55P03" {
                 return .lockBusy(self.failure(failure.error, started: started, statement: failure.change), attempt)
             }
-            if !attempt.canonicalizeNewTables, let table = failure.change.table, takenAsWritten.contains(table) {
+            // A statement of a table taken as written, or of a view (one reading a new table has
+            // no scratch copy): canonicalize everything, which says what the server refuses
+            // with the blueprint's place.
+            if !attempt.canonicalizeNewTables, !takenAsWritten.isEmpty,
+               failure.change.table.map(takenAsWritten.contains) ?? (failure.change.objectType == .view) {
                 return .again(Attempt(canonicalizeNewTables: true, enumsAdded: false, committed: attempt.committed))
             }
             return .finished(recordAfterRollback(self.failure(failure.error, started: started, statement: failure.change), started: started, connection))
@@ -366,16 +370,17 @@ extension Reconciler {
         }
         // Only what is compared: tables that exist (or are renamed from one that does), and every
         // enum, sequence, function and trigger (a default may draw from a new sequence; a
-        // trigger on a new table keeps its WHEN as written, read back after apply). Views are
-        // checked on the copies of the tables they read: with new tables, everything is copied.
+        // trigger on a new table keeps its WHEN as written, read back after apply). A view reading
+        // a new table has no scratch copy either: it is read back once created, as the table.
         let compared = written.tables.filter { name, table in
             actual.catalog.tables[name] != nil
                 || table.renamedFrom.map { actual.catalog.tables[QualifiedName(schema: name.schema, name: $0)] != nil } ?? false
         }
-        if canonicalizeNewTables || (!written.views.isEmpty && compared.count < written.tables.count) {
+        if canonicalizeNewTables {
             return States(desired: try Canonicalizer.canonicalize(written, live: actual.catalog, connection: connection), written: written, actual: actual)
         }
-        let part = try Canonicalizer.canonicalize(written.with(tables: compared), live: actual.catalog, connection: connection)
+        let part = try Canonicalizer.canonicalize(written.with(tables: compared), live: actual.catalog, allTables: Set(written.tables.keys),
+                                                  connection: connection)
         var catalog = written
         catalog.enums = part.catalog.enums
         catalog.sequences = part.catalog.sequences

@@ -501,7 +501,17 @@ struct EngineTests {
     @Test func thePlanScriptRunsWithPsqlAsItIs() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()
-            let directory = RepositoryPaths.root + "/examples/saas/blueprints"
+            // The example, and a SQL function reading a table the script creates after it: the
+            // script runs with function bodies unchecked, as apply does.
+            let directory = NSTemporaryDirectory() + "driftless-plan-\(UUID().uuidString)"
+            try FileManager.default.copyItem(atPath: RepositoryPaths.root + "/examples/saas/blueprints", toPath: directory)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try """
+                version: 1
+                tenant_id: 7b0e2f8a-5c1d-4e8f-9a2b-3c4d5e6f7a8b
+                functions:
+                  - {name: open_count, returns: bigint, language: sql, search_path: "", body: "select count(*) from public.tasks"}
+                """.write(toFile: directory + "/aa_functions.yaml", atomically: true, encoding: .utf8)
             let plan = try ProcessRunner.run(RepositoryPaths.driftlessExecutable,
                 ["plan", "--blueprints", directory, "--database-url", db.url, "--format", "sql"], check: false)
             #expect(plan.status == 2, "\(plan.stderr)")

@@ -276,4 +276,56 @@ struct TenantRLSTests {
             #expect(next.status == .failed && next.errors.contains { $0.code == "rls_leak" }, "\(next.summary) \(next.errors)")
         }
     }
+
+    /// The gate probes one table per RLS shape. Triggers calling one PL/pgSQL function make
+    /// one shape; a function that asks which table fired it makes each of its tables a shape of
+    /// its own, so a trigger breaking the isolation of one table is caught beside its twins.
+    @Test func aTriggerThatKnowsItsTableIsProbedOnItsOwn() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase(kind: .noAutoExpose)
+            func files(_ body: String) -> [String: String] {
+                var tables = ["routines.yaml": document("""
+                    functions:
+                      - name: stamp
+                        returns: trigger
+                        language: plpgsql
+                        search_path: ""
+                        body: |
+                          \(body.replacingOccurrences(of: "\n", with: "\n      "))
+                    """)]
+                for name in ["a_docs", "b_docs", "c_docs"] {
+                    tables["\(name).yaml"] = document("""
+                        tables:
+                          - name: \(name)
+                            columns:
+                              - {name: id, type: uuid, primary_key: true, default: gen_random_uuid()}
+                              - {name: tenant_id, type: uuid, nullable: false}
+                              - {name: body, type: text}
+                        triggers:
+                          - {name: \(name)_stamp, table: \(name), timing: before, events: [insert, update], function: stamp}
+                        """)
+                }
+                return tables
+            }
+            let calm = files("begin\n  new.body := coalesce(new.body, 'x');\n  return new;\nend")
+            let applied = try reconcile(db, calm).result
+            #expect(applied.status == .ok, "\(applied.errors)")
+            let set = BlueprintSet.load(calm.map { BlueprintSource(path: $0.key, text: $0.value) })
+            let connection = try db.connect()
+            try connection.query("BEGIN")
+            let shared = try RLSVerifier(blueprints: set).probe(connection, byShape: true)
+            try connection.query("ROLLBACK")
+            #expect(shared.tables.map(\.status) == [.isolated, .isolated, .isolated])
+            #expect(shared.tables.dropFirst().allSatisfy { $0.reason?.hasPrefix("proved on public.a_docs, which has the same RLS shape") == true },
+                    "\(shared.tables.map(\.reason))")
+
+            // One table's rows go to another tenant: only c_docs's own probes can see it.
+            let hostile = files("begin\n  if tg_table_name = 'c_docs' then\n    new.tenant_id := gen_random_uuid();\n  end if;\n  return new;\nend")
+            let refused = try reconcile(db, hostile).result
+            #expect(refused.status == .failed, "\(refused.summary)")
+            #expect(!refused.errors.isEmpty && refused.errors.allSatisfy { $0.message.hasPrefix("public.c_docs:") }, "\(refused.errors)")
+            let body = try connection.query("SELECT prosrc FROM pg_proc WHERE proname = 'stamp'").first!.string("prosrc")
+            #expect(!body.contains("tg_table_name"), "rolled back: \(body)")
+        }
+    }
 }

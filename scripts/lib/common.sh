@@ -76,7 +76,7 @@ start_throwaway_pg() {
   PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "${run[@]}" "$bindir/initdb" -D "$PG_BASE/data" -A trust -U supabase_admin -E UTF8 --no-sync --locale=C >/dev/null
   "${run[@]}" "$bindir/pg_ctl" -D "$PG_BASE/data" -l "$PG_BASE/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_BASE/sock -c fsync=off" start >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_BASE/sock -c fsync=off ${PG_OPTIONS:-}" start >/dev/null
   DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
   export DATABASE_URL PG_BASE PG_PORT
   # As on Supabase: supabase_admin is the superuser, postgres owns the database and is not a

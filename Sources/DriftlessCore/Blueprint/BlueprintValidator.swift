@@ -184,7 +184,24 @@ struct Context {
     /// Every fragment's verdict, computed beforehand (`BlueprintValidator.checkFragments`).
     var fragments: [BlueprintValidator.Fragment: SQLFragment.Problem?] = [:]
 
-    init(blueprints: [Blueprint]) { self.blueprints = blueprints }
+    /// Every view (first definition wins) and every function by qualified name, so a trigger
+    /// finds its table or view and its function without a walk over every document.
+    let views: [QualifiedName: ViewDefinition]
+    let functions: [QualifiedName: [FunctionDefinition]]
+
+    init(blueprints: [Blueprint]) {
+        self.blueprints = blueprints
+        var views: [QualifiedName: ViewDefinition] = [:]
+        var functions: [QualifiedName: [FunctionDefinition]] = [:]
+        for blueprint in blueprints {
+            for view in blueprint.views where views[QualifiedName(schema: blueprint.schema, name: view.name)] == nil {
+                views[QualifiedName(schema: blueprint.schema, name: view.name)] = view
+            }
+            for function in blueprint.functions { functions[QualifiedName(schema: blueprint.schema, name: function.name), default: []].append(function) }
+        }
+        self.views = views
+        self.functions = functions
+    }
 
     func fragmentProblem(_ text: String, _ category: SQLFragment.Category) -> SQLFragment.Problem? {
         if let known = fragments[BlueprintValidator.Fragment(text: text, category: category)] { return known }

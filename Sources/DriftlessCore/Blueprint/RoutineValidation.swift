@@ -169,7 +169,7 @@ extension Context {
         name(trigger.name, blueprint, "\(path).name")
         let table = BlueprintValidator.qualify(trigger.table, defaultSchema: blueprint.schema)
         let declared = tables[table]?.table
-        let view = blueprints.filter { $0.schema == table.schema }.flatMap(\.views).first { $0.name == table.name }
+        let view = views[table]
         let level = trigger.level ?? .row
         if managedSchemas.contains(table.schema) && declared == nil && view == nil {
             error("unknown_reference", "'\(trigger.table)' is not a table or view of the blueprints; a trigger on a table of a managed schema is declared with the table",
@@ -221,7 +221,7 @@ extension Context {
         }
         let function = BlueprintValidator.qualify(trigger.function, defaultSchema: blueprint.schema)
         if managedSchemas.contains(function.schema) {
-            let candidates = blueprints.filter { $0.schema == function.schema }.flatMap(\.functions).filter { $0.name == function.name }
+            let candidates = functions[function] ?? []
             if candidates.isEmpty {
                 error("unknown_reference", "'\(trigger.function)' is not a function of the blueprints", blueprint, "\(path).function")
             } else if !candidates.contains(where: { $0.result.type.lowercased() == "trigger" && $0.arguments.allSatisfy { $0.mode == .out } }) {

@@ -128,10 +128,16 @@ public struct PlanBuilder: Sendable {
     public var renamedAway: Set<QualifiedName> = []
     /// The table pairs the table kind found, for the per-table kinds.
     public var pairs: [TablePair] = []
+    /// The policies some change creates, by table (a created policy has no comment yet; asked
+    /// per table, so kept as the changes are added rather than searched for).
+    public private(set) var createdPolicies: [QualifiedName: Set<String>] = [:]
 
     public init() {}
 
-    public mutating func add(_ change: Change) { changes.append(change) }
+    public mutating func add(_ change: Change) {
+        for case .createPolicy(let policy, let table) in change.operations { createdPolicies[table, default: []].insert(policy.name) }
+        changes.append(change)
+    }
 
     /// Edits the changes added since `start`.
     mutating func amend(from start: Int, _ edit: (inout Change) -> Void) {
@@ -143,8 +149,8 @@ public struct PlanBuilder: Sendable {
         _ kind: Change.Kind, _ id: ObjectID, _ action: Change.Action, phase: Change.Phase, _ operations: [Operation],
         desired: String? = nil, actual: String? = nil, hazards: [Hazard] = [], origin: Origin? = nil
     ) {
-        changes.append(Change(kind: kind, id: id, action: action, operations: operations, desired: desired, actual: actual,
-                              hazards: hazards, phase: phase, origin: origin))
+        add(Change(kind: kind, id: id, action: action, operations: operations, desired: desired, actual: actual,
+                   hazards: hazards, phase: phase, origin: origin))
     }
 
     /// An object in the database that no blueprint wants: dropped (with its hazard) when an
@@ -155,8 +161,8 @@ public struct PlanBuilder: Sendable {
     ) {
         let wasManaged = context.previouslyManaged.contains(id)
         let hazards = hazard.map { [Hazard($0, object: id.description, detail: detail)] } ?? []
-        changes.append(Change(kind: wasManaged ? .changed : .unmanaged, id: id, action: .drop, operations: operations,
-                              actual: actual, hazards: hazards, applied: wasManaged || context.prune, phase: phase))
+        add(Change(kind: wasManaged ? .changed : .unmanaged, id: id, action: .drop, operations: operations,
+                   actual: actual, hazards: hazards, applied: wasManaged || context.prune, phase: phase))
     }
 
     /// Named objects of a table (constraints, indexes, policies): same name and definition →

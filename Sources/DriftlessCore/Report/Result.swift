@@ -185,13 +185,14 @@ public enum Summary {
         var parts: [String] = []
         // Each kind's phrases, in registry order (ObjectKind.summary). Steps that only put an
         // object back as it was (`isRecreate`) are not differences.
+        // Objects, not changes: a new sequence and its OWNED BY are one sequence created.
+        var objects: [Change.ObjectType: [Change.Action: Set<ObjectID>]] = [:]
+        for change in changes where !change.isRecreate { objects[change.objectType, default: [:]][change.action, default: []].insert(change.id) }
         for kind in ObjectKinds.all {
-            let mine = changes.filter { $0.objectType == kind.type && !$0.isRecreate }
-            guard !mine.isEmpty else { continue }
+            guard let mine = objects[kind.type] else { continue }
             var phrases: [(participle: String, count: Int)] = []
             for (action, participle) in kind.summary {
-                // Objects, not changes: a new sequence and its OWNED BY are one sequence created.
-                let n = Set(mine.filter { $0.action == action }.map(\.id)).count
+                let n = mine[action]?.count ?? 0
                 guard n > 0 else { continue }
                 if let index = phrases.firstIndex(where: { $0.participle == participle }) {
                     phrases[index].count += n

@@ -37,12 +37,7 @@ public enum CommentKind: ObjectKind {
                          detail: "COMMENT ... IS NULL", actual: existing, context: context)
         }
         // Policies this plan creates (new, or dropped and created again) have no comment yet.
-        let created = Set(plan.changes.flatMap { change in
-            change.operations.compactMap { operation -> String? in
-                if case .createPolicy(let policy, let table) = operation, table == name { return policy.name }
-                return nil
-            }
-        })
+        let created = plan.createdPolicies[name] ?? []
         for policy in want.policies.values.sorted(by: { $0.name < $1.name }) {
             let existing = created.contains(policy.name) ? nil : have.policies[policy.name]?.comment
             let id = policyID(policy.name, of: name)

@@ -153,7 +153,7 @@ public enum ViewKind: ObjectKind {
     }
 
     /// The scratch table standing in for each materialized view of `schema` with indexes.
-    static func indexStandIns(_ catalog: Catalog, schema: String) -> [QualifiedName: String] {
+    public static func indexStandIns(_ catalog: Catalog, schema: String) -> [QualifiedName: String] {
         let names = catalog.views.values.filter { $0.name.schema == schema && $0.materialized && !$0.indexes.isEmpty }.map(\.name).sorted()
         return Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, "driftless_matview_\($0)") })
     }
