@@ -49,18 +49,29 @@ public struct History: Sendable {
         ]
     }
 
+    /// Changes to tables of an earlier version. The canonical cache holds its catalogs as text:
+    /// jsonb made the server parse and print megabytes it never looks into (60 MB at 10,000
+    /// tables). Its rows are of an earlier format, never read again: they go.
+    private var upgrades: [String] {
+        [
+            "DELETE FROM \(cacheTable)",
+            "ALTER TABLE \(cacheTable) ALTER COLUMN catalog TYPE text",
+        ]
+    }
+
     private func create(_ connection: Connection) throws {
         let exists = try connection.query(
             """
             SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL
                    AND to_regclass($5) IS NOT NULL AND to_regclass($6) IS NOT NULL AS present,
-                   (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname IN ('phases', 'attempts') AND NOT attisdropped) = 2 AS up_to_date
+                   (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname IN ('phases', 'attempts') AND NOT attisdropped) = 2
+                   AND coalesce((SELECT atttypid = 'text'::regtype FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'catalog'), false) AS up_to_date
             """,
             ["\(quoteIdentifier(schema)).schema_migrations", managedObjectsName, cacheTableName,
              "\(quoteIdentifier(schema)).blueprints", convergedTableName, ownershipTableName]).first!
         if try exists.bool("present") {
             // Tables of an earlier version gain the columns added since (production.md).
-            if try !exists.bool("up_to_date") { for statement in addedColumns { try connection.query(statement) } }
+            if try !exists.bool("up_to_date") { for statement in addedColumns + upgrades { try connection.query(statement) } }
             return
         }
         let statements = [
@@ -91,7 +102,7 @@ public struct History: Sendable {
             "CREATE UNIQUE INDEX IF NOT EXISTS schema_migrations_idempotency_key ON \(migrations) (idempotency_key) WHERE status IN ('ok', 'noop')",
             // Per schema set (the advisory lock key), by typed identity (ObjectID.key).
             "CREATE TABLE IF NOT EXISTS \(managedObjects) (lock_key bigint NOT NULL, object text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (lock_key, object))",
-            "CREATE TABLE IF NOT EXISTS \(cacheTable) (key text PRIMARY KEY, catalog jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+            "CREATE TABLE IF NOT EXISTS \(cacheTable) (key text PRIMARY KEY, catalog text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
             "CREATE TABLE IF NOT EXISTS \(apiBlueprints) (tenant_id uuid PRIMARY KEY, document jsonb NOT NULL, payload_hash text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())",
             "CREATE TABLE IF NOT EXISTS \(convergedTable) (key text PRIMARY KEY, fingerprint text NOT NULL, outcome jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())",
             // Who owns each object of an API blueprint (reconcile.md, Ownership is a database fact).

@@ -96,8 +96,9 @@ public struct RLSVerifier {
             try connection.query("SELECT set_config('search_path', 'public', true)")
             var results: [RLSVerification.TableResult] = []
             var proved: [String: RLSVerification.TableResult] = [:]
+            let triggers = Dictionary(grouping: live.triggers.values, by: \.key.table)
             for (name, tenancy) in tenantTables {
-                let key = byShape ? shape(name, tenancy: tenancy, live: live) : nil
+                let key = byShape ? shape(name, tenancy: tenancy, live: live, triggers: triggers[name] ?? []) : nil
                 if let key, let representative = proved[key] {
                     var result = representative
                     result.table = name.description
@@ -136,12 +137,13 @@ public struct RLSVerifier {
     /// every table is one shape), when their function is PL/pgSQL that never asks which table or
     /// trigger fired it (`TG_TABLE_NAME`, `TG_RELID`, ...); any other trigger, a partition or a
     /// partitioned table makes a shape of its own (docs/security.md, RLS proven before commit).
-    func shape(_ name: QualifiedName, tenancy: Tenancy, live: Catalog) -> String? {
+    /// `triggers`: the live triggers of the table.
+    func shape(_ name: QualifiedName, tenancy: Tenancy, live: Catalog, triggers tableTriggers: [TriggerObject]) -> String? {
         guard let table = live.tables[name] else { return nil }
         let own = "own \(name.description)"
         if table.partitionOf != nil || table.partitionKey != nil { return own }
         var triggers: [String] = []
-        for trigger in live.triggers.values where trigger.key.table == name {
+        for trigger in tableTriggers {
             guard let function = live.functions[FunctionKey(name: trigger.function, arguments: [])],
                   Self.isTableIndependent(function) else { return own }
             triggers.append("trigger \(trigger.timing) \(trigger.events) \(trigger.updateColumns) \(trigger.level) \(trigger.when ?? "-") "

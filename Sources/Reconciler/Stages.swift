@@ -178,6 +178,7 @@ extension Reconciler {
                 return .finished(recordAfterRollback(result(.failed, "the plan did not converge: \(residual.count) change(s) left after applying it",
                     started: started, statements: computed.result.statements, errors: errors), started: started, connection))
             }
+            let encoding = computed.cachedInDatabase ? nil : CanonicalCache.Encoding(computed.desired)
             var gateWarnings: [Lint] = []
             if options.verifyRLS, let verifier = rlsGate(computed.plan.applied) {
                 let verification = try verifier.probe(connection, byShape: true, known: after.catalog, knownSchemas: Set(managedSchemas),
@@ -203,7 +204,7 @@ extension Reconciler {
                                       history: options.history, connection)
             }
             if !computed.cachedInDatabase {
-                try CanonicalCache.store(computed.desired, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
+                try CanonicalCache.store(computed.desired, encoding: encoding, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
             }
             try options.beforeCommit?(connection)
             var final = computed.result

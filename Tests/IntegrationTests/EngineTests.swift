@@ -484,6 +484,27 @@ struct EngineTests {
         }
     }
 
+    /// The cache of an earlier version held jsonb: its table is changed to text and its rows
+    /// (of an older format) go; the next apply caches anew.
+    @Test func anEarlierCacheTableIsUpgradedToText() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try reconcile(db, revisions[0]).result.status == .ok)
+            let connection = try db.connect()
+            try connection.simpleQuery("""
+                DELETE FROM driftless.canonical_cache;
+                ALTER TABLE driftless.canonical_cache ALTER COLUMN catalog TYPE jsonb USING catalog::jsonb;
+                INSERT INTO driftless.canonical_cache (key, catalog) VALUES ('v9:old', '{"tables": {}}');
+                """)
+            let next = try reconcile(db, revisions[1]).result
+            #expect(next.status == .ok, "\(next.errors)")
+            let type = try connection.query("SELECT format_type(atttypid, NULL) AS type FROM pg_attribute WHERE attrelid = 'driftless.canonical_cache'::regclass AND attname = 'catalog'")
+            #expect(try type.first!.string("type") == "text")
+            let keys = try connection.query("SELECT key FROM driftless.canonical_cache").rows.map { try $0.string("key") }
+            #expect(keys.count == 1 && keys[0].hasPrefix("v\(CanonicalCache.format):"), "\(keys)")
+        }
+    }
+
     /// docs/benchmarks.md, JIT: compiling the introspection cost seconds; it runs without JIT,
     /// whatever the server's settings.
     @Test func theIntrospectionRunsWithoutJIT() async throws {

@@ -21,26 +21,28 @@ public enum FunctionKind: ObjectKind {
                      p.proisstrict::text, p.proparallel::text, pg_get_userbyid(p.proowner),
                      coalesce(array_to_string(p.proconfig, E'\\n'), ''), coalesce(pg_get_expr(p.proargdefaults, 0), '')]::text,
                p.prosrc,
-               (SELECT array_agg(x.d) FROM (
-                  SELECT 'trigger' || E'\\t' || tn.nspname || E'\\t' || tc.relname || E'\\t' || tg.tgname AS d
-                    FROM pg_depend dp JOIN pg_trigger tg ON tg.oid = dp.objid JOIN pg_class tc ON tc.oid = tg.tgrelid
-                    JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-                    WHERE dp.classid = 'pg_trigger'::regclass AND dp.refclassid = 'pg_proc'::regclass AND dp.refobjid = p.oid
-                  UNION ALL
-                  SELECT 'policy' || E'\\t' || pn.nspname || E'\\t' || pc.relname || E'\\t' || pol.polname
-                    FROM pg_depend dp JOIN pg_policy pol ON pol.oid = dp.objid JOIN pg_class pc ON pc.oid = pol.polrelid
-                    JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-                    WHERE dp.classid = 'pg_policy'::regclass AND dp.refclassid = 'pg_proc'::regclass AND dp.refobjid = p.oid
-                  UNION ALL
-                  SELECT 'view' || E'\\t' || vn.nspname || E'\\t' || v.relname
-                    FROM pg_depend dp JOIN pg_rewrite r ON r.oid = dp.objid JOIN pg_class v ON v.oid = r.ev_class
-                    JOIN pg_namespace vn ON vn.oid = v.relnamespace
-                    WHERE dp.classid = 'pg_rewrite'::regclass AND dp.refclassid = 'pg_proc'::regclass AND dp.refobjid = p.oid
-                  UNION ALL
-                  SELECT 'other' || E'\\t' || pg_describe_object(dp.classid, dp.objid, dp.objsubid)
-                    FROM pg_depend dp
-                    WHERE dp.refclassid = 'pg_proc'::regclass AND dp.refobjid = p.oid AND dp.deptype = 'n'
-                      AND dp.classid NOT IN ('pg_trigger'::regclass, 'pg_policy'::regclass, 'pg_proc'::regclass, 'pg_rewrite'::regclass)) x)::text,
+               (SELECT array_agg(x.d ORDER BY x.d) FROM (
+                  -- One scan of what references the function (pg_depend_reference_index), then
+                  -- each dependent by its class: filtering on classid first let the planner walk
+                  -- every trigger's dependency for every function (20 s at 10,000 triggers).
+                  SELECT CASE
+                    WHEN dp.classid = 'pg_trigger'::regclass THEN
+                      (SELECT 'trigger' || E'\\t' || tn.nspname || E'\\t' || tc.relname || E'\\t' || tg.tgname
+                         FROM pg_trigger tg JOIN pg_class tc ON tc.oid = tg.tgrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+                        WHERE tg.oid = dp.objid)
+                    WHEN dp.classid = 'pg_policy'::regclass THEN
+                      (SELECT 'policy' || E'\\t' || pn.nspname || E'\\t' || pc.relname || E'\\t' || pol.polname
+                         FROM pg_policy pol JOIN pg_class pc ON pc.oid = pol.polrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+                        WHERE pol.oid = dp.objid)
+                    WHEN dp.classid = 'pg_rewrite'::regclass THEN
+                      (SELECT 'view' || E'\\t' || vn.nspname || E'\\t' || v.relname
+                         FROM pg_rewrite r JOIN pg_class v ON v.oid = r.ev_class JOIN pg_namespace vn ON vn.oid = v.relnamespace
+                        WHERE r.oid = dp.objid)
+                    WHEN dp.deptype = 'n' AND dp.classid <> 'pg_proc'::regclass THEN
+                      'other' || E'\\t' || pg_describe_object(dp.classid, dp.objid, dp.objsubid)
+                  END AS d
+                  FROM pg_depend dp WHERE dp.refclassid = 'pg_proc'::regclass AND dp.refobjid = p.oid) x
+                WHERE x.d IS NOT NULL)::text,
                (SELECT array_agg(CASE WHEN x.grantee = 0 THEN 'public' ELSE pg_get_userbyid(x.grantee) END || ':execute'
                                  || \(Privilege.grantOptionSQL))
                   FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
