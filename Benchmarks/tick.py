@@ -74,9 +74,12 @@ try:
     end, cpu1, (q1, db1) = metrics(), cpu_seconds(), server_log_totals()
     n = end["driftless_tick_duration_seconds_count"] - start["driftless_tick_duration_seconds_count"]
     wall = (end["driftless_tick_duration_seconds_sum"] - start["driftless_tick_duration_seconds_sum"]) / n
-    rss = int(re.search(r"VmHWM:\s+(\d+)", open(f"/proc/{proc.pid}/status").read()).group(1)) // 1024
+    status = open(f"/proc/{proc.pid}/status").read()
+    rss = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) // 1024
+    # Resident now, after the noop ticks (the peak above includes the first apply).
+    resident = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) // 1024
     # CPU over the window includes the idle second between ticks (HTTP scrapes, timers).
-    print(f"{wall * 1000:.1f} {(cpu1 - cpu0) / n * 1000:.1f} {(db1 - db0) / n:.1f} {(q1 - q0) / n:.1f} {rss} {int(n)}")
+    print(f"{wall * 1000:.1f} {(cpu1 - cpu0) / n * 1000:.1f} {(db1 - db0) / n:.1f} {(q1 - q0) / n:.1f} {rss} {resident} {int(n)}")
 finally:
     proc.terminate()
     proc.wait()
