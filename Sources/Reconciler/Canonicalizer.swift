@@ -73,7 +73,9 @@ public enum Canonicalizer {
                 let refused = try run(base, savepoint: "driftless_canonical", schema: schema, connection)
                 rejections += refused
                 var tempSchema: String?
-                for (index, part) in parts.enumerated() where !part.isEmpty || index == 0 {
+                // The copies of enums, sequences and functions are read with the first chunk read.
+                var routinesRead = base.isEmpty
+                for part in parts where !part.isEmpty || !routinesRead {
                     try connection.query("SAVEPOINT driftless_chunk")
                     let refusedHere = try run(part, savepoint: "driftless_chunk", schema: schema, connection)
                     rejections += refusedHere
@@ -83,7 +85,8 @@ public enum Canonicalizer {
                         }
                         guard let tempSchema else { throw PostgresError(code: .decodingFailed, message: "no temporary schema after creating temporary objects") }
                         let scratch = try Introspector.introspect(connection, schemas: [tempSchema]).catalog
-                        merge(scratch, from: tempSchema, into: &result, schema: schema, routines: index == 0)
+                        merge(scratch, from: tempSchema, into: &result, schema: schema, routines: !routinesRead)
+                        routinesRead = true
                     }
                     try connection.query("ROLLBACK TO SAVEPOINT driftless_chunk")
                 }

@@ -366,6 +366,32 @@ struct RoutineTests {
         }
     }
 
+    /// A view naming its table with the schema (`public.notes`, as Supabase's guides write
+    /// queries) is looked up there, not among the scratch copies: on an empty database it is
+    /// planned, applied and then nothing is left to do (plan used to refuse it).
+    @Test func aViewNamingANewTableWithItsSchemaIsPlannedAndApplied() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase(prefix: "routines_view")
+            let files = ["app.yaml": document("""
+                tables:
+                  - name: notes
+                    columns:
+                      - {name: id, type: bigint, primary_key: true}
+                      - {name: body, type: text}
+                views:
+                  - name: bodies
+                    query: select n.id, n.body from public.notes n
+                """)]
+            let planned = try reconcile(db, files, apply: false).result
+            #expect(planned.status == .ok, "\(planned.summary) \(planned.errors)")
+            let applied = try reconcile(db, files).result
+            #expect(applied.status == .ok, "\(applied.summary) \(applied.errors)")
+            #expect(try reconcile(db, files, apply: false).result.status == .noop)
+            let columns = try db.connect().query("SELECT string_agg(attname, ',' ORDER BY attnum) AS names FROM pg_attribute WHERE attrelid = 'public.bodies'::regclass")
+            #expect(try columns.first!.string("names") == "id,body")
+        }
+    }
+
     /// What only the server can say is said with the blueprint's place: a view selecting a
     /// column its table lacks, on a new table and on an existing one.
     @Test func aViewOfAMissingColumnIsRefusedWithItsLocation() async throws {

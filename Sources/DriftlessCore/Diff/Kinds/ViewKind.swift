@@ -80,13 +80,14 @@ public enum ViewKind: ObjectKind {
 
     /// The relations a query names (`FROM`, `JOIN`, subqueries), qualified with `schema` when
     /// it names none: what PostgreSQL's parser finds, so views can be ordered among themselves.
-    public static func references(_ query: String, schema: String) -> Set<QualifiedName> {
+    /// `qualifiedOnly`: only those the query names with their schema.
+    public static func references(_ query: String, schema: String, qualifiedOnly: Bool = false) -> Set<QualifiedName> {
         guard let statements = try? SQLParser.parse(query) else { return [] }
         var found: Set<QualifiedName> = []
         func walk(_ node: ParseNode) {
             switch node {
             case .object(let fields):
-                if let range = fields["RangeVar"], let relation = range["relname"]?.text {
+                if let range = fields["RangeVar"], let relation = range["relname"]?.text, !qualifiedOnly || range["schemaname"] != nil {
                     found.insert(QualifiedName(schema: range["schemaname"]?.text ?? schema, name: relation))
                 }
                 for value in fields.values { walk(value) }
@@ -130,9 +131,16 @@ public enum ViewKind: ObjectKind {
         var statements: [ScratchStatement] = []
         for name in names {
             let view = catalog.views[name]!
-            let missing = references(view.writtenQuery ?? view.query, schema: schema).contains { reference in
+            let query = view.writtenQuery ?? view.query
+            // A relation named with its schema (`public.notes`) is looked up there, not among the
+            // copies in pg_temp: one that does not exist yet leaves the view without a copy,
+            // read back once it is created (docs/blueprints.md, Views).
+            let qualified = references(query, schema: schema, qualifiedOnly: true)
+            let missing = references(query, schema: schema).contains { reference in
                 (allTables.contains(reference) && catalog.tables[reference] == nil && live.tables[reference] == nil)
                     || (catalog.views[reference] != nil && !made.contains(reference) && live.views[reference] == nil)
+                    || (qualified.contains(reference) && (catalog.tables[reference] != nil || catalog.views[reference] != nil)
+                        && live.tables[reference] == nil && live.views[reference] == nil)
             }
             guard !missing else { continue }
             made.insert(name)
