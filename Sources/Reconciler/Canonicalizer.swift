@@ -69,7 +69,7 @@ public enum Canonicalizer {
             guard !base.isEmpty || parts.contains(where: { !$0.isEmpty }) else { continue }
             try connection.query("SAVEPOINT driftless_canonical")
             do {
-                try connection.query("SELECT set_config('search_path', $1, true)", ["pg_temp, \(quoteIdentifier(schema))"])
+                try searchCopiesFirst(schema, connection)
                 let refused = try run(base, savepoint: "driftless_canonical", schema: schema, connection)
                 rejections += refused
                 var tempSchema: String?
@@ -114,7 +114,7 @@ public enum Canonicalizer {
         for statement in statements {
             do { try connection.query(statement.sql.text) } catch let error as PostgresError where !error.isConnectionError {
                 try connection.query("ROLLBACK TO SAVEPOINT \(savepoint)")
-                try connection.query("SELECT set_config('search_path', $1, true)", ["pg_temp, \(quoteIdentifier(schema))"])
+                try searchCopiesFirst(schema, connection)
                 var rejections: [Rejection] = []
                 var skippedTables: Set<String> = []
                 for statement in statements where !skippedTables.contains(statement.table ?? "") {
@@ -128,11 +128,16 @@ public enum Canonicalizer {
         return []
     }
 
+    /// The copies first, then `schema` (as the live side is read), for this transaction.
+    static func searchCopiesFirst(_ schema: String, _ connection: Connection) throws {
+        try connection.query("SELECT set_config('search_path', $1, true)", ["pg_temp, \(quoteIdentifier(schema))"])
+    }
+
     /// At most this many tables have scratch copies at once. Each copy holds a few locks (the
     /// table, its TOAST table and index, its indexes) until its savepoint is rolled back, and
     /// the server's lock table is shared by every session (`max_locks_per_transaction` ×
-    /// `max_connections`, 6,400 by default): 10,000 tables copied in one savepoint exhaust it
-    /// ("out of shared memory"). See docs/engine.md, Canonical through the server.
+    /// `max_connections`, 6,400 by default), which the copies of thousands of tables in one
+    /// savepoint do not fit (docs/engine.md, Canonical in chunks).
     public static let tablesPerChunk = 250
 
     /// `schema`'s part of `desired` in chunks of about `tablesPerChunk` tables, each with the

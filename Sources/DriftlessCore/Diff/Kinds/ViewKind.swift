@@ -80,15 +80,21 @@ public enum ViewKind: ObjectKind {
 
     /// The relations a query names (`FROM`, `JOIN`, subqueries), qualified with `schema` when
     /// it names none: what PostgreSQL's parser finds, so views can be ordered among themselves.
-    /// `qualifiedOnly`: only those the query names with their schema.
-    public static func references(_ query: String, schema: String, qualifiedOnly: Bool = false) -> Set<QualifiedName> {
-        guard let statements = try? SQLParser.parse(query) else { return [] }
-        var found: Set<QualifiedName> = []
+    public static func references(_ query: String, schema: String) -> Set<QualifiedName> {
+        Set(namedRelations(query, schema: schema).keys)
+    }
+
+    /// The same relations, each with whether the query names it with its schema (somewhere).
+    static func namedRelations(_ query: String, schema: String) -> [QualifiedName: Bool] {
+        guard let statements = try? SQLParser.parse(query) else { return [:] }
+        var found: [QualifiedName: Bool] = [:]
         func walk(_ node: ParseNode) {
             switch node {
             case .object(let fields):
-                if let range = fields["RangeVar"], let relation = range["relname"]?.text, !qualifiedOnly || range["schemaname"] != nil {
-                    found.insert(QualifiedName(schema: range["schemaname"]?.text ?? schema, name: relation))
+                if let range = fields["RangeVar"], let relation = range["relname"]?.text {
+                    let written = range["schemaname"]?.text
+                    let name = QualifiedName(schema: written ?? schema, name: relation)
+                    found[name] = (found[name] ?? false) || written != nil
                 }
                 for value in fields.values { walk(value) }
             case .array(let items):
@@ -135,11 +141,10 @@ public enum ViewKind: ObjectKind {
             // A relation named with its schema (`public.notes`) is looked up there, not among the
             // copies in pg_temp: one that does not exist yet leaves the view without a copy,
             // read back once it is created (docs/blueprints.md, Views).
-            let qualified = references(query, schema: schema, qualifiedOnly: true)
-            let missing = references(query, schema: schema).contains { reference in
+            let missing = namedRelations(query, schema: schema).contains { reference, qualified in
                 (allTables.contains(reference) && catalog.tables[reference] == nil && live.tables[reference] == nil)
                     || (catalog.views[reference] != nil && !made.contains(reference) && live.views[reference] == nil)
-                    || (qualified.contains(reference) && (catalog.tables[reference] != nil || catalog.views[reference] != nil)
+                    || (qualified && (catalog.tables[reference] != nil || catalog.views[reference] != nil)
                         && live.tables[reference] == nil && live.views[reference] == nil)
             }
             guard !missing else { continue }
