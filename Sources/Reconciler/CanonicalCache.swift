@@ -58,7 +58,8 @@ public enum CanonicalCache {
 
     /// The JSON of a catalog, encoded on a thread of its own while the caller goes on: apply
     /// encodes while the server runs the RLS gate and the records (seconds each at 10,000
-    /// tables). CPU work only.
+    /// tables). An object at a time (`Catalog.streamedJSON`), so the encoder never holds the
+    /// whole document as a tree. CPU work only.
     final class Encoding: @unchecked Sendable {
         private let done = DispatchGroup()
         /// Written once by the encoding thread before `done` is left; read after waiting on it.
@@ -67,7 +68,7 @@ public enum CanonicalCache {
         init(_ catalog: Catalog) {
             done.enter()
             DispatchQueue.global().async { [self] in
-                outcome = Result { String(decoding: try JSONEncoder().encode(catalog), as: UTF8.self) }
+                outcome = Result { String(decoding: try catalog.streamedJSON(), as: UTF8.self) }
                 done.leave()
             }
         }

@@ -270,6 +270,10 @@ public struct Reconciler: Sendable {
     /// (docs/blueprints.md, Storage).
     var declaresStorage: Bool { blueprints.documents.contains { $0.storage != nil } }
 
+    /// How many times this process read `connection`'s database's catalogs for the steady-state
+    /// fingerprint (tests: a remembered match is answered without reading them).
+    public static func steadyStateCatalogReads(_ connection: Connection) -> Int { SteadyState.catalogReads(connection) }
+
     func steadyKey(_ connection: Connection) -> String {
         SteadyState.key(sourcesDigest: blueprints.sourcesDigest, serverVersion: connection.serverVersion)
     }

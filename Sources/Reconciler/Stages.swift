@@ -296,9 +296,9 @@ extension Reconciler {
                                                                                      changes: plan.changes))
         }
         var converged: (String, SteadyState.Outcome)?
-        if recording, plan.changes.isEmpty, let fingerprint = steady.fingerprint,
-           try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage) == fingerprint {
-            converged = (fingerprint, convergedOutcome(outcome.warnings, desired: states.desired.catalog, actual: states.actual.catalog))
+        if recording, plan.changes.isEmpty, let reading = steady.reading,
+           try SteadyState.stillHolds(reading, connection, schemas: managedSchemas, storage: declaresStorage) {
+            converged = (reading.fingerprint, convergedOutcome(outcome.warnings, desired: states.desired.catalog, actual: states.actual.catalog))
         }
         return Computed(
             result: outcome, cacheHit: states.cacheHit, cachedInDatabase: states.cachedInDatabase,
@@ -320,10 +320,10 @@ extension Reconciler {
         /// The catalogs are as a recorded converged reconciliation left them.
         case converged(SteadyState.Record)
         /// Compare in full; the fingerprint taken before reading, when one was.
-        case compare(fingerprint: String?)
+        case compare(reading: SteadyState.Reading?)
 
-        var fingerprint: String? {
-            if case .compare(let fingerprint) = self { return fingerprint }
+        var reading: SteadyState.Reading? {
+            if case .compare(let reading) = self { return reading }
             return nil
         }
     }
@@ -331,18 +331,28 @@ extension Reconciler {
     /// Stage: the catalogs' fingerprint before they are read, compared with a recorded
     /// converged state, and (`recording`) kept to record one should nothing change meanwhile.
     func steadyState(_ connection: Connection, recording: Bool) throws -> Steady {
-        var fingerprint: String?
+        var fingerprint: SteadyState.Reading?
         // A reviewed plan is checked against the catalog as read, never against a record.
-        if !options.fullCheck, options.plan == nil, let record = try SteadyState.lookup(key: steadyKey(connection), history: options.history, connection),
+        let key = steadyKey(connection)
+        if !options.fullCheck, options.plan == nil, let record = try SteadyState.lookup(key: key, history: options.history, connection),
            record.outcome.schemas == managedSchemas {
-            let now = try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage)
-            if now == record.fingerprint { return .converged(record) }
+            // This process saw the record hold, and no transaction has ended since (docs/engine.md,
+            // The steady-state check): nothing to read again.
+            if let seen = SteadyState.matched(connection, key: key), seen.fingerprint == record.fingerprint, seen.snapshot != nil,
+               try SteadyState.snapshot(connection) == seen.snapshot {
+                return .converged(record)
+            }
+            let now = try SteadyState.read(connection, schemas: managedSchemas, storage: declaresStorage)
+            if now.fingerprint == record.fingerprint {
+                SteadyState.remember(now, connection, key: key)
+                return .converged(record)
+            }
             fingerprint = now
         }
         if recording && fingerprint == nil {
-            fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage)
+            fingerprint = try SteadyState.read(connection, schemas: managedSchemas, storage: declaresStorage)
         }
-        return .compare(fingerprint: fingerprint)
+        return .compare(reading: fingerprint)
     }
 
     /// The desired and actual states, as the diff reads them.

@@ -1,4 +1,5 @@
 import DriftlessCore
+import Foundation
 import Testing
 
 // The differ, table-driven, without a database (docs/engine.md, Testing the engine): for each
@@ -1055,5 +1056,35 @@ struct LockLevelTests {
         #expect(lock("a managed trigger on auth.users removed from the blueprints is dropped") == .accessExclusive)
         let foreignKey = Operation.addConstraint(Constraint(name: "f", kind: .foreignKey, columns: ["a"], referencedTable: publicT, referencedColumns: ["id"]), table: publicU)
         #expect(foreignKey.lock == .shareRowExclusive)
+    }
+}
+
+/// The canonical cache's JSON, written an object at a time (docs/engine.md, The canonical
+/// cache): it reads back as the same catalog, and it writes every stored property.
+@Suite struct CatalogJSONTests {
+    /// A catalog with something of every kind, both optionals set.
+    static var everything: Catalog {
+        var whole = catalog(table(publicT, [col("id")], constraints: [pk("id")], policies: [policy("Members read.")]),
+                            partitioned(), partition(),
+                            enums: [EnumType(name: status, values: ["a", "b"])], sequences: [seq(ownedBy: "id")],
+                            functions: [fn(), fn("total", result: "bigint", language: "sql")], triggers: [trg()],
+                            extensions: [ExtensionObject(name: "pg_trgm", schema: "extensions")], views: [view(), view(countView, materialized: true)])
+        whole.unsupported = [UnsupportedObject(type: .partition, schema: "public", table: "t", name: "t_old")]
+        whole.realtimePublication = RealtimePublication(allTables: false)
+        whole.storage = StorageState(buckets: ["avatars": Bucket(id: "avatars", isPublic: true)], policies: ["Public read.": publicRead])
+        return whole
+    }
+
+    @Test func theStreamedJSONReadsBackAsTheSameCatalog() throws {
+        let decoded = try JSONDecoder().decode(Catalog.self, from: try Self.everything.streamedJSON())
+        #expect(decoded == Self.everything)
+        #expect(try JSONDecoder().decode(Catalog.self, from: try Catalog().streamedJSON()) == Catalog())
+    }
+
+    @Test func theStreamedJSONWritesEveryStoredProperty() throws {
+        // A property added to Catalog and not to streamedJSON would be lost from the cache.
+        #expect(Mirror(reflecting: Self.everything).children.compactMap(\.label) == Catalog.streamedProperties)
+        let object = try #require(try JSONSerialization.jsonObject(with: try Self.everything.streamedJSON()) as? [String: Any])
+        #expect(Set(object.keys) == Set(Catalog.streamedProperties))
     }
 }

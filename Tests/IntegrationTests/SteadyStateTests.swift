@@ -43,6 +43,40 @@ struct SteadyStateTests {
         }
     }
 
+    /// A match seen by this process holds while no transaction ends anywhere in the cluster (the
+    /// snapshot is the same): the next check does not read the catalogs again. Any transaction
+    /// that ends, a change by hand first of all, makes it read them. A cluster of its own, without
+    /// autovacuum, so no other test's transaction or an analyze ends meanwhile.
+    @Test(arguments: SupabaseProject.allCases)
+    func aMatchIsTrustedWithoutReadingOnlyUntilATransactionEnds(kind: SupabaseProject) async throws {
+        try await blocking {
+            let cluster = try PostgresCluster.start()
+            defer { cluster.stop() }
+            let db = try cluster.createDatabase(kind: kind)
+            let admin = try db.connect(user: PostgresCluster.superuser)
+            try admin.query("ALTER SYSTEM SET autovacuum = off")
+            try admin.query("SELECT pg_reload_conf()")
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            let probe = try db.connect()
+            #expect(try plan(db).steadyState)
+            let reads = Reconciler.steadyStateCatalogReads(probe)
+            let remembered = try plan(db)
+            #expect(remembered.steadyState && remembered.result.status == .noop && remembered.changes.isEmpty)
+            #expect(Reconciler.steadyStateCatalogReads(probe) == reads)
+            // A transaction that changes nothing the check covers still ends: read again, and still converged.
+            try db.connect().query("CREATE TABLE IF NOT EXISTS public_scratch_unmanaged (id int)")
+            try db.connect().query("DROP TABLE public_scratch_unmanaged")
+            #expect(try plan(db).steadyState)
+            #expect(Reconciler.steadyStateCatalogReads(probe) == reads + 1)
+            // A change by hand: read again, found, compared in full.
+            try db.connect().query("ALTER TABLE notes ALTER COLUMN score SET NOT NULL")
+            let changed = try plan(db)
+            #expect(!changed.steadyState)
+            #expect(!changed.changes.isEmpty)
+            #expect(Reconciler.steadyStateCatalogReads(probe) > reads + 1)
+        }
+    }
+
     /// `plan` from the command line asks before decoding the files, with the same answer.
     @Test func theUndecodedFilesAreAnsweredAsTheDecodedSetWouldBe() async throws {
         try await blocking {
