@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         // Debian ships libpg_query without a pkg-config file: the module map links it by name.
         .systemLibrary(name: "CLibPgQuery", providers: [.apt(["libpg-query-dev"])]),
+        // glibc's malloc.h (the C library itself; nothing to install).
+        .systemLibrary(name: "CMalloc"),
 
         // Runs blocking C calls on threads of their own, never on the cooperative pool.
         .target(name: "BlockingIO"),
@@ -53,7 +55,7 @@ let package = Package(
         .target(
             name: "Controller",
             dependencies: [
-                "DriftlessCore", "Reconciler", "Postgres", "GitSource", "BlockingIO",
+                "DriftlessCore", "Reconciler", "Postgres", "GitSource", "BlockingIO", "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

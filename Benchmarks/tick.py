@@ -4,11 +4,16 @@
     tick.py DRIFTLESS BLUEPRINT_DIR DATABASE_URL SERVER_LOG [TICKS]
 
 Commits the blueprints to a scratch git repository, starts `driftless run` polling it every
-second, waits until it has reconciled, then watches TICKS further ticks with nothing to do.
+second, waits until it has reconciled, then watches TICKS further ticks with nothing to do on
+an idle database, then TICKS more while another session commits a row every 50 ms (in a schema
+no blueprint names: a busy database, where some transaction always ends between two ticks).
 Queries and database time are read from the server log (`log_min_duration_statement = 0` for
-this database only: every parse, bind and execute with its duration on the server).
+this database only: every parse, bind and execute with its duration on the server; the
+writer's own statements are not logged). Prints, for the idle window then the busy one: wall
+ms, CPU ms, database ms and queries per tick; then the peak RSS of the whole run (the first
+apply included), the peak RSS during the noop ticks alone, and the RSS at the end, in MB.
 """
-import os, re, shutil, subprocess, sys, tempfile, time, urllib.request
+import os, re, shutil, subprocess, sys, tempfile, threading, time, urllib.request
 
 driftless, blueprints, url, server_log = sys.argv[1:5]
 ticks = int(sys.argv[5]) if len(sys.argv) > 5 else 20
@@ -66,20 +71,47 @@ try:
         if time.time() > deadline or proc.poll() is not None:
             sys.exit("the controller did not converge")
         time.sleep(0.5)
-    start, cpu0, (q0, db0) = metrics(), cpu_seconds(), server_log_totals()
-    # Scrape rarely: every /metrics request costs the controller CPU too.
-    time.sleep(ticks * 0.95)
-    while metrics()["driftless_tick_duration_seconds_count"] < start["driftless_tick_duration_seconds_count"] + ticks:
-        time.sleep(1)
-    end, cpu1, (q1, db1) = metrics(), cpu_seconds(), server_log_totals()
-    n = end["driftless_tick_duration_seconds_count"] - start["driftless_tick_duration_seconds_count"]
-    wall = (end["driftless_tick_duration_seconds_sum"] - start["driftless_tick_duration_seconds_sum"]) / n
-    status = open(f"/proc/{proc.pid}/status").read()
-    rss = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) // 1024
-    # Resident now, after the noop ticks (the peak above includes the first apply).
-    resident = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) // 1024
-    # CPU over the window includes the idle second between ticks (HTTP scrapes, timers).
-    print(f"{wall * 1000:.1f} {(cpu1 - cpu0) / n * 1000:.1f} {(db1 - db0) / n:.1f} {(q1 - q0) / n:.1f} {rss} {resident} {int(n)}")
+    def status(field):
+        return int(re.search(field + r":\s+(\d+)", open(f"/proc/{proc.pid}/status").read()).group(1)) // 1024
+
+    def window():
+        """Wall ms, CPU ms, database ms and queries per tick over the next `ticks` ticks."""
+        start, cpu0, (q0, db0) = metrics(), cpu_seconds(), server_log_totals()
+        # Scrape rarely: every /metrics request costs the controller CPU too.
+        time.sleep(ticks * 0.95)
+        while metrics()["driftless_tick_duration_seconds_count"] < start["driftless_tick_duration_seconds_count"] + ticks:
+            time.sleep(1)
+        end, cpu1, (q1, db1) = metrics(), cpu_seconds(), server_log_totals()
+        n = end["driftless_tick_duration_seconds_count"] - start["driftless_tick_duration_seconds_count"]
+        wall = (end["driftless_tick_duration_seconds_sum"] - start["driftless_tick_duration_seconds_sum"]) / n
+        # CPU over the window includes the idle second between ticks (HTTP scrapes, timers).
+        return f"{wall * 1000:.1f} {(cpu1 - cpu0) / n * 1000:.1f} {(db1 - db0) / n:.1f} {(q1 - q0) / n:.1f}"
+
+    peak = status("VmHWM")
+    # From here the peak is the noop ticks' own (writing 5 to clear_refs resets VmHWM).
+    with open(f"/proc/{proc.pid}/clear_refs", "w") as refs:
+        refs.write("5")
+    idle = window()
+    subprocess.run(["psql", "-q", "-X", admin_url, "-c", "CREATE SCHEMA IF NOT EXISTS bench_busy",
+                    "-c", "CREATE TABLE IF NOT EXISTS bench_busy.w (id int)"], check=True)
+    writer = subprocess.Popen(["psql", "-q", "-X", admin_url], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    writer.stdin.write("SET log_min_duration_statement = -1;\n")
+    stop = threading.Event()
+    def write():
+        while not stop.is_set():
+            writer.stdin.write("INSERT INTO bench_busy.w VALUES (1);\n")
+            writer.stdin.flush()
+            time.sleep(0.05)
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        busy = window()
+    finally:
+        stop.set()
+        thread.join()
+        writer.stdin.close()
+        writer.wait()
+    print(f"{idle} {busy} {peak} {status('VmHWM')} {status('VmRSS')}")
 finally:
     proc.terminate()
     proc.wait()

@@ -333,6 +333,7 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         // The deadline counts from here: the wait for a slot is not the reconciliation's.
         let deadline = Deadline(configuration.deadline, running: running, logger: logger)
         defer { deadline.finish() }
+        let comparisons = Reconciler.fullComparisons
         do {
             outcome = try await BlockingIO.run(name: "driftless-reconcile") { () -> (ReconcileResult?, DriftReport?) in
                 let connection = try kept.take(databaseURL)
@@ -373,6 +374,11 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
             }
             await state.databaseAnswered()
             if fullCheck && outcome.drift != nil { lastFullCheck = ContinuousClock.now }
+            // A comparison in full or an apply allocated the catalogs, the plan and the cache, now
+            // freed: the allocator keeps freed pages unless asked (docs/operations.md, Memory).
+            if outcome.result != nil || Reconciler.fullComparisons != comparisons {
+                _ = try? await BlockingIO.run(name: "driftless-trim") { FreedMemory.giveBack() }
+            }
         } catch is ShutdownBegan {
             logger.info("shutting down: the reconciliation of \(revision.revision) was not started")
             await state.finish(result: nil, drift: nil, revision: revision.revision, duration: ContinuousClock.now - started)

@@ -1,6 +1,7 @@
 import DriftlessCore
 import Foundation
 import Postgres
+import Synchronization
 
 /// Options of one reconciliation.
 public struct ReconcileOptions: Sendable {
@@ -269,6 +270,12 @@ public struct Reconciler: Sendable {
     /// Some blueprint has `storage`: Storage is read, compared and fingerprinted
     /// (docs/blueprints.md, Storage).
     var declaresStorage: Bool { blueprints.documents.contains { $0.storage != nil } }
+
+    private static let comparisons = Mutex(0)
+    /// How many reconciliations this process compared in full (not answered by the steady-state
+    /// check): the controller gives freed memory back to the system after one.
+    public static var fullComparisons: Int { comparisons.withLock { $0 } }
+    static func countFullComparison() { comparisons.withLock { $0 += 1 } }
 
     /// How many times this process read `connection`'s database's catalogs for the steady-state
     /// fingerprint (tests: a remembered match is answered without reading them).

@@ -166,6 +166,8 @@ extension Reconciler {
                     Canonicalizer.merge(after.catalog, from: schema, into: &computed.desired, schema: schema, only: computed.written)
                 }
             }
+            // The desired catalog is final: encode the cache's JSON while the rest runs.
+            let encoding = computed.cachedInDatabase ? nil : CanonicalCache.Encoding(computed.desired)
             var residual = scoped(try diff(computed.desired, after.catalog, existing: after.existing,
                                            managed: computed.managedObjects, source: nil, connection)).filter { $0.applied }
             // What the later phases do is still to do now; nothing else may be.
@@ -178,7 +180,6 @@ extension Reconciler {
                 return .finished(recordAfterRollback(result(.failed, "the plan did not converge: \(residual.count) change(s) left after applying it",
                     started: started, statements: computed.result.statements, errors: errors), started: started, connection))
             }
-            let encoding = computed.cachedInDatabase ? nil : CanonicalCache.Encoding(computed.desired)
             var gateWarnings: [Lint] = []
             if options.verifyRLS, let verifier = rlsGate(computed.plan.applied) {
                 let verification = try verifier.probe(connection, byShape: true, known: after.catalog, knownSchemas: Set(managedSchemas),
@@ -257,6 +258,7 @@ extension Reconciler {
             return Computed(result: outcome, cacheHit: true, cachedInDatabase: true, plan: Plan(ordering: []), desired: Catalog(),
                             managedObjects: [], steady: record.outcome)
         }
+        Reconciler.countFullComparison()
         let states = try desiredAndActual(connection, canonicalizeNewTables: canonicalizeNewTables)
         if !states.desired.rejections.isEmpty {
             let errors = states.desired.rejections.map { rejection -> ResultError in
