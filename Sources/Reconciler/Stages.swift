@@ -333,28 +333,19 @@ extension Reconciler {
     /// Stage: the catalogs' fingerprint before they are read, compared with a recorded
     /// converged state, and (`recording`) kept to record one should nothing change meanwhile.
     func steadyState(_ connection: Connection, recording: Bool) throws -> Steady {
-        var fingerprint: SteadyState.Reading?
+        var reading: SteadyState.Reading?
         // A reviewed plan is checked against the catalog as read, never against a record.
         let key = steadyKey(connection)
         if !options.fullCheck, options.plan == nil, let record = try SteadyState.lookup(key: key, history: options.history, connection),
            record.outcome.schemas == managedSchemas {
-            // This process saw the record hold, and no transaction has ended since (docs/engine.md,
-            // The steady-state check): nothing to read again.
-            if let seen = SteadyState.matched(connection, key: key), seen.fingerprint == record.fingerprint, seen.snapshot != nil,
-               try SteadyState.snapshot(connection) == seen.snapshot {
-                return .converged(record)
-            }
-            let now = try SteadyState.read(connection, schemas: managedSchemas, storage: declaresStorage)
-            if now.fingerprint == record.fingerprint {
-                SteadyState.remember(now, connection, key: key)
-                return .converged(record)
-            }
-            fingerprint = now
+            let check = try SteadyState.check(record, key: key, connection, schemas: managedSchemas, storage: declaresStorage)
+            if check.holds { return .converged(record) }
+            reading = check.reading
         }
-        if recording && fingerprint == nil {
-            fingerprint = try SteadyState.read(connection, schemas: managedSchemas, storage: declaresStorage)
+        if recording && reading == nil {
+            reading = try SteadyState.read(connection, schemas: managedSchemas, storage: declaresStorage)
         }
-        return .compare(reading: fingerprint)
+        return .compare(reading: reading)
     }
 
     /// The desired and actual states, as the diff reads them.

@@ -165,8 +165,31 @@ enum SteadyState {
     /// latest completed one), nothing can have changed a catalog, so nothing is read again.
     /// - Throws: `PostgresError`.
     static func stillHolds(_ reading: Reading, _ connection: Connection, schemas: [String], storage: Bool) throws -> Bool {
-        if let before = reading.snapshot, try snapshot(connection) == before { return true }
+        if try unchanged(since: reading, connection) { return true }
         return try fingerprint(connection, schemas: schemas, storage: storage) == reading.fingerprint
+    }
+
+    /// No transaction has ended anywhere in the cluster since `reading` was taken (false when
+    /// it has no snapshot).
+    static func unchanged(since reading: Reading, _ connection: Connection) throws -> Bool {
+        guard let before = reading.snapshot else { return false }
+        return try snapshot(connection) == before
+    }
+
+    /// Whether `record` (recorded under `key`) holds now. A match this process saw holds without
+    /// reading the catalogs while no transaction has ended since (docs/engine.md, A match
+    /// remembered until a transaction ends); otherwise they are read, and a match remembered.
+    /// `reading`: the fingerprint read, when one was.
+    /// - Throws: `PostgresError`.
+    static func check(_ record: Record, key: String, _ connection: Connection, schemas: [String],
+                      storage: Bool) throws -> (holds: Bool, reading: Reading?) {
+        if let seen = matched(connection, key: key), seen.fingerprint == record.fingerprint, try unchanged(since: seen, connection) {
+            return (true, nil)
+        }
+        let now = try read(connection, schemas: schemas, storage: storage)
+        guard now.fingerprint == record.fingerprint else { return (false, now) }
+        remember(now, connection, key: key)
+        return (true, now)
     }
 
     // MARK: Readings that matched a record, in this process
@@ -179,7 +202,7 @@ enum SteadyState {
     /// How many are kept (a fleet process serves one entry per target).
     static let seenLimit = 100_000
 
-    static func place(_ connection: Connection, key: String) -> String { "\(connection.connectionString.description)\u{0}\(key)" }
+    private static func place(_ connection: Connection, key: String) -> String { "\(connection.connectionString.description)\u{0}\(key)" }
 
     /// How many times this process read the catalogs of `connection`'s database for a fingerprint.
     static func catalogReads(_ connection: Connection) -> Int {
@@ -187,12 +210,12 @@ enum SteadyState {
     }
 
     /// The reading that last matched the record of `key` on this connection's database.
-    static func matched(_ connection: Connection, key: String) -> Reading? {
+    private static func matched(_ connection: Connection, key: String) -> Reading? {
         seenLock.withLock { seen[place(connection, key: key)] }
     }
 
     /// Remembers that `reading` matched the record of `key` (only a reading with a snapshot).
-    static func remember(_ reading: Reading, _ connection: Connection, key: String) {
+    private static func remember(_ reading: Reading, _ connection: Connection, key: String) {
         guard reading.snapshot != nil else { return }
         seenLock.withLock {
             if seen.count >= seenLimit {
