@@ -26,6 +26,12 @@ struct SQLTextTests {
         #expect(SQLText.literal(text) == quoted)
     }
 
+    /// The words of each referential action are its blueprint spelling, upper case, with spaces.
+    @Test(arguments: ReferentialAction.allCases) func referentialActionsAreSpelledAsTheirBlueprintNames(_ action: ReferentialAction) {
+        #expect(action.sql == action.rawValue.split(separator: "_").joined(separator: " ").uppercased())
+        #expect(!action.sql.isEmpty && !action.sql.contains("_"))
+    }
+
     @Test func qualifiedNames() {
         #expect(QualifiedName(schema: "my schema", name: "t\"1").sql == "\"my schema\".\"t\"\"1\"")
     }
