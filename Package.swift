@@ -90,7 +90,7 @@ let package = Package(
             resources: [.copy("Resources/supabase-emulation.sql"), .copy("Resources/supabase-legacy-privileges.sql")]
         ),
 
-        .testTarget(name: "DriftlessCoreTests", dependencies: ["DriftlessCore", "SQLParser", "TestSupport"]),
+        .testTarget(name: "DriftlessCoreTests", dependencies: ["DriftlessCore", "SQLParser", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

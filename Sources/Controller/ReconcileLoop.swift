@@ -112,8 +112,10 @@ final class RunningStatement: @unchecked Sendable {
 }
 
 /// The loop's database connection, kept between ticks so a tick with nothing to do pays
-/// neither a new backend nor its cold catalog caches. Dropped after any error, and whenever it
-/// is no longer healthy or was left inside a transaction; the next tick connects again.
+/// neither a new backend nor its cold catalog caches. Dropped after any error, whenever it is
+/// no longer healthy or was left inside a transaction, and after it moved a message larger than
+/// `largestKeptMessage` (libpq's buffers stay that large: the canonical cache of 10,000 tables
+/// is a 67 MB row); the next tick connects again.
 final class KeptConnection: @unchecked Sendable {
     private let lock = NSLock()
     private var connection: Connection?
@@ -128,9 +130,12 @@ final class KeptConnection: @unchecked Sendable {
         return try Connection(ConnectionString(url))
     }
 
+    /// Messages up to this size leave a connection worth keeping (docs/operations.md, Memory).
+    static let largestKeptMessage = 4 << 20
+
     /// Keeps `connection` for the next tick.
     func give(back connection: Connection) {
-        guard connection.isHealthy, !connection.inTransaction else { return }
+        guard connection.isHealthy, !connection.inTransaction, connection.largestMessage <= Self.largestKeptMessage else { return }
         lock.withLock { self.connection = connection }
     }
 }

@@ -59,6 +59,12 @@ public final class Connection {
     /// The server's version as an integer (150018 for 15.18).
     public var serverVersion: Int { Int(PQserverVersion(handle)) }
 
+    /// The largest message this connection sent or received so far, in bytes (a statement with
+    /// its parameters, or one row of a result). libpq grows its input and output buffers to the
+    /// largest message and never shrinks them until the connection closes, so a connection kept
+    /// for long should not be one that moved tens of megabytes once (docs/operations.md, Memory).
+    public private(set) var largestMessage = 0
+
     /// Whether the connection is still usable.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
@@ -71,6 +77,7 @@ public final class Connection {
                 code: .invalidArgument, message: "a parameter contains a NUL byte, which PostgreSQL text cannot hold",
                 statement: sql)
         }
+        noteMessage(parameters.reduce(sql.utf8.count) { $0 + ($1?.utf8.count ?? 0) })
         let result: OpaquePointer? = withOptionalCStringArray(parameters) { values in
             PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
         }
@@ -97,6 +104,7 @@ public final class Connection {
         }
         var sent = 0
         for statement in statements {
+            noteMessage(statement.utf8.count)
             guard PQsendQueryParams(handle, statement, 0, nil, nil, nil, nil, 0) == 1 else { break }
             sent += 1
         }
@@ -137,6 +145,7 @@ public final class Connection {
     /// Runs a script of several statements with the simple protocol. Trusted input only.
     /// - Throws: `PostgresError` for the first statement that fails.
     public func simpleQuery(_ script: String) throws {
+        noteMessage(script.utf8.count)
         _ = try consume(PQexec(handle, script), statement: script)
     }
 
@@ -189,7 +198,9 @@ public final class Connection {
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
-            return Connection.copy(result)
+            let (copied, largestRow) = Connection.copy(result)
+            noteMessage(largestRow)
+            return copied
         default:
             throw error(from: result, statement: statement)
         }
@@ -210,7 +221,12 @@ public final class Connection {
             message: message, detail: field("D"), hint: field("H"), statement: statement)
     }
 
-    private static func copy(_ result: OpaquePointer) -> QueryResult {
+    private func noteMessage(_ bytes: Int) {
+        if bytes > largestMessage { largestMessage = bytes }
+    }
+
+    /// The result's rows, and the size of the largest in bytes.
+    private static func copy(_ result: OpaquePointer) -> (QueryResult, largestRow: Int) {
         let columnCount = Int(PQnfields(result))
         let rowCount = Int(PQntuples(result))
         var columns: [String] = []
@@ -222,20 +238,24 @@ public final class Connection {
         }
         var rows: [Row] = []
         rows.reserveCapacity(rowCount)
+        var largestRow = 0
         for row in 0..<rowCount {
             var values: [String?] = []
             values.reserveCapacity(columnCount)
+            var size = 0
             for column in 0..<columnCount {
                 if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
                     values.append(nil)
                 } else {
+                    size += Int(PQgetlength(result, Int32(row), Int32(column)))
                     values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
                 }
             }
+            largestRow = max(largestRow, size)
             rows.append(Row(columnIndex: index, values: values))
         }
         let tuples = String(cString: PQcmdTuples(result))
-        return QueryResult(columns: columns, rows: rows, affectedRows: Int(tuples))
+        return (QueryResult(columns: columns, rows: rows, affectedRows: Int(tuples)), largestRow)
     }
 
     private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {

@@ -3,16 +3,23 @@ import Foundation
 import Postgres
 
 /// The canonical desired catalog, cached by (payload hash, server version): a steady-state
-/// reconciliation of an unchanged revision builds no scratch copies at all. Kept in memory for
-/// the life of the process and in `<history schema>.canonical_cache` across processes (written
-/// by `apply` only, so `plan` and `drift` stay read-only).
+/// reconciliation of an unchanged revision builds no scratch copies at all. Kept in
+/// `<history schema>.canonical_cache` across processes (written by `apply` only, so `plan` and
+/// `drift` stay read-only), and in memory for the life of the process while small: a catalog of
+/// 10,000 tables holds about 110 MB, and reading it back from the history schema overlaps the
+/// introspection anyway (docs/operations.md, Memory).
 public enum CanonicalCache {
     private static let lock = NSLock()
-    /// The most recently used catalogs, newest last; at most `memoryLimit` of them.
-    nonisolated(unsafe) private static var memory: [(key: String, catalog: Catalog)] = []
+    /// The most recently used catalogs, newest last; at most `memoryLimit` of them, of at most
+    /// `memoryBudget` objects in all.
+    nonisolated(unsafe) private static var memory: [(key: String, catalog: Catalog, size: Int)] = []
     /// How many catalogs stay in memory (a controller serves one desired state per database;
     /// older revisions fall out).
     static let memoryLimit = 16
+    /// How many objects (`Catalog.objectCount`) the catalogs in memory hold together, about
+    /// 5 KB each (a 10,000-table catalog with a trigger per table: 22,000 objects, 108 MB): a
+    /// catalog larger than this is never kept.
+    static let memoryBudget = 10_000
 
     /// The version of the cached catalog's shape: a catalog written by an engine whose model
     /// had other fields is never read back.
@@ -89,10 +96,13 @@ public enum CanonicalCache {
     }
 
     static func remember(_ catalog: Catalog, key: String) {
+        let size = catalog.objectCount
         lock.withLock {
             memory.removeAll { $0.key == key }
-            memory.append((key, catalog))
+            guard size <= memoryBudget else { return }
+            memory.append((key, catalog, size))
             if memory.count > memoryLimit { memory.removeFirst(memory.count - memoryLimit) }
+            while memory.reduce(0, { $0 + $1.size }) > memoryBudget { memory.removeFirst() }
         }
     }
 

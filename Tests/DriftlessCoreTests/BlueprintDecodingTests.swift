@@ -1,3 +1,4 @@
+import Crypto
 import DriftlessCore
 import Foundation
 import Testing
@@ -25,6 +26,26 @@ struct BlueprintDecodingTests {
         #expect(fromYAML.tables.map(\.name) == fromJSON.tables.map(\.name))
         #expect(fromYAML.tables[0].columns.map(\.name) == fromJSON.tables[0].columns.map(\.name))
         #expect(fromYAML.tables[0].columns.map(\.primaryKey) == [true, false])
+    }
+
+    /// Every value's line and column by its path; a path the decoder never saw takes its
+    /// nearest parent's.
+    @Test func positionsAreFoundByPathAndFallBackToTheParent() throws {
+        let blueprint = try #require(BlueprintDecoder.decode(file: "a.yaml", text: Self.yaml).blueprint)
+        #expect(blueprint.positions["$.version"] == Position(line: 1, column: 10))
+        #expect(blueprint.positions["$.tables[0].columns[1].type"] == Position(line: 7, column: 33))
+        #expect(blueprint.positions["$.tables[0].columns[2]"] == nil)
+        #expect(blueprint.positions["$"] == Position(line: 1, column: 1))
+        #expect(blueprint.positions["$.zzz"] == nil)
+        let origin = blueprint.origin(at: "$.tables[0].columns[0].primary_key.missing")
+        #expect((origin.line, origin.column) == (6, 45))
+        #expect(blueprint.origin(at: "$.tables[0].name").line == 4)
+        // Two documents of one set: the paths they share are equal after sharing.
+        var set = Set<String>()
+        var copy = blueprint.positions
+        copy.share(&set)
+        #expect(copy == blueprint.positions)
+        #expect(set.count == blueprint.positions.count)
     }
 
     @Test func defaultsAreThoseOfTheSpec() throws {
@@ -66,6 +87,21 @@ struct BlueprintDecodingTests {
         #expect(a.payloadHash == b.payloadHash)
         #expect(a.payloadHash != c.payloadHash)
         #expect(a.payloadHash.count == 64)
+    }
+
+    /// The hash is SHA-256 of the canonical JSON of the array of every file's document, as
+    /// recorded in histories: hashing it a file at a time must not change a single value.
+    @Test func payloadHashIsThatOfTheCanonicalArrayOfDocuments() throws {
+        let sources = [BlueprintSource(path: "b.json", text: Self.json),
+                       BlueprintSource(path: "a.yaml", text: Self.yaml.replacingOccurrences(of: "projects", with: "tasks")),
+                       BlueprintSource(path: "c.yaml", text: "version: 1\nnot a mapping: [")]
+        let documents = try sources.sorted { $0.path < $1.path }.compactMap { source in
+            BlueprintDecoder.decode(file: source.path, text: String(decoding: source.contents, as: UTF8.self)).json
+        }
+        #expect(documents.count == 2)
+        let expected = SHA256.hash(data: Data(JSONValue.array(documents).canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(BlueprintSet.load(sources).payloadHash == expected)
+        #expect(BlueprintSet.load([]).payloadHash == SHA256.hash(data: Data("[]".utf8)).map { String(format: "%02x", $0) }.joined())
     }
 
     @Test func canonicalJSONSortsKeysAndEscapes() {

@@ -49,6 +49,27 @@ struct EngineShapeTests {
         #expect(CanonicalCache.recall("bounded-test-0") == nil)
     }
 
+    /// A catalog of `size` objects (enums: the cheapest object to build).
+    private func catalog(of size: Int) -> Catalog {
+        Catalog(enums: Dictionary(uniqueKeysWithValues: (0..<size).map { index in
+            let name = QualifiedName(schema: "public", name: "e\(index)")
+            return (name, EnumType(name: name, values: ["a"]))
+        }))
+    }
+
+    @Test func theCanonicalCacheKeepsNoLargeCatalogInMemory() {
+        // Larger than the whole budget: read back from the history schema each time instead.
+        CanonicalCache.remember(catalog(of: CanonicalCache.memoryBudget + 1), key: "budget-test-large")
+        #expect(CanonicalCache.recall("budget-test-large") == nil)
+        // Two that fit the budget only one at a time: the older one goes.
+        let half = CanonicalCache.memoryBudget / 2 + 1
+        CanonicalCache.remember(catalog(of: half), key: "budget-test-first")
+        #expect(CanonicalCache.recall("budget-test-first")?.objectCount == half)
+        CanonicalCache.remember(catalog(of: half), key: "budget-test-second")
+        #expect(CanonicalCache.recall("budget-test-first") == nil)
+        #expect(CanonicalCache.recall("budget-test-second")?.objectCount == half)
+    }
+
     @Test func theFingerprintCoversEveryCatalogOfEveryRegisteredKind() {
         #expect(SteadyState.uncoveredCatalogs.isEmpty, "\(SteadyState.uncoveredCatalogs)")
         for catalog in ObjectKinds.catalogs {

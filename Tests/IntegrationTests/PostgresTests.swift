@@ -35,6 +35,25 @@ struct PostgresTests {
         }
     }
 
+    /// The largest statement, parameters or row a connection moved (libpq's buffers stay that
+    /// large until it closes), through each way of sending.
+    @Test func aConnectionKnowsTheLargestMessageItMoved() async throws {
+        try await blocking {
+            let connection = try PostgresCluster.shared().createDatabase().connect()
+            #expect(connection.largestMessage < 1_000)
+            let sent = String(repeating: "x", count: 300_000)
+            try connection.query("SELECT length($1) AS n", [sent])
+            #expect(connection.largestMessage >= 300_000 && connection.largestMessage < 301_000)
+            // A row received: two columns of a million bytes and one of three.
+            try connection.query("SELECT repeat('y', 1000000) AS a, repeat('z', 1000000) AS b, 'abc' AS c")
+            #expect(connection.largestMessage == 2_000_003)
+            try connection.pipeline(["SELECT '\(String(repeating: "p", count: 3_000_000))'"])
+            #expect(connection.largestMessage > 3_000_000)
+            try connection.simpleQuery("SELECT 1; -- \(String(repeating: "s", count: 4_000_000))")
+            #expect(connection.largestMessage > 4_000_000)
+        }
+    }
+
     @Test func applicationNameIsDriftless() async throws {
         try await blocking {
             let db = try PostgresCluster.shared().createDatabase()

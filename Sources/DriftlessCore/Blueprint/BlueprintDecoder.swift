@@ -190,7 +190,7 @@ private struct Reader {
         }
         var blueprint = Blueprint(
             origin: origin("$", node), version: version, tenantID: tenantID ?? "", schema: schema,
-            tenancy: tenancy, enums: enums, tables: tables, sequences: sequences, positions: positions)
+            tenancy: tenancy, enums: enums, tables: tables, sequences: sequences, positions: Positions())
         for (index, item) in (list(fields["functions"], path: "$.functions") ?? []).enumerated() {
             if let value = function(item, path: "$.functions[\(index)]") { blueprint.functions.append(value) }
         }
@@ -204,7 +204,7 @@ private struct Reader {
             if let value = view(item, path: "$.views[\(index)]") { blueprint.views.append(value) }
         }
         if let node = fields["storage"] { blueprint.storage = storage(node) }
-        blueprint.positions = positions
+        blueprint.positions = Positions(positions)
         return blueprint
     }
 

@@ -71,17 +71,25 @@ public struct BlueprintSet: Sendable {
         let files = sources.filter { isBlueprintPath($0.path) }.sorted { $0.path < $1.path }
         var documents: [Blueprint] = []
         var diagnostics: [Diagnostic] = []
-        var payloads: [JSONValue] = []
-        // Files decode independently (YAML parsing is most of a load).
-        let decoded = parallelism.map(files) { file -> (blueprint: Blueprint?, diagnostics: [Diagnostic], json: JSONValue?) in
+        var payloads: [String] = []
+        // Files decode independently (YAML parsing is most of a load). Each file's JSON tree is
+        // written out as canonical text at once and dropped: 10,000 trees held until the end
+        // left the decoded documents scattered over pages the allocator could not give back
+        // (docs/operations.md, Memory).
+        let decoded = parallelism.map(files) { file -> (blueprint: Blueprint?, diagnostics: [Diagnostic], json: String?) in
             guard let text = String(data: file.contents, encoding: .utf8) else {
                 return (nil, [Diagnostic(code: "encoding", message: "the file is not UTF-8 text", file: file.displayPath, path: "$")], nil)
             }
-            return BlueprintDecoder.decode(file: file.displayPath, text: text)
+            let file = BlueprintDecoder.decode(file: file.displayPath, text: text)
+            return (file.blueprint, file.diagnostics, file.json?.canonical)
         }
+        var paths = Set<String>()
         for file in decoded {
             diagnostics += file.diagnostics
-            if let blueprint = file.blueprint { documents.append(blueprint) }
+            if var blueprint = file.blueprint {
+                blueprint.positions.share(&paths)
+                documents.append(blueprint)
+            }
             if let json = file.json { payloads.append(json) }
         }
         // Documents that decoded are validated even when others did not: every error at once.
@@ -89,7 +97,16 @@ public struct BlueprintSet: Sendable {
         if files.isEmpty {
             diagnostics.append(Diagnostic(.warning, code: "no_blueprints", message: "no *.json, *.yaml or *.yml files were found"))
         }
-        let digest = SHA256.hash(data: Data(JSONValue.array(payloads).canonical.utf8))
+        // The canonical text of the array of every file's document, `[a,b,...]`, hashed a piece
+        // at a time.
+        var hasher = SHA256()
+        hasher.update(data: Data("[".utf8))
+        for (index, json) in payloads.enumerated() {
+            if index > 0 { hasher.update(data: Data(",".utf8)) }
+            hasher.update(data: Data(json.utf8))
+        }
+        hasher.update(data: Data("]".utf8))
+        let digest = hasher.finalize()
         return BlueprintSet(
             documents: documents, diagnostics: diagnostics, fileCount: files.count,
             payloadHash: digest.map { String(format: "%02x", $0) }.joined(), sourcesDigest: sourcesDigest(sources))

@@ -62,6 +62,12 @@ public struct Catalog: Sendable, Equatable, Codable {
         storage = other.storage ?? storage
     }
 
+    /// How many objects the catalog holds (tables, views, functions, triggers, sequences,
+    /// enums, extensions): a measure of its size in memory.
+    public var objectCount: Int {
+        enums.count + tables.count + sequences.count + functions.count + triggers.count + extensions.count + views.count
+    }
+
     /// The schemas this catalog mentions.
     public var schemas: Set<String> {
         Set(enums.keys.map(\.schema)).union(tables.keys.map(\.schema)).union(sequences.keys.map(\.schema))
