@@ -50,10 +50,10 @@ public struct Positions: Sendable, Equatable {
     public init() {}
 
     public init(_ positions: [String: Position]) {
-        for (path, position) in positions.sorted(by: { $0.key < $1.key }) {
-            paths.append(path)
-            marks.append(Mark(line: Int32(clamping: position.line), column: Int32(clamping: position.column)))
-        }
+        // `map` allocates exactly what it needs; appending left up to half of each array unused.
+        let sorted = positions.sorted { $0.key < $1.key }
+        paths = sorted.map(\.key)
+        marks = sorted.map { Mark(line: Int32(clamping: $0.value.line), column: Int32(clamping: $0.value.column)) }
     }
 
     public var count: Int { paths.count }
