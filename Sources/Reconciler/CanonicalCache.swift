@@ -67,23 +67,14 @@ public enum CanonicalCache {
     /// encodes while the server runs the RLS gate and the records (seconds each at 10,000
     /// tables). An object at a time (`Catalog.streamedJSON`), so the encoder never holds the
     /// whole document as a tree. CPU work only.
-    final class Encoding: @unchecked Sendable {
-        private let done = DispatchGroup()
-        /// Written once by the encoding thread before `done` is left; read after waiting on it.
-        private var outcome: Result<String, Error>?
+    struct Encoding {
+        private let text: Background<String>
 
         init(_ catalog: Catalog) {
-            done.enter()
-            DispatchQueue.global().async { [self] in
-                outcome = Result { String(decoding: try catalog.streamedJSON(), as: UTF8.self) }
-                done.leave()
-            }
+            text = Background { String(decoding: try catalog.streamedJSON(), as: UTF8.self) }
         }
 
-        func json() throws -> String {
-            done.wait()
-            return try outcome!.get()
-        }
+        func json() throws -> String { try text.value() }
     }
 
     /// Stores `catalog` in memory and, inside the caller's transaction, in the history schema

@@ -191,13 +191,16 @@ public struct History: Sendable {
         return ObjectKinds.identities(in: live).filter { names.contains($0.description) }
     }
 
-    /// Replaces the record of the schema set `lockKey` (other sets' records stay), and forgets
-    /// the old untyped names of its schemas.
+    /// The keys `recordManaged` writes for `objects`, in order.
+    public static func managedKeys(_ objects: Set<ObjectID>) -> [String] { objects.map(\.key).sorted() }
+
+    /// Replaces the record of the schema set `lockKey` (other sets' records stay) with `keys`
+    /// (`managedKeys` of its objects), and forgets the old untyped names of its schemas.
     /// - Throws: `PostgresError`.
-    public func recordManaged(_ objects: Set<ObjectID>, lockKey: Int64, schemas: [String], _ connection: Connection) throws {
+    public func recordManaged(keys: [String], lockKey: Int64, schemas: [String], _ connection: Connection) throws {
         try connection.query("DELETE FROM \(managedObjects) WHERE lock_key = $1::bigint", [String(lockKey)])
         try connection.query("INSERT INTO \(managedObjects) (lock_key, object) SELECT $1::bigint, unnest($2::text[])",
-                             [String(lockKey), PostgresArray.text(objects.map(\.key).sorted())])
+                             [String(lockKey), PostgresArray.text(keys)])
         if try connection.query("SELECT to_regclass($1) IS NOT NULL AS present", [legacyManagedObjectsName]).first!.bool("present") {
             try connection.query(
                 "DELETE FROM \(legacyManagedObjects) WHERE object = ANY($1::text[]) OR split_part(object, '.', 1) = ANY($1::text[])",

@@ -293,13 +293,16 @@ public struct Reconciler: Sendable {
             .map { PlanOutcome(result: $0, cacheHit: true, steadyState: true) }
     }
 
-    /// What a converged reconciliation reports, for the steady-state check to replay.
-    func convergedOutcome(_ warnings: [Lint], desired: Catalog, actual: Catalog) -> SteadyState.Outcome {
-        SteadyState.Outcome(
-            tenantID: blueprints.tenantID,
-            payloadHash: blueprints.payloadHash, schemas: managedSchemas,
-            warnings: warnings, liveWarnings: RLSLint.run(actual),
-            rlsGaps: DriftReport.build(changes: [], desired: desired, actual: actual, revision: nil).rlsGaps, storage: declaresStorage)
+    /// What a converged reconciliation reports, for the steady-state check to replay: computed on
+    /// another core, asked for when it is recorded (docs/engine.md, Overlap).
+    func convergedOutcome(_ warnings: [Lint], desired: Catalog, actual: Catalog) -> Background<SteadyState.Outcome> {
+        let tenantID = blueprints.tenantID, payloadHash = blueprints.payloadHash, schemas = managedSchemas, storage = declaresStorage
+        return Background {
+            SteadyState.Outcome(
+                tenantID: tenantID, payloadHash: payloadHash, schemas: schemas,
+                warnings: warnings, liveWarnings: RLSLint.run(actual),
+                rlsGaps: DriftReport.build(changes: [], desired: desired, actual: actual, revision: nil).rlsGaps, storage: storage)
+        }
     }
 
     /// The changes from `actual` to `desired`, with differences only in how the server prints an

@@ -166,8 +166,14 @@ extension Reconciler {
                     Canonicalizer.merge(after.catalog, from: schema, into: &computed.desired, schema: schema, only: computed.written)
                 }
             }
-            // The desired catalog is final: encode the cache's JSON while the rest runs.
+            // The desired catalog is final: encode the cache's JSON, and compute what is recorded
+            // should the proof pass, on other cores while the rest runs (docs/engine.md, Overlap).
             let encoding = computed.cachedInDatabase ? nil : CanonicalCache.Encoding(computed.desired)
+            let desired = computed.desired, before = computed.actual, live = after.catalog
+            let records = Background { () -> (managed: [String], exposure: [ExposureEntry]) in
+                (History.managedKeys(ObjectKinds.identities(in: desired)), Exposure.between(before, live))
+            }
+            let outcome = convergedOutcome(computed.result.warnings, desired: desired, actual: live)
             var residual = scoped(try diff(computed.desired, after.catalog, existing: after.existing,
                                            managed: computed.managedObjects, source: nil, connection)).filter { $0.applied }
             // What the later phases do is still to do now; nothing else may be.
@@ -195,23 +201,21 @@ extension Reconciler {
                     Lint(code: "rls_not_verified", object: $0.table, message: "tenant isolation of \($0.table) could not be proven inside apply: \($0.reason ?? "-")")
                 }
             }
-            try options.history.recordManaged(ObjectKinds.identities(in: computed.desired), lockKey: lockKey, schemas: managedSchemas, connection)
+            let recorded = try records.value()
+            try options.history.recordManaged(keys: recorded.managed, lockKey: lockKey, schemas: managedSchemas, connection)
             // Nothing left, not even an unmanaged object, and nobody changed the catalogs
             // while they were read: the next reconciliation of these blueprints may skip it all.
             if later.isEmpty, computed.plan.changes.allSatisfy(\.applied),
                try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage) == fingerprint {
                 try SteadyState.store(key: steadyKey(connection), fingerprint: fingerprint,
-                                      outcome: convergedOutcome(computed.result.warnings, desired: computed.desired, actual: after.catalog),
+                                      outcome: try outcome.value(),
                                       history: options.history, connection)
-            }
-            if !computed.cachedInDatabase {
-                try CanonicalCache.store(computed.desired, encoding: encoding, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
             }
             try options.beforeCommit?(connection)
             var final = computed.result
             final.warnings += gateWarnings
             // From the catalog after the DDL: default privileges included.
-            final.exposure = Exposure.between(computed.actual, after.catalog)
+            final.exposure = recorded.exposure
             if options.online {
                 final.phases = [ResultPhase(name: .transaction, statements: applied.flatMap(\.statements), status: .ok)]
                     + [ExecutionPhase.concurrent, .validate].compactMap { phase in
@@ -221,6 +225,10 @@ extension Reconciler {
             }
             final.durationMS = Int(Date().timeIntervalSince(started) * 1000)
             final.migrationID = try options.history.record(final, startedAt: started, controller: options.controller, connection)
+            // Last, so that its encoding has had the longest time.
+            if !computed.cachedInDatabase {
+                try CanonicalCache.store(computed.desired, encoding: encoding, payloadHash: blueprints.payloadHash, connection: connection, history: options.history)
+            }
             try connection.query("COMMIT")
             guard !later.isEmpty else { return .finished(final) }
             return .finished(runLaterPhases(later, after: final, started: started, connection))
@@ -284,23 +292,27 @@ extension Reconciler {
         all = try RewriteProbe.decide(all, desired: states.desired.catalog, actual: states.actual.catalog, connection)
         // --online: in plan order, then by phase (production.md, Online changes).
         if options.online { all = Online.phases(Plan(ordering: all).changes, actual: states.actual.catalog) }
-        var outcome = try gate(all, desired: states.desired.catalog, started: started, guarding: guarding)
-        guard outcome.status != .blocked || outcome.errors.allSatisfy({ $0.code != "invalid_fragment" }) else {
-            return Computed(result: outcome, plan: Plan(ordering: []), desired: states.desired.catalog, managedObjects: [])
-        }
-        outcome.warnings = blueprints.warnings.map { Lint(code: $0.code, object: "\($0.file ?? ""):\($0.line ?? 0) \($0.path ?? "")", message: $0.message) }
-            + RLSLint.run(states.desired.catalog)
         let plan = options.online ? Plan(inOrder: scoped(all)) : Plan(ordering: scoped(all))
-        // Who can reach what once the plan is applied, as far as the plan says (docs/security.md,
-        // Exposure). Drift (which sends nothing) reports its own, from the database's side.
-        if guarding {
-            outcome.exposure = Exposure.between(states.actual.catalog, Exposure.project(states.actual.catalog, desired: states.desired.catalog,
-                                                                                     changes: plan.changes))
+        // The RLS lint and who can reach what once the plan is applied, as far as the plan says
+        // (docs/security.md, Exposure), on another core while the gate checks every statement
+        // (docs/engine.md, Overlap). Drift (which sends nothing) reports its own exposure, from
+        // the database's side.
+        let desired = states.desired.catalog, actual = states.actual.catalog
+        let review = Background { () -> (lint: [Lint], exposure: [ExposureEntry]) in
+            (RLSLint.run(desired), guarding ? Exposure.between(actual, Exposure.project(actual, desired: desired, changes: plan.changes)) : [])
         }
+        var outcome = try gate(all, desired: desired, started: started, guarding: guarding)
+        guard outcome.status != .blocked || outcome.errors.allSatisfy({ $0.code != "invalid_fragment" }) else {
+            return Computed(result: outcome, plan: Plan(ordering: []), desired: desired, managedObjects: [])
+        }
+        let reviewed = try review.value()
+        outcome.warnings = blueprints.warnings.map { Lint(code: $0.code, object: "\($0.file ?? ""):\($0.line ?? 0) \($0.path ?? "")", message: $0.message) }
+            + reviewed.lint
+        if guarding { outcome.exposure = reviewed.exposure }
         var converged: (String, SteadyState.Outcome)?
         if recording, plan.changes.isEmpty, let reading = steady.reading,
            try SteadyState.stillHolds(reading, connection, schemas: managedSchemas, storage: declaresStorage) {
-            converged = (reading.fingerprint, convergedOutcome(outcome.warnings, desired: states.desired.catalog, actual: states.actual.catalog))
+            converged = (reading.fingerprint, try convergedOutcome(outcome.warnings, desired: states.desired.catalog, actual: states.actual.catalog).value())
         }
         return Computed(
             result: outcome, cacheHit: states.cacheHit, cachedInDatabase: states.cachedInDatabase,

@@ -11,13 +11,15 @@ public enum ColumnKind: ObjectKind {
     /// A column default cannot refer to another column (a generated column's expression can),
     /// so it is printed without the relation as context: the same text, a tenth of the
     /// server's time (90 → 10 ms for the 5,000 defaults of 1,000 tables). With the column's
-    /// comment (CommentKind).
+    /// comment (CommentKind), joined from `pg_description` rather than asked of
+    /// `col_description()`, a SQL function run once per row (docs/engine.md, Introspection).
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "c", select: """
         rel.nspname, rel.relname, a.attname, a.attnum::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
                CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0) ELSE pg_get_expr(ad.adbin, ad.adrelid) END,
-               a.attidentity::text, col_description(rel.oid, a.attnum), a.attgenerated::text
+               a.attidentity::text, d.description, a.attgenerated::text
           FROM rel JOIN pg_attribute a ON a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
           LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+          LEFT JOIN pg_description d ON d.objoid = a.attrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum
         """)
 
     public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {

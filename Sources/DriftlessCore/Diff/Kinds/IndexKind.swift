@@ -4,14 +4,18 @@ public enum IndexKind: ObjectKind {
     public static let type = Change.ObjectType.index
     public static let catalogs = ["pg_index"]
     public static let nouns = (one: "index", many: "indexes")
+    /// A key's operator class is named only when it is not the default: the defaults are one
+    /// hashed set, asked first, because the planner looks each name up by scanning `pg_opclass`
+    /// (docs/engine.md, Introspection).
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "i", select: """
         rel.nspname, rel.relname, i.relname, am.amname, x.indisunique::text,
                (SELECT array_agg(pg_get_indexdef(x.indexrelid, k, true) ORDER BY k) FROM generate_series(1, x.indnkeyatts) k)::text,
                pg_get_expr(x.indpred, x.indrelid),
                (SELECT array_agg(((x.indoption[k - 1] & 1) <> 0)::int::text || ((x.indoption[k - 1] & 2) <> 0)::int::text
-                   || '|' || coalesce((SELECT CASE WHEN o.opcdefault THEN '' WHEN on_.nspname = 'pg_catalog' THEN o.opcname
-                                                   ELSE on_.nspname || '.' || o.opcname END
-                                       FROM pg_opclass o JOIN pg_namespace on_ ON on_.oid = o.opcnamespace WHERE o.oid = x.indclass[k - 1]), '')
+                   || '|' || CASE WHEN x.indclass[k - 1] IN (SELECT oid FROM pg_opclass WHERE opcdefault) THEN ''
+                             ELSE coalesce((SELECT CASE WHEN o.opcdefault THEN '' WHEN on_.nspname = 'pg_catalog' THEN o.opcname
+                                                        ELSE on_.nspname || '.' || o.opcname END
+                                            FROM pg_opclass o JOIN pg_namespace on_ ON on_.oid = o.opcnamespace WHERE o.oid = x.indclass[k - 1]), '') END
                    || '|' || CASE WHEN x.indcollation[k - 1] IN (0, 100, coalesce((SELECT a.attcollation FROM pg_attribute a
                                      WHERE a.attrelid = x.indrelid AND a.attnum = x.indkey[k - 1] AND x.indkey[k - 1] <> 0), 0))
                                   THEN '' ELSE (SELECT collname FROM pg_collation WHERE oid = x.indcollation[k - 1]) END

@@ -4,11 +4,14 @@ public enum PolicyKind: ObjectKind {
     public static let type = Change.ObjectType.policy
     public static let catalogs = ["pg_policy"]
     public static let nouns = (one: "policy", many: "policies")
+    /// The comment is joined from `pg_description`: `obj_description()` is a SQL function the
+    /// planner cannot inline, a query of its own per row (docs/engine.md, Introspection).
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "p", select: """
         rel.nspname, rel.relname, p.polname, p.polcmd::text, p.polpermissive::text,
                (SELECT array_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END) FROM unnest(p.polroles) r)::text,
-               pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), obj_description(p.oid, 'pg_policy'), NULL
+               pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), d.description, NULL
           FROM pg_policy p JOIN rel ON rel.oid = p.polrelid
+          LEFT JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_policy'::regclass AND d.objsubid = 0
         """)
 
     public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {

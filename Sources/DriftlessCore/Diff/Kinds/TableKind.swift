@@ -8,12 +8,12 @@ public enum TableKind: ObjectKind {
     /// partitioning: the key of a partitioned table, a partition's parent and bound.
     public static let introspection: IntrospectionPart? = IntrospectionPart(code: "t", select: """
         rel.nspname, rel.relname, NULL, rel.relrowsecurity::text, rel.relforcerowsecurity::text,
-               obj_description(rel.oid, 'pg_class'), pg_get_userbyid(rel.relowner),
+               d.description, pg_get_userbyid(rel.relowner),
                CASE WHEN rel.relkind = 'p' THEN pg_get_partkeydef(rel.oid) END,
                CASE WHEN rel.relispartition THEN (SELECT ARRAY[pn.nspname, pc.relname]::text FROM pg_inherits i
                    JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = rel.oid) END,
                CASE WHEN rel.relispartition THEN pg_get_expr(rel.relpartbound, rel.oid) END
-          FROM rel
+          FROM rel LEFT JOIN pg_description d ON d.objoid = rel.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
         """)
 
     public static func read(_ row: CatalogRow, into reader: inout CatalogReader) {
