@@ -4,9 +4,12 @@
     tick.py DRIFTLESS BLUEPRINT_DIR DATABASE_URL SERVER_LOG [TICKS]
 
 Commits the blueprints to a scratch git repository, starts `driftless run` polling it every
-second, waits until it has reconciled, then watches TICKS further ticks with nothing to do on
-an idle database, then TICKS more while another session commits a row every 50 ms (in a schema
-no blueprint names: a busy database, where some transaction always ends between two ticks).
+second, waits until it has reconciled, then runs VACUUM ANALYZE on the database as the
+superuser (what autovacuum does on its own in the minutes after thousands of tables are
+created: each ANALYZE is a transaction that ends, which an idle database has none of), then
+watches TICKS further ticks with nothing to do on an idle database, then TICKS more while
+another session commits a row every 50 ms (in a schema no blueprint names: a busy database,
+where some transaction always ends between two ticks).
 Queries and database time are read from the server log (`log_min_duration_statement = 0` for
 this database only: every parse, bind and execute with its duration on the server; the
 writer's own statements are not logged). Prints, for the idle window then the busy one: wall
@@ -88,6 +91,8 @@ try:
         return f"{wall * 1000:.1f} {(cpu1 - cpu0) / n * 1000:.1f} {(db1 - db0) / n:.1f} {(q1 - q0) / n:.1f}"
 
     peak = status("VmHWM")
+    # Idle means no transaction ends: autovacuum's work on the new catalogs done first.
+    subprocess.run(["psql", "-q", "-X", admin_url, "-c", "VACUUM ANALYZE"], check=True)
     # From here the peak is the noop ticks' own (writing 5 to clear_refs resets VmHWM).
     with open(f"/proc/{proc.pid}/clear_refs", "w") as refs:
         refs.write("5")
