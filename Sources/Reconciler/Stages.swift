@@ -173,7 +173,9 @@ extension Reconciler {
             let records = Background { () -> (managed: [String], exposure: [ExposureEntry]) in
                 (History.managedKeys(ObjectKinds.identities(in: desired)), Exposure.between(before, live))
             }
-            let outcome = convergedOutcome(computed.result.warnings, desired: desired, actual: live)
+            // A steady state is recorded only when nothing is left for later and nothing was unmanaged.
+            let outcome = later.isEmpty && computed.plan.changes.allSatisfy(\.applied)
+                ? convergedOutcome(computed.result.warnings, desired: desired, actual: live) : nil
             var residual = scoped(try diff(computed.desired, after.catalog, existing: after.existing,
                                            managed: computed.managedObjects, source: nil, connection)).filter { $0.applied }
             // What the later phases do is still to do now; nothing else may be.
@@ -205,8 +207,7 @@ extension Reconciler {
             try options.history.recordManaged(keys: recorded.managed, lockKey: lockKey, schemas: managedSchemas, connection)
             // Nothing left, not even an unmanaged object, and nobody changed the catalogs
             // while they were read: the next reconciliation of these blueprints may skip it all.
-            if later.isEmpty, computed.plan.changes.allSatisfy(\.applied),
-               try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage) == fingerprint {
+            if let outcome, try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage) == fingerprint {
                 try SteadyState.store(key: steadyKey(connection), fingerprint: fingerprint,
                                       outcome: try outcome.value(),
                                       history: options.history, connection)
