@@ -212,6 +212,9 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
     /// At least this often the loop compares in full (what the steady-state check cannot see,
     /// such as a renamed function a policy calls, is then found).
     static let fullCheckInterval = Duration.seconds(3600)
+    /// The timer's ticks at an unchanged revision trust the catalogs' activity counters for at
+    /// most this long after an exact reading (docs/engine.md, Between exact readings).
+    static let exactReadingInterval = Duration.seconds(300)
 
     public init(configuration: ControllerConfiguration, state: ControllerState, logger: Logger) {
         self.configuration = configuration
@@ -323,6 +326,8 @@ public final class ReconcileLoop: Service, @unchecked Sendable {
         let warnOnly = suspended || stalledHere || (!isNew && configuration.driftMode == .warn)
         let fullCheck = lastFullCheck.map { ContinuousClock.now - $0 >= Self.fullCheckInterval } ?? true
         options.fullCheck = fullCheck
+        // Only the timer's look for drift: a push, an API call or a new revision reads exactly.
+        if request.kind == "interval" && !isNew { options.trustActivityCounters = Self.exactReadingInterval }
         let prune = options.prune
         let parsed = self.parsed
         let scope = SharedRevisions.keys(configuration.location).location

@@ -21,6 +21,11 @@ public struct ReconcileOptions: Sendable {
     public var pipelineDepth = 100
     /// Compare in full even when the steady-state check (`SteadyState`) says nothing changed.
     public var fullCheck = false
+    /// Let the steady-state check trust a match this process read for up to this long while
+    /// the covered catalogs' activity counters stay the same, instead of reading the catalogs
+    /// again after every ended transaction (docs/engine.md, Between exact readings). Nil: read
+    /// them exactly (the command line, and every tick that is not the controller's timer).
+    public var trustActivityCounters: Duration?
     /// An API request's own objects (reconcile.md, API blueprints): only their changes are
     /// applied, `allowed` hazards count for them alone, and a hazard of any other pending change
     /// blocks the whole request.

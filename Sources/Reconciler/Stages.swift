@@ -351,7 +351,8 @@ extension Reconciler {
         let key = steadyKey(connection)
         if !options.fullCheck, options.plan == nil, let record = try SteadyState.lookup(key: key, history: options.history, connection),
            record.outcome.schemas == managedSchemas {
-            let check = try SteadyState.check(record, key: key, connection, schemas: managedSchemas, storage: declaresStorage)
+            let check = try SteadyState.check(record, key: key, connection, schemas: managedSchemas, storage: declaresStorage,
+                                              trustCounters: options.trustActivityCounters)
             if check.holds { return .converged(record) }
             reading = check.reading
         }

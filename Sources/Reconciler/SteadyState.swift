@@ -125,6 +125,11 @@ enum SteadyState {
         /// `pg_current_snapshot()` of the statement that read it; nil when the transaction had
         /// an xid of its own.
         var snapshot: String?
+        /// The covered catalogs' activity counters (`Activity.counters`), read before the
+        /// fingerprint; nil when they were not read or cannot be trusted.
+        var counters: String? = nil
+        /// When the fingerprint was read (the counters are trusted for a while after).
+        var readAt: ContinuousClock.Instant? = nil
     }
 
     /// The fingerprint of the managed schemas' catalogs, as this transaction sees them now.
@@ -180,18 +185,64 @@ enum SteadyState {
 
     /// Whether `record` (recorded under `key`) holds now. A match this process saw holds without
     /// reading the catalogs while no transaction has ended since (docs/engine.md, A match
-    /// remembered until a transaction ends); otherwise they are read, and a match remembered.
-    /// `reading`: the fingerprint read, when one was.
+    /// remembered until a transaction ends), and, when `trustCounters` is given, while the
+    /// covered catalogs' activity counters are those read before it and it is younger than
+    /// `trustCounters` (docs/engine.md, Between exact readings); otherwise they are read, and a
+    /// match remembered. `reading`: the fingerprint read, when one was.
     /// - Throws: `PostgresError`.
     static func check(_ record: Record, key: String, _ connection: Connection, schemas: [String],
-                      storage: Bool) throws -> (holds: Bool, reading: Reading?) {
-        if let seen = matched(connection, key: key), seen.fingerprint == record.fingerprint, try unchanged(since: seen, connection) {
-            return (true, nil)
+                      storage: Bool, trustCounters: Duration? = nil) throws -> (holds: Bool, reading: Reading?) {
+        var counters: String?
+        if let seen = matched(connection, key: key), seen.fingerprint == record.fingerprint, seen.snapshot != nil || trustCounters != nil {
+            let activity = try Activity.read(connection, storage: storage, counting: trustCounters != nil)
+            if let before = seen.snapshot, activity.snapshot == before { return (true, nil) }
+            if let window = trustCounters, let before = seen.counters, activity.counters == before,
+               let readAt = seen.readAt, ContinuousClock.now - readAt < window {
+                return (true, nil)
+            }
+            counters = activity.counters
+        } else if trustCounters != nil {
+            counters = try Activity.read(connection, storage: storage, counting: true).counters
         }
-        let now = try read(connection, schemas: schemas, storage: storage)
+        // The counters were read before the fingerprint's statement took its snapshot: a change
+        // the fingerprint misses moves them later.
+        var now = try read(connection, schemas: schemas, storage: storage)
+        now.counters = counters
+        now.readAt = .now
         guard now.fingerprint == record.fingerprint else { return (false, now) }
         remember(now, connection, key: key)
         return (true, now)
+    }
+
+    /// What a check reads before deciding whether to read the catalogs: the snapshot, and the
+    /// activity counters of the catalogs the fingerprint covers (docs/engine.md, Between exact
+    /// readings).
+    enum Activity {
+        /// The catalogs whose rows the fingerprint reads (roles through `pg_authid`), by name.
+        static let catalogs = (catalogParts.keys.sorted() + ["pg_authid"]).map { "pg_catalog." + $0 }
+
+        /// The statement. The counters (rows inserted, updated and deleted, summed over the
+        /// catalogs: each only grows, so an equal sum is equal counters) come with the database's
+        /// last statistics reset. Null when they cannot be trusted: statistics are not counted
+        /// (`track_counts` off), or the transaction is not READ COMMITTED (its snapshot may
+        /// predate the counters, so the fingerprint read after them could miss what they count).
+        static let query = """
+            SELECT \(snapshotColumn),
+              CASE WHEN $2 AND current_setting('track_counts')::bool AND current_setting('transaction_isolation') = 'read committed'
+                THEN coalesce(pg_stat_get_db_stat_reset_time(d.oid)::text, '-') || ':' ||
+                  (SELECT sum(pg_stat_get_tuples_inserted(r) + pg_stat_get_tuples_updated(r) + pg_stat_get_tuples_deleted(r))
+                     FROM (SELECT to_regclass(n) AS r FROM unnest($1::text[]) n) c WHERE r IS NOT NULL)
+              END AS counters
+            FROM pg_database d WHERE d.datname = current_database()
+            """
+
+        /// The snapshot and (`counting`) the counters; Storage's buckets count when `storage`.
+        /// - Throws: `PostgresError`.
+        static func read(_ connection: Connection, storage: Bool, counting: Bool) throws -> (snapshot: String?, counters: String?) {
+            let names = catalogs + (storage ? ["storage.buckets"] : [])
+            let row = try connection.query(query, [PostgresArray.text(names), counting ? "true" : "false"]).first!
+            return (try row.text("snapshot"), try row.text("counters"))
+        }
     }
 
     // MARK: Readings that matched a record, in this process

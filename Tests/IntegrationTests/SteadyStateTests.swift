@@ -12,10 +12,11 @@ import TestSupport
 struct SteadyStateTests {
     static let files = DriftTests.files
 
-    func plan(_ db: TestDatabase, fullCheck: Bool = false) throws -> PlanOutcome {
+    func plan(_ db: TestDatabase, fullCheck: Bool = false, trust: Duration? = nil) throws -> PlanOutcome {
         let set = BlueprintSet.load(Self.files.map { BlueprintSource(path: $0.key, text: $0.value) })
         var options = ReconcileOptions()
         options.fullCheck = fullCheck
+        options.trustActivityCounters = trust
         return Reconciler(blueprints: set, revision: "r1", options: options).plan(try db.connect())
     }
 
@@ -74,6 +75,113 @@ struct SteadyStateTests {
             #expect(!changed.steadyState)
             #expect(!changed.changes.isEmpty)
             #expect(Reconciler.steadyStateCatalogReads(probe) > reads + 1)
+        }
+    }
+
+    /// The sum of the activity counters of the catalogs a change by hand below writes, once no
+    /// session of the database holds counts it has not published: the same for 1.5 s (every
+    /// other connection is closed, and a closing session publishes its counts as it exits).
+    static func publishedCounters(_ db: TestDatabase) throws -> Int {
+        let query = """
+            SELECT sum(pg_stat_get_tuples_inserted(r) + pg_stat_get_tuples_updated(r) + pg_stat_get_tuples_deleted(r))::bigint AS n
+              FROM unnest(ARRAY['pg_policy', 'pg_attribute', 'pg_class', 'pg_attrdef']::regclass[]) r
+            """
+        let connection = try db.connect()
+        var last = try connection.query(query).first!.int("n"), since = Date()
+        while Date().timeIntervalSince(since) < 1.5 {
+            Thread.sleep(forTimeInterval: 0.1)
+            let now = try connection.query(query).first!.int("n")
+            if now != last { (last, since) = (now, Date()) }
+        }
+        return last
+    }
+
+    /// Without autovacuum, a schema no blueprint names with a table `postgres` may write to.
+    static func writeElsewhere(_ db: TestDatabase) throws {
+        let setup = try db.connect(user: PostgresCluster.superuser)
+        try setup.query("ALTER SYSTEM SET autovacuum = off")
+        try setup.query("SELECT pg_reload_conf()")
+        try setup.query("CREATE SCHEMA elsewhere")
+        try setup.query("CREATE TABLE elsewhere.log (id int)")
+        try setup.query("GRANT ALL ON SCHEMA elsewhere TO postgres")
+        try setup.query("GRANT ALL ON elsewhere.log TO postgres")
+    }
+
+    /// The controller's timer trusts a match it read while the covered catalogs' activity
+    /// counters stay the same, for a while (docs/engine.md, Between exact readings): rows written
+    /// elsewhere end transactions without moving them; a change by hand moves them once its
+    /// session has published them; one the counters never see is found by the exact reading
+    /// when the while is over, and by any check that does not trust them. A cluster of its own,
+    /// without autovacuum, so nothing else writes meanwhile.
+    @Test func theTimerTrustsTheCatalogCountersOnlyUntilTheyMoveOrTheWhileIsOver() async throws {
+        try await blocking {
+            let cluster = try PostgresCluster.start()
+            defer { cluster.stop() }
+            let db = try cluster.createDatabase()
+            try Self.writeElsewhere(db)
+            let trusted = Duration.seconds(300)
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            _ = try Self.publishedCounters(db)
+            let probe = try db.connect()
+            #expect(try plan(db, trust: trusted).steadyState)
+            let reads = Reconciler.steadyStateCatalogReads(probe)
+
+            // Rows written elsewhere: a transaction ended, the catalogs' counters did not move.
+            try db.connect().query("INSERT INTO elsewhere.log VALUES (1)")
+            #expect(try plan(db, trust: trusted).steadyState)
+            #expect(Reconciler.steadyStateCatalogReads(probe) == reads)
+            // A check that does not trust the counters reads the catalogs.
+            #expect(try plan(db).steadyState)
+            #expect(Reconciler.steadyStateCatalogReads(probe) == reads + 1)
+            // That reading was remembered without counters: the timer reads once more, then trusts.
+            #expect(try plan(db, trust: trusted).steadyState)
+            try db.connect().query("INSERT INTO elsewhere.log VALUES (2)")
+            #expect(try plan(db, trust: trusted).steadyState)
+            #expect(Reconciler.steadyStateCatalogReads(probe) == reads + 2)
+
+            // A change by hand whose session published its counts: found.
+            let counted = try Self.publishedCounters(db)
+            try db.connect().query("ALTER TABLE notes ALTER COLUMN title SET DEFAULT 'by hand'")
+            #expect(try Self.publishedCounters(db) > counted)
+            let found = try plan(db, trust: trusted)
+            #expect(!found.steadyState && !found.changes.isEmpty)
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            _ = try Self.publishedCounters(db)
+            #expect(try plan(db, trust: trusted).steadyState)
+
+            // A change by hand the counters never see (a superuser's session that does not count):
+            // trusted until the while is over (the documented limit), found by the exact reading then.
+            let before = try Self.publishedCounters(db)
+            do {
+                let uncounted = try db.connect(user: PostgresCluster.superuser)
+                try uncounted.query("SET track_counts = off")
+                try uncounted.query("DROP POLICY notes_tenant_select ON notes")
+            }
+            #expect(try Self.publishedCounters(db) == before)
+            #expect(try plan(db, trust: trusted).steadyState)
+            let afterTheWhile = try plan(db, trust: .milliseconds(1))
+            #expect(!afterTheWhile.steadyState && !afterTheWhile.changes.isEmpty)
+            #expect(!(try plan(db).steadyState))
+        }
+    }
+
+    /// Counters read in a transaction whose snapshot may predate them are never trusted: under
+    /// REPEATABLE READ every check after an ended transaction reads the catalogs.
+    @Test func theCountersAreNotTrustedOutsideReadCommitted() async throws {
+        try await blocking {
+            let cluster = try PostgresCluster.start()
+            defer { cluster.stop() }
+            let db = try cluster.createDatabase()
+            try Self.writeElsewhere(db)
+            try db.connect(user: PostgresCluster.superuser).query("ALTER DATABASE \(db.name) SET default_transaction_isolation = 'repeatable read'")
+            #expect(try reconcile(db, Self.files).result.status == .ok)
+            _ = try Self.publishedCounters(db)
+            let probe = try db.connect()
+            #expect(try plan(db, trust: .seconds(300)).steadyState)
+            let reads = Reconciler.steadyStateCatalogReads(probe)
+            try db.connect().query("INSERT INTO elsewhere.log VALUES (1)")
+            #expect(try plan(db, trust: .seconds(300)).steadyState)
+            #expect(Reconciler.steadyStateCatalogReads(probe) == reads + 1)
         }
     }
 
