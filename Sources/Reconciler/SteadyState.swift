@@ -125,7 +125,7 @@ enum SteadyState {
         /// `pg_current_snapshot()` of the statement that read it; nil when the transaction had
         /// an xid of its own.
         var snapshot: String?
-        /// The covered catalogs' activity counters (`Activity.counters`), read before the
+        /// The covered catalogs' activity counters (`Activity.read`), read before the
         /// fingerprint; nil when they were not read or cannot be trusted.
         var counters: String? = nil
         /// When the fingerprint was read (the counters are trusted for a while after).
