@@ -239,9 +239,12 @@ extension Reconciler {
                 return .lockBusy(self.failure(failure.error, started: started, statement: failure.change), attempt)
             }
             // A statement of a table taken as written, or of a view (one reading a new table has
-            // no scratch copy): canonicalize everything, which says what the server refuses
-            // with the blueprint's place.
-            if !attempt.canonicalizeNewTables, !takenAsWritten.isEmpty,
+            // no scratch copy), that the server refused: canonicalize everything, which says what
+            // it refuses with the blueprint's place. Not when the statement was cancelled, timed
+            // out or lost its connection: that is `retry` now, not a second attempt (which took
+            // the timeout for a refusal and answered `blocked`, and kept a shutting-down
+            // controller busy long after it cancelled).
+            if !attempt.canonicalizeNewTables, !takenAsWritten.isEmpty, !Reconciler.isTransient(failure.error),
                failure.change.table.map(takenAsWritten.contains) ?? (failure.change.objectType == .view) {
                 return .again(Attempt(canonicalizeNewTables: true, enumsAdded: false, committed: attempt.committed))
             }

@@ -106,6 +106,39 @@ struct ReliabilityTests {
         }
     }
 
+    /// A statement of a new table (taken as written) that is cancelled or times out answers
+    /// `retry` at once. A refusal by the server runs the apply again with every table
+    /// canonicalized, to say what it refuses with the blueprint's place; a cancel is no refusal
+    /// (running again answered `blocked`, and kept a shutting-down controller busy long after
+    /// it cancelled).
+    /// An event trigger (the superuser's) counts, outside any transaction, each CREATE TABLE of
+    /// `more` it slows past the statement timeout.
+    @Test func aNewTablesStatementThatTimesOutAnswersRetryWithoutASecondAttempt() async throws {
+        try await blocking {
+            let db = try PostgresCluster.shared().createDatabase()
+            #expect(try apply(db, Self.base).status == .ok)
+            let admin = try db.connect(user: PostgresCluster.superuser)
+            try admin.query("CREATE SCHEMA probe")
+            try admin.query("CREATE SEQUENCE probe.slowed")
+            try admin.query("""
+                CREATE FUNCTION probe.slow_create() RETURNS event_trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+                BEGIN
+                  IF current_query() ILIKE '%"more"%' THEN PERFORM nextval('probe.slowed'); PERFORM pg_sleep(2); END IF;
+                END $$
+                """)
+            try admin.query("CREATE EVENT TRIGGER slow_create ON ddl_command_start WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION probe.slow_create()")
+            let catalogBefore = try liveCatalog(db)
+            let result = try apply(db, Self.next, statementTimeout: 500)
+            #expect(result.status == .retry)
+            #expect(result.errors.first?.sqlstate == "57014")
+            let slowed = try admin.query("SELECT last_value, is_called FROM probe.slowed").first!
+            #expect(try slowed.bool("is_called") && slowed.int("last_value") == 1, "CREATE TABLE more ran once")
+            #expect(try liveCatalog(db) == catalogBefore)
+            try admin.query("DROP EVENT TRIGGER slow_create")
+            #expect(try apply(db, Self.next).status == .ok)
+        }
+    }
+
     @Test func killMinus9DuringApplyLeavesAllOrNothingAndTheNextApplyConverges() async throws {
         let db = try await blocking { try PostgresCluster.shared().createDatabase() }
         let directory = NSTemporaryDirectory() + "driftless-kill-\(UUID().uuidString.prefix(8))"
