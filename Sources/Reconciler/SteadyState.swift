@@ -192,17 +192,18 @@ enum SteadyState {
     /// - Throws: `PostgresError`.
     static func check(_ record: Record, key: String, _ connection: Connection, schemas: [String],
                       storage: Bool, trustCounters: Duration? = nil) throws -> (holds: Bool, reading: Reading?) {
+        let seen = matched(connection, key: key).flatMap { $0.fingerprint == record.fingerprint ? $0 : nil }
         var counters: String?
-        if let seen = matched(connection, key: key), seen.fingerprint == record.fingerprint, seen.snapshot != nil || trustCounters != nil {
-            let activity = try Activity.read(connection, storage: storage, counting: trustCounters != nil)
-            if let before = seen.snapshot, activity.snapshot == before { return (true, nil) }
-            if let window = trustCounters, let before = seen.counters, activity.counters == before,
-               let readAt = seen.readAt, ContinuousClock.now - readAt < window {
-                return (true, nil)
+        if let window = trustCounters {
+            let activity = try Activity.read(connection, storage: storage)
+            if let seen {
+                if let before = seen.snapshot, activity.snapshot == before { return (true, nil) }
+                if let before = seen.counters, activity.counters == before, let readAt = seen.readAt,
+                   ContinuousClock.now - readAt < window { return (true, nil) }
             }
             counters = activity.counters
-        } else if trustCounters != nil {
-            counters = try Activity.read(connection, storage: storage, counting: true).counters
+        } else if let seen, try unchanged(since: seen, connection) {
+            return (true, nil)
         }
         // The counters were read before the fingerprint's statement took its snapshot: a change
         // the fingerprint misses moves them later.
@@ -228,7 +229,7 @@ enum SteadyState {
         /// predate the counters, so the fingerprint read after them could miss what they count).
         static let query = """
             SELECT \(snapshotColumn),
-              CASE WHEN $2 AND current_setting('track_counts')::bool AND current_setting('transaction_isolation') = 'read committed'
+              CASE WHEN current_setting('track_counts')::bool AND current_setting('transaction_isolation') = 'read committed'
                 THEN coalesce(pg_stat_get_db_stat_reset_time(d.oid)::text, '-') || ':' ||
                   (SELECT sum(pg_stat_get_tuples_inserted(r) + pg_stat_get_tuples_updated(r) + pg_stat_get_tuples_deleted(r))
                      FROM (SELECT to_regclass(n) AS r FROM unnest($1::text[]) n) c WHERE r IS NOT NULL)
@@ -236,11 +237,11 @@ enum SteadyState {
             FROM pg_database d WHERE d.datname = current_database()
             """
 
-        /// The snapshot and (`counting`) the counters; Storage's buckets count when `storage`.
+        /// The snapshot and the counters; Storage's buckets count when `storage`.
         /// - Throws: `PostgresError`.
-        static func read(_ connection: Connection, storage: Bool, counting: Bool) throws -> (snapshot: String?, counters: String?) {
+        static func read(_ connection: Connection, storage: Bool) throws -> (snapshot: String?, counters: String?) {
             let names = catalogs + (storage ? ["storage.buckets"] : [])
-            let row = try connection.query(query, [PostgresArray.text(names), counting ? "true" : "false"]).first!
+            let row = try connection.query(query, [PostgresArray.text(names)]).first!
             return (try row.text("snapshot"), try row.text("counters"))
         }
     }

@@ -96,15 +96,23 @@ struct SteadyStateTests {
         return last
     }
 
-    /// Without autovacuum, a schema no blueprint names with a table `postgres` may write to.
-    static func writeElsewhere(_ db: TestDatabase) throws {
-        let setup = try db.connect(user: PostgresCluster.superuser)
-        try setup.query("ALTER SYSTEM SET autovacuum = off")
-        try setup.query("SELECT pg_reload_conf()")
-        try setup.query("CREATE SCHEMA elsewhere")
-        try setup.query("CREATE TABLE elsewhere.log (id int)")
-        try setup.query("GRANT ALL ON SCHEMA elsewhere TO postgres")
-        try setup.query("GRANT ALL ON elsewhere.log TO postgres")
+    /// Runs `body` on a new database of a cluster of its own, without autovacuum, with a schema
+    /// no blueprint names and a table in it that `postgres` may write to.
+    static func inQuietCluster(_ body: (TestDatabase) throws -> Void) throws {
+        let cluster = try PostgresCluster.start()
+        defer { cluster.stop() }
+        let db = try cluster.createDatabase()
+        do {
+            // Closed before `body`: a closing session publishes its counts as it exits.
+            let setup = try db.connect(user: PostgresCluster.superuser)
+            try setup.query("ALTER SYSTEM SET autovacuum = off")
+            try setup.query("SELECT pg_reload_conf()")
+            try setup.query("CREATE SCHEMA elsewhere")
+            try setup.query("CREATE TABLE elsewhere.log (id int)")
+            try setup.query("GRANT ALL ON SCHEMA elsewhere TO postgres")
+            try setup.query("GRANT ALL ON elsewhere.log TO postgres")
+        }
+        try body(db)
     }
 
     /// The controller's timer trusts a match it read while the covered catalogs' activity
@@ -115,53 +123,51 @@ struct SteadyStateTests {
     /// without autovacuum, so nothing else writes meanwhile.
     @Test func theTimerTrustsTheCatalogCountersOnlyUntilTheyMoveOrTheWhileIsOver() async throws {
         try await blocking {
-            let cluster = try PostgresCluster.start()
-            defer { cluster.stop() }
-            let db = try cluster.createDatabase()
-            try Self.writeElsewhere(db)
-            let trusted = Duration.seconds(300)
-            #expect(try reconcile(db, Self.files).result.status == .ok)
-            _ = try Self.publishedCounters(db)
-            let probe = try db.connect()
-            #expect(try plan(db, trust: trusted).steadyState)
-            let reads = Reconciler.steadyStateCatalogReads(probe)
+            try Self.inQuietCluster { db in
+                let trusted = Duration.seconds(300)
+                #expect(try reconcile(db, Self.files).result.status == .ok)
+                _ = try Self.publishedCounters(db)
+                let probe = try db.connect()
+                #expect(try plan(db, trust: trusted).steadyState)
+                let reads = Reconciler.steadyStateCatalogReads(probe)
 
-            // Rows written elsewhere: a transaction ended, the catalogs' counters did not move.
-            try db.connect().query("INSERT INTO elsewhere.log VALUES (1)")
-            #expect(try plan(db, trust: trusted).steadyState)
-            #expect(Reconciler.steadyStateCatalogReads(probe) == reads)
-            // A check that does not trust the counters reads the catalogs.
-            #expect(try plan(db).steadyState)
-            #expect(Reconciler.steadyStateCatalogReads(probe) == reads + 1)
-            // That reading was remembered without counters: the timer reads once more, then trusts.
-            #expect(try plan(db, trust: trusted).steadyState)
-            try db.connect().query("INSERT INTO elsewhere.log VALUES (2)")
-            #expect(try plan(db, trust: trusted).steadyState)
-            #expect(Reconciler.steadyStateCatalogReads(probe) == reads + 2)
+                // Rows written elsewhere: a transaction ended, the catalogs' counters did not move.
+                try db.connect().query("INSERT INTO elsewhere.log VALUES (1)")
+                #expect(try plan(db, trust: trusted).steadyState)
+                #expect(Reconciler.steadyStateCatalogReads(probe) == reads)
+                // A check that does not trust the counters reads the catalogs.
+                #expect(try plan(db).steadyState)
+                #expect(Reconciler.steadyStateCatalogReads(probe) == reads + 1)
+                // That reading was remembered without counters: the timer reads once more, then trusts.
+                #expect(try plan(db, trust: trusted).steadyState)
+                try db.connect().query("INSERT INTO elsewhere.log VALUES (2)")
+                #expect(try plan(db, trust: trusted).steadyState)
+                #expect(Reconciler.steadyStateCatalogReads(probe) == reads + 2)
 
-            // A change by hand whose session published its counts: found.
-            let counted = try Self.publishedCounters(db)
-            try db.connect().query("ALTER TABLE notes ALTER COLUMN title SET DEFAULT 'by hand'")
-            #expect(try Self.publishedCounters(db) > counted)
-            let found = try plan(db, trust: trusted)
-            #expect(!found.steadyState && !found.changes.isEmpty)
-            #expect(try reconcile(db, Self.files).result.status == .ok)
-            _ = try Self.publishedCounters(db)
-            #expect(try plan(db, trust: trusted).steadyState)
+                // A change by hand whose session published its counts: found.
+                let counted = try Self.publishedCounters(db)
+                try db.connect().query("ALTER TABLE notes ALTER COLUMN title SET DEFAULT 'by hand'")
+                #expect(try Self.publishedCounters(db) > counted)
+                let found = try plan(db, trust: trusted)
+                #expect(!found.steadyState && !found.changes.isEmpty)
+                #expect(try reconcile(db, Self.files).result.status == .ok)
+                _ = try Self.publishedCounters(db)
+                #expect(try plan(db, trust: trusted).steadyState)
 
-            // A change by hand the counters never see (a superuser's session that does not count):
-            // trusted until the while is over (the documented limit), found by the exact reading then.
-            let before = try Self.publishedCounters(db)
-            do {
-                let uncounted = try db.connect(user: PostgresCluster.superuser)
-                try uncounted.query("SET track_counts = off")
-                try uncounted.query("DROP POLICY notes_tenant_select ON notes")
+                // A change by hand the counters never see (a superuser's session that does not count):
+                // trusted until the while is over (the documented limit), found by the exact reading then.
+                let before = try Self.publishedCounters(db)
+                do {
+                    let uncounted = try db.connect(user: PostgresCluster.superuser)
+                    try uncounted.query("SET track_counts = off")
+                    try uncounted.query("DROP POLICY notes_tenant_select ON notes")
+                }
+                #expect(try Self.publishedCounters(db) == before)
+                #expect(try plan(db, trust: trusted).steadyState)
+                let afterTheWhile = try plan(db, trust: .milliseconds(1))
+                #expect(!afterTheWhile.steadyState && !afterTheWhile.changes.isEmpty)
+                #expect(!(try plan(db).steadyState))
             }
-            #expect(try Self.publishedCounters(db) == before)
-            #expect(try plan(db, trust: trusted).steadyState)
-            let afterTheWhile = try plan(db, trust: .milliseconds(1))
-            #expect(!afterTheWhile.steadyState && !afterTheWhile.changes.isEmpty)
-            #expect(!(try plan(db).steadyState))
         }
     }
 
@@ -169,19 +175,17 @@ struct SteadyStateTests {
     /// REPEATABLE READ every check after an ended transaction reads the catalogs.
     @Test func theCountersAreNotTrustedOutsideReadCommitted() async throws {
         try await blocking {
-            let cluster = try PostgresCluster.start()
-            defer { cluster.stop() }
-            let db = try cluster.createDatabase()
-            try Self.writeElsewhere(db)
-            try db.connect(user: PostgresCluster.superuser).query("ALTER DATABASE \(db.name) SET default_transaction_isolation = 'repeatable read'")
-            #expect(try reconcile(db, Self.files).result.status == .ok)
-            _ = try Self.publishedCounters(db)
-            let probe = try db.connect()
-            #expect(try plan(db, trust: .seconds(300)).steadyState)
-            let reads = Reconciler.steadyStateCatalogReads(probe)
-            try db.connect().query("INSERT INTO elsewhere.log VALUES (1)")
-            #expect(try plan(db, trust: .seconds(300)).steadyState)
-            #expect(Reconciler.steadyStateCatalogReads(probe) == reads + 1)
+            try Self.inQuietCluster { db in
+                try db.connect(user: PostgresCluster.superuser).query("ALTER DATABASE \(db.name) SET default_transaction_isolation = 'repeatable read'")
+                #expect(try reconcile(db, Self.files).result.status == .ok)
+                _ = try Self.publishedCounters(db)
+                let probe = try db.connect()
+                #expect(try plan(db, trust: .seconds(300)).steadyState)
+                let reads = Reconciler.steadyStateCatalogReads(probe)
+                try db.connect().query("INSERT INTO elsewhere.log VALUES (1)")
+                #expect(try plan(db, trust: .seconds(300)).steadyState)
+                #expect(Reconciler.steadyStateCatalogReads(probe) == reads + 1)
+            }
         }
     }
 
