@@ -98,10 +98,10 @@ struct SteadyStateTests {
 
     /// Runs `body` on a new database of a cluster of its own, without autovacuum, with a schema
     /// no blueprint names and a table in it that `postgres` may write to.
-    static func inQuietCluster(_ body: (TestDatabase) throws -> Void) throws {
+    static func inQuietCluster(kind: SupabaseProject = .legacy, _ body: (TestDatabase) throws -> Void) throws {
         let cluster = try PostgresCluster.start()
         defer { cluster.stop() }
-        let db = try cluster.createDatabase()
+        let db = try cluster.createDatabase(kind: kind)
         do {
             // Closed before `body`: a closing session publishes its counts as it exits.
             let setup = try db.connect(user: PostgresCluster.superuser)
@@ -121,9 +121,10 @@ struct SteadyStateTests {
     /// session has published them; one the counters never see is found by the exact reading
     /// when the while is over, and by any check that does not trust them. A cluster of its own,
     /// without autovacuum, so nothing else writes meanwhile.
-    @Test func theTimerTrustsTheCatalogCountersOnlyUntilTheyMoveOrTheWhileIsOver() async throws {
+    @Test(arguments: SupabaseProject.allCases)
+    func theTimerTrustsTheCatalogCountersOnlyUntilTheyMoveOrTheWhileIsOver(kind: SupabaseProject) async throws {
         try await blocking {
-            try Self.inQuietCluster { db in
+            try Self.inQuietCluster(kind: kind) { db in
                 let trusted = Duration.seconds(300)
                 #expect(try reconcile(db, Self.files).result.status == .ok)
                 _ = try Self.publishedCounters(db)
