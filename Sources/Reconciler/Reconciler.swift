@@ -374,16 +374,28 @@ public struct Reconciler: Sendable {
     /// Runs the changes' statements in order, a pipeline of them per round trip; the first
     /// that fails stops the rest and names its change.
     func run(_ changes: [Change], _ connection: Connection) throws {
-        let statements = changes.flatMap { change in change.statements.map { (sql: $0, change: change) } }
         let depth = max(1, options.pipelineDepth)
-        for start in stride(from: 0, to: statements.count, by: depth) {
-            let batch = statements[start..<min(start + depth, statements.count)]
+        var batch: [String] = []
+        var owners: [Int] = []  // the index in `changes` of each statement of the batch
+        batch.reserveCapacity(depth)
+        owners.reserveCapacity(depth)
+        func send() throws {
             do {
-                try connection.pipeline(batch.map(\.sql))
+                try connection.pipeline(batch)
             } catch let failure as PipelineError {
-                throw StatementFailure(error: failure.error, change: batch[batch.startIndex + failure.index].change)
+                throw StatementFailure(error: failure.error, change: changes[owners[failure.index]])
+            }
+            batch.removeAll(keepingCapacity: true)
+            owners.removeAll(keepingCapacity: true)
+        }
+        for index in changes.indices {
+            for statement in changes[index].sql {
+                batch.append(statement.text)
+                owners.append(index)
+                if batch.count == depth { try send() }
             }
         }
+        if !batch.isEmpty { try send() }
     }
 
     func invalid(_ started: Date) -> ReconcileResult {

@@ -131,8 +131,9 @@ extension Reconciler {
                 return .finished(recordAfterRollback(computed.result, started: started, connection))
             }
             // With --online, what runs after the transaction, phase by phase (production.md).
-            let later = computed.plan.applied.filter { $0.execution != .transaction }
-            let applied = computed.plan.applied.filter { $0.execution == .transaction }
+            let planned = computed.plan.applied
+            let later = planned.filter { $0.execution != .transaction }
+            let applied = planned.filter { $0.execution == .transaction }
             // Never queue a table lock behind another session (a queued lock makes every later
             // reader wait): name the sessions and answer retry (production.md, Locks).
             let blockers = try Blockers.find(Blockers.targets(applied), maxAge: options.maxBlockerAge, connection)
@@ -189,7 +190,7 @@ extension Reconciler {
                     started: started, statements: computed.result.statements, errors: errors), started: started, connection))
             }
             var gateWarnings: [Lint] = []
-            if options.verifyRLS, let verifier = rlsGate(computed.plan.applied) {
+            if options.verifyRLS, let verifier = rlsGate(planned) {
                 let verification = try verifier.probe(connection, byShape: true, known: after.catalog, knownSchemas: Set(managedSchemas),
                                                       desired: computed.desired)
                 let failing = rlsGateErrors(verification, desired: computed.desired)
@@ -433,9 +434,9 @@ extension Reconciler {
     func gate(_ all: [Change], desired: Catalog, started: Date, guarding: Bool) throws -> ReconcileResult {
         // Pending changes of other owners are never applied by a scoped (API) request, but a
         // hazard among them still blocks it: its delta only, or nothing.
-        let elsewhere = options.scope == nil ? [] : all.filter { $0.applied && !$0.statements.isEmpty && !options.scope!.contains($0) }
+        let elsewhere = options.scope == nil ? [] : all.filter { $0.applied && !$0.sql.isEmpty && !options.scope!.contains($0) }
         let changes = scoped(all)
-        let applied = changes.filter { $0.applied && !$0.statements.isEmpty }
+        let applied = changes.filter { $0.applied && !$0.sql.isEmpty }
         let refused = guarding ? StatementGuard.violations(in: applied, parallelism: .cores) : []
         if !refused.isEmpty {
             let errors = refused.map { change, violation -> ResultError in

@@ -77,48 +77,136 @@ public struct Change: Sendable, Equatable {
         public static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
-    public var kind: Kind
+    /// The fields, behind one reference: a plan of 10,000 tables copies its changes many times
+    /// (filters, orderings, batches), and a copy is then one reference count instead of one per
+    /// field (docs/engine.md, Copies). Copied on write.
+    private final class Storage: @unchecked Sendable {
+        var kind: Kind
+        var id: ObjectID
+        var action: Action
+        var desired: String?
+        var actual: String?
+        var operations: [Operation]
+        var sql: [SQL]
+        var hazards: [Hazard]
+        var applied: Bool
+        var phase: Phase
+        var origin: Origin?
+        var isRecreate = false
+        var dependsOn: Set<ObjectID> = []
+        var execution: ExecutionPhase = .transaction
+
+        init(kind: Kind, id: ObjectID, action: Action, desired: String?, actual: String?, operations: [Operation], sql: [SQL],
+             hazards: [Hazard], applied: Bool, phase: Phase, origin: Origin?) {
+            self.kind = kind
+            self.id = id
+            self.action = action
+            self.desired = desired
+            self.actual = actual
+            self.operations = operations
+            self.sql = sql
+            self.hazards = hazards
+            self.applied = applied
+            self.phase = phase
+            self.origin = origin
+        }
+
+        func copy() -> Storage {
+            let copy = Storage(kind: kind, id: id, action: action, desired: desired, actual: actual, operations: operations, sql: sql,
+                               hazards: hazards, applied: applied, phase: phase, origin: origin)
+            copy.isRecreate = isRecreate
+            copy.dependsOn = dependsOn
+            copy.execution = execution
+            return copy
+        }
+    }
+
+    private var storage: Storage
+
+    /// The storage, this value's own before it is written.
+    private var unique: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            return storage
+        }
+    }
+
+    public var kind: Kind {
+        get { storage.kind }
+        set { unique.kind = newValue }
+    }
     /// The object it is about.
-    public var id: ObjectID
-    public var action: Action
+    public var id: ObjectID {
+        get { storage.id }
+        set { unique.id = newValue }
+    }
+    public var action: Action {
+        get { storage.action }
+        set { unique.action = newValue }
+    }
     /// What the blueprints want and what the database has, as the server prints them (for
     /// people; nothing reads them back).
-    public var desired: String?
-    public var actual: String?
+    public var desired: String? {
+        get { storage.desired }
+        set { unique.desired = newValue }
+    }
+    public var actual: String? {
+        get { storage.actual }
+        set { unique.actual = newValue }
+    }
     /// The typed steps, in order.
-    public private(set) var operations: [Operation]
+    public var operations: [Operation] { storage.operations }
     /// Their statements, each with the template `StatementGuard` checks it against.
-    public private(set) var sql: [SQL]
-    public var hazards: [Hazard]
+    public var sql: [SQL] { storage.sql }
+    public var hazards: [Hazard] {
+        get { storage.hazards }
+        set { unique.hazards = newValue }
+    }
     /// `false` for unmanaged objects when not pruning: reported, never applied.
-    public var applied: Bool
-    public var phase: Phase
+    public var applied: Bool {
+        get { storage.applied }
+        set { unique.applied = newValue }
+    }
+    public var phase: Phase {
+        get { storage.phase }
+        set { unique.phase = newValue }
+    }
     /// The blueprint element that asked for it.
-    public var origin: Origin?
+    public var origin: Origin? {
+        get { storage.origin }
+        set { unique.origin = newValue }
+    }
     /// A policy dropped and created again unchanged, only because a column under it changes type
     /// or is dropped: a step of the plan, not a difference to report.
-    public var isRecreate = false
+    public var isRecreate: Bool {
+        get { storage.isRecreate }
+        set { unique.isRecreate = newValue }
+    }
     /// Objects whose changes must run before this one, whatever the phases say (Plan).
-    public var dependsOn: Set<ObjectID> = []
+    public var dependsOn: Set<ObjectID> {
+        get { storage.dependsOn }
+        set { unique.dependsOn = newValue }
+    }
     /// Where its statements run: in the one transaction (always, unless `--online` moved it;
     /// production.md, Online changes).
-    public var execution: ExecutionPhase = .transaction
+    public var execution: ExecutionPhase {
+        get { storage.execution }
+        set { unique.execution = newValue }
+    }
 
     public init(
         kind: Kind, id: ObjectID, action: Action, operations: [Operation], desired: String? = nil, actual: String? = nil,
         hazards: [Hazard] = [], applied: Bool = true, phase: Phase, origin: Origin? = nil
     ) {
-        self.kind = kind
-        self.id = id
-        self.action = action
-        self.operations = operations
-        self.sql = operations.map(SQLRenderer.render)
-        self.desired = desired
-        self.actual = actual
-        self.hazards = hazards
-        self.applied = applied
-        self.phase = phase
-        self.origin = origin
+        storage = Storage(kind: kind, id: id, action: action, desired: desired, actual: actual, operations: operations,
+                          sql: operations.map(SQLRenderer.render), hazards: hazards, applied: applied, phase: phase, origin: origin)
+    }
+
+    public static func == (lhs: Change, rhs: Change) -> Bool {
+        let l = lhs.storage, r = rhs.storage
+        return l === r || (l.kind == r.kind && l.id == r.id && l.action == r.action && l.desired == r.desired && l.actual == r.actual
+            && l.operations == r.operations && l.sql == r.sql && l.hazards == r.hazards && l.applied == r.applied && l.phase == r.phase
+            && l.origin == r.origin && l.isRecreate == r.isRecreate && l.dependsOn == r.dependsOn && l.execution == r.execution)
     }
 
     /// The same change with `operations` instead (rendered anew), run in `execution`.

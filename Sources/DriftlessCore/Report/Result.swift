@@ -181,7 +181,7 @@ public struct ResultPhase: Sendable, Codable, Equatable {
 public enum Summary {
     /// "applied 9 statements: 1 table created, 2 columns added; RLS on 2 tables".
     public static func describe(_ changes: [Change], verb: String, rlsTables: [String]) -> String {
-        let statements = changes.reduce(0) { $0 + $1.statements.count }
+        let statements = changes.reduce(0) { $0 + $1.sql.count }
         var parts: [String] = []
         // Each kind's phrases, in registry order (ObjectKind.summary). Steps that only put an
         // object back as it was (`isRecreate`) are not differences.
