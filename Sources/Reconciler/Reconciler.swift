@@ -372,9 +372,13 @@ public struct Reconciler: Sendable {
     }
 
     /// Runs the changes' statements in order, a pipeline of them per round trip; the first
-    /// that fails stops the rest and names its change.
-    func run(_ changes: [Change], _ connection: Connection) throws {
+    /// that fails stops the rest and names its change. `checkedBy`: the guard checking these
+    /// changes (at the same indices) just ahead of them; each is sent only once it is cleared.
+    /// - Throws: `StatementFailure`, `PostgresError`, or `GuardAhead.Refusal` (nothing refused
+    ///   was sent; what was sent before is still to roll back).
+    func run(_ changes: [Change], _ connection: Connection, checkedBy guardAhead: GuardAhead? = nil) throws {
         let depth = max(1, options.pipelineDepth)
+        var cleared = -1  // the last index the guard cleared
         var batch: [String] = []
         var owners: [Int] = []  // the index in `changes` of each statement of the batch
         batch.reserveCapacity(depth)
@@ -389,6 +393,12 @@ public struct Reconciler: Sendable {
             owners.removeAll(keepingCapacity: true)
         }
         for index in changes.indices {
+            if let guardAhead, index > cleared {
+                // What is cleared runs while the next chunk's verdict is awaited.
+                if !batch.isEmpty { try send() }
+                try guardAhead.clear(through: index)
+                cleared = (index / GuardAhead.chunk + 1) * GuardAhead.chunk - 1
+            }
             for statement in changes[index].sql {
                 batch.append(statement.text)
                 owners.append(index)

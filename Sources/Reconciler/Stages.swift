@@ -115,7 +115,8 @@ extension Reconciler {
                                                                 errors: conflicts), started: started, connection))
                 }
             }
-            var computed = try compute(connection, started: started, canonicalizeNewTables: attempt.canonicalizeNewTables, recording: true)
+            var computed = try compute(connection, started: started, canonicalizeNewTables: attempt.canonicalizeNewTables, recording: true,
+                                       checkedLater: true)
             takenAsWritten = computed.written
             if let reviewed = options.plan, computed.result.status != .failed,
                let stale = staleness(reviewed, computed, committed: attempt.committed) {
@@ -134,6 +135,9 @@ extension Reconciler {
             let planned = computed.plan.applied
             let later = planned.filter { $0.execution != .transaction }
             let applied = planned.filter { $0.execution == .transaction }
+            // The statement guard checks them while the first ones run; each is sent once cleared
+            // (docs/engine.md, Overlap), and all of them before anything commits.
+            let guardAhead = GuardAhead(applied + later)
             // Never queue a table lock behind another session (a queued lock makes every later
             // reader wait): name the sessions and answer retry (production.md, Locks).
             let blockers = try Blockers.find(Blockers.targets(applied), maxAge: options.maxBlockerAge, connection)
@@ -145,6 +149,7 @@ extension Reconciler {
             // New enum labels cannot be used in the transaction that adds them: commit them first.
             let additions = applied.filter { $0.phase == .enumValues && $0.hazards.isEmpty }
             if !additions.isEmpty && !attempt.enumsAdded && applied.count > additions.count {
+                try guardAhead.clearAll()
                 try run(additions, connection)
                 try connection.query("COMMIT")
                 var next = attempt
@@ -152,7 +157,8 @@ extension Reconciler {
                 next.committed += additions.flatMap(\.statements)
                 return .again(next)
             }
-            try run(applied, connection)
+            try run(applied, connection, checkedBy: guardAhead)
+            try guardAhead.clearAll()
             // Prove: the database now matches, or the plan did not converge.
             let fingerprint = try SteadyState.fingerprint(connection, schemas: managedSchemas, storage: declaresStorage)
             let after = try introspect(connection)
@@ -234,6 +240,9 @@ extension Reconciler {
             try connection.query("COMMIT")
             guard !later.isEmpty else { return .finished(final) }
             return .finished(runLaterPhases(later, after: final, started: started, connection))
+        } catch let refusal as GuardAhead.Refusal {
+            connection.rollbackQuietly()
+            return .finished(recordAfterRollback(guardRefusal(refusal.refused, started: started), started: started, connection))
         } catch let failure as StatementFailure {
             connection.rollbackQuietly()
             if failure.error.sqlstate == "55P03" {
@@ -262,7 +271,7 @@ extension Reconciler {
     /// (`Computed.converged`), as `apply` does. `guarding`: pass every statement through
     /// `StatementGuard` (plan and apply; drift sends none).
     func compute(_ connection: Connection, started: Date, canonicalizeNewTables: Bool = true, recording: Bool = false,
-                 guarding: Bool = true) throws -> Computed {
+                 guarding: Bool = true, checkedLater: Bool = false) throws -> Computed {
         try settings(connection)
         let steady = try steadyState(connection, recording: recording)
         if case .converged(let record) = steady {
@@ -306,7 +315,7 @@ extension Reconciler {
         let review = Background { () -> (lint: [Lint], exposure: [ExposureEntry]) in
             (RLSLint.run(desired), guarding ? Exposure.between(actual, Exposure.project(actual, desired: desired, changes: plan.changes)) : [])
         }
-        var outcome = try gate(all, desired: desired, started: started, guarding: guarding)
+        var outcome = try gate(all, desired: desired, started: started, guarding: guarding, checkedLater: checkedLater)
         guard outcome.status != .blocked || outcome.errors.allSatisfy({ $0.code != "invalid_fragment" }) else {
             return Computed(result: outcome, plan: Plan(ordering: []), desired: desired, managedObjects: [])
         }
@@ -431,24 +440,15 @@ extension Reconciler {
 
     /// Stage: the gate. Every statement that would be sent has the shape it was rendered with
     /// (`guarding`), and no hazard is left that is not allowed; the Result says what happens.
-    func gate(_ all: [Change], desired: Catalog, started: Date, guarding: Bool) throws -> ReconcileResult {
+    /// `checkedLater`: when the plan is to be applied (nothing else stops it), its statements
+    /// are left to `GuardAhead`, which checks them while the first ones run (docs/engine.md,
+    /// Overlap); every other answer is the same as with the guard run here.
+    func gate(_ all: [Change], desired: Catalog, started: Date, guarding: Bool, checkedLater: Bool = false) throws -> ReconcileResult {
         // Pending changes of other owners are never applied by a scoped (API) request, but a
         // hazard among them still blocks it: its delta only, or nothing.
         let elsewhere = options.scope == nil ? [] : all.filter { $0.applied && !$0.sql.isEmpty && !options.scope!.contains($0) }
         let changes = scoped(all)
         let applied = changes.filter { $0.applied && !$0.sql.isEmpty }
-        let refused = guarding ? StatementGuard.violations(in: applied, parallelism: .cores) : []
-        if !refused.isEmpty {
-            let errors = refused.map { change, violation -> ResultError in
-                var error = ResultError(code: "invalid_fragment", message: violation.description, statement: violation.statement)
-                error.locate(change.origin)
-                return error
-            }
-            return result(.blocked, "\(errors.count) generated statement(s) refused by the statement guard", started: started, errors: errors)
-        }
-        let statements = applied.flatMap(\.statements)
-        let hazards = applied.flatMap(\.hazards)
-        let rlsTables = Array(Set(applied.filter(\.touchesRLS).compactMap { $0.table?.description })).sorted()
         let ownAllowed = options.allowed.union(HazardKind.allowedByDefault).union(options.scope?.allowed ?? [])
         let blocking = applied.flatMap { change in
             change.hazards.filter { hazard in
@@ -459,6 +459,12 @@ extension Reconciler {
         } + elsewhere.flatMap { change in
             change.hazards.filter { !options.allowed.union(HazardKind.allowedByDefault).contains($0.hazard) }
         }
+        let deferred = checkedLater && blocking.isEmpty && !applied.isEmpty
+        let refused = guarding && !deferred ? StatementGuard.violations(in: applied, parallelism: .cores) : []
+        if !refused.isEmpty { return guardRefusal(refused, started: started) }
+        let statements = applied.flatMap(\.statements)
+        let hazards = applied.flatMap(\.hazards)
+        let rlsTables = Array(Set(applied.filter(\.touchesRLS).compactMap { $0.table?.description })).sorted()
         let status: ReconcileStatus
         let summary: String
         if !blocking.isEmpty {
@@ -475,6 +481,17 @@ extension Reconciler {
         }
         let errors = blocking.map { ResultError(code: "hazard_not_allowed", message: "\($0.hazard.rawValue) on \($0.object): \($0.detail)") }
         return result(status, summary, started: started, statements: statements, rlsTables: rlsTables, hazards: hazards, errors: errors)
+    }
+
+    /// `blocked` with one `invalid_fragment` per statement the guard refused, at its blueprint
+    /// element: nothing is applied.
+    func guardRefusal(_ refused: [(Change, StatementGuard.Violation)], started: Date) -> ReconcileResult {
+        let errors = refused.map { change, violation -> ResultError in
+            var error = ResultError(code: "invalid_fragment", message: violation.description, statement: violation.statement)
+            error.locate(change.origin)
+            return error
+        }
+        return result(.blocked, "\(errors.count) generated statement(s) refused by the statement guard", started: started, errors: errors)
     }
 
     /// `blocked` with `plan_stale`: a reviewed plan that no longer holds changes nothing

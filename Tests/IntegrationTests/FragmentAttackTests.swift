@@ -1,7 +1,7 @@
 import DriftlessCore
 import Foundation
 import Postgres
-import Reconciler
+@testable import Reconciler
 import Testing
 import TestSupport
 
@@ -110,6 +110,50 @@ struct FragmentAttackTests {
         #expect(try row?.text("owner") == "postgres")
         #expect(try db.connect().query("SELECT secret FROM docs").first?.text("secret") == "kept")
         #expect(try db.connect().query("SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'docs' AND column_name = 'x'").first?.int("n") == 0)
+    }
+
+    /// `apply` checks its statements chunk by chunk just ahead of the ones being sent
+    /// (docs/engine.md, Overlap). Two hostile checks among 900 changes (the differ renders no
+    /// such statement from a valid blueprint, so they are built by hand): the chunks before the
+    /// first were sent (that is the overlap), neither hostile statement nor anything after the
+    /// first was, the refusal lists both with their blueprint place, and the rollback leaves the
+    /// database as it was.
+    @Test func aRefusedStatementAmongHundredsIsNeverSentAndWhatRanBeforeIsRolledBack() throws {
+        let db = try PostgresCluster.shared().createDatabase()
+        #expect(try reconcile(db, ["docs.yaml": Self.baseline]).result.status == .ok)
+        let docs = QualifiedName(schema: "public", name: "docs")
+        func schema(_ index: Int) -> Change {
+            Change(kind: .missing, id: .schema("guard_ahead_\(index)"), action: .create, operations: [.createSchema("guard_ahead_\(index)")],
+                   phase: .schema)
+        }
+        func hostile(_ name: String, line: Int) -> Change {
+            Change(kind: .missing, id: .table(docs), action: .alter,
+                   operations: [.addConstraint(Constraint(name: name, kind: .check, columns: [], expression: "true), OWNER TO anon --"), table: docs)],
+                   phase: .constraints, origin: Origin(file: "docs.yaml", line: line, column: 9, path: "$.tables[0].checks[0].expression"))
+        }
+        // The first refused statement stands in the third chunk (indices 512 to 767).
+        let changes = (0..<600).map(schema) + [hostile("first", line: 12)] + (600..<800).map(schema) + [hostile("second", line: 13)]
+            + (800..<900).map(schema)
+        let count = "SELECT count(*) AS n FROM pg_namespace WHERE nspname LIKE 'guard\\_ahead\\_%'"
+        let before = try Self.snapshot(db.connect())
+        let connection = try db.connect()
+        try connection.query("BEGIN")
+        let reconciler = Reconciler(blueprints: BlueprintSet.load([]), revision: nil, options: ReconcileOptions())
+        do {
+            try reconciler.run(changes, connection, checkedBy: GuardAhead(changes))
+            Issue.record("every statement was sent")
+        } catch let refusal as GuardAhead.Refusal {
+            #expect(refusal.refused.map(\.0.origin?.line) == [12, 13])
+            #expect(refusal.refused.allSatisfy { $0.1.statement.contains("OWNER TO anon") })
+        }
+        // Inside the transaction, before it is rolled back: the two chunks before the refused one ran, nothing of its own chunk.
+        #expect(try connection.query(count).first!.int("n") == 2 * GuardAhead.chunk)
+        #expect(try connection.query("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = 'public.docs'::regclass").first!
+            .text("owner") == "postgres")
+        #expect(try connection.query("SELECT count(*) AS n FROM pg_constraint WHERE conname IN ('first', 'second')").first!.int("n") == 0)
+        try connection.query("ROLLBACK")
+        #expect(try connection.query(count).first!.int("n") == 0)
+        #expect(try Self.snapshot(connection) == before)
     }
 
     /// A check that makes the server quote a whole table in its error message: the Result,
