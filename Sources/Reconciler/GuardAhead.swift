@@ -10,7 +10,7 @@ import Foundation
 /// the transaction back (docs/security.md, SQL fragments).
 final class GuardAhead: @unchecked Sendable {
     /// Changes per verdict: the gate's chunk.
-    static let chunk = 256
+    static let chunk = StatementGuard.chunkSize
 
     /// The refusals of every statement, should there be any.
     struct Refusal: Error {
@@ -18,14 +18,16 @@ final class GuardAhead: @unchecked Sendable {
     }
 
     private let count: Int
+    private let chunks: Int
     private let condition = NSCondition()
     /// The refusals of each chunk checked so far, in order. Guarded by `condition`.
     private var verdicts: [[(Change, StatementGuard.Violation)]] = []
 
     /// Starts checking `changes` (every change the attempt may send, in the order it sends them).
     init(_ changes: [Change]) {
-        count = changes.count
-        let chunks = (count + Self.chunk - 1) / Self.chunk
+        let count = changes.count, chunks = (count + Self.chunk - 1) / Self.chunk
+        self.count = count
+        self.chunks = chunks
         DispatchQueue.global().async { [self] in
             for index in 0..<chunks {
                 let part = Array(changes[index * Self.chunk..<min(count, (index + 1) * Self.chunk)])
@@ -39,12 +41,13 @@ final class GuardAhead: @unchecked Sendable {
     }
 
     /// Returns once the change at `index` and every one before it are checked and none of
-    /// their statements was refused.
+    /// their statements was refused: the last index of `index`'s chunk, cleared with it.
     /// - Throws: `Refusal` with every refused statement of all the changes (waiting for the
     ///   rest to be checked) when one was.
-    func clear(through index: Int) throws(Refusal) {
-        let verdicts = wait(forChunks: index / Self.chunk + 1)
-        if verdicts.contains(where: { !$0.isEmpty }) { throw Refusal(refused: all()) }
+    func clear(through index: Int) throws(Refusal) -> Int {
+        let chunk = index / Self.chunk
+        if wait(forChunks: chunk + 1).contains(where: { !$0.isEmpty }) { throw Refusal(refused: all()) }
+        return min(count, (chunk + 1) * Self.chunk) - 1
     }
 
     /// Returns once every change is checked and none was refused.
@@ -55,7 +58,7 @@ final class GuardAhead: @unchecked Sendable {
     }
 
     private func all() -> [(Change, StatementGuard.Violation)] {
-        wait(forChunks: (count + Self.chunk - 1) / Self.chunk).flatMap { $0 }
+        wait(forChunks: chunks).flatMap { $0 }
     }
 
     private func wait(forChunks chunks: Int) -> [[(Change, StatementGuard.Violation)]] {

@@ -396,8 +396,7 @@ public struct Reconciler: Sendable {
             if let guardAhead, index > cleared {
                 // What is cleared runs while the next chunk's verdict is awaited.
                 if !batch.isEmpty { try send() }
-                try guardAhead.clear(through: index)
-                cleared = (index / GuardAhead.chunk + 1) * GuardAhead.chunk - 1
+                cleared = try guardAhead.clear(through: index)
             }
             for statement in changes[index].sql {
                 batch.append(statement.text)

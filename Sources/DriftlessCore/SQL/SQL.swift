@@ -173,11 +173,15 @@ public enum StatementGuard {
         throw Violation(statement: sql.text, reason: "its shape differs from the one rendered at \(difference)")
     }
 
+    /// Changes per chunk a checker of its own takes (here, and in apply's check ahead of the
+    /// statements being sent).
+    public static let chunkSize = 256
+
     /// Every statement of `changes` that the guard refuses, with its change.
     public static func violations(in changes: [Change], parallelism: Parallelism = .sequential) -> [(Change, Violation)] {
         // Parsing is the cost (a third of a 1,000-table apply's CPU): chunks spread the way
         // blueprint files are decoded, each with a checker of its own.
-        let size = 256
+        let size = chunkSize
         let chunks = stride(from: 0, to: changes.count, by: size).map { Array(changes[$0..<min($0 + size, changes.count)]) }
         return parallelism.map(chunks) { chunk -> [Refusal] in
             var refused: [Refusal] = []
