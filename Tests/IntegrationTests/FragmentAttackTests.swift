@@ -117,9 +117,10 @@ struct FragmentAttackTests {
     /// such statement from a valid blueprint, so they are built by hand): the chunks before the
     /// first were sent (that is the overlap), neither hostile statement nor anything after the
     /// first was, the refusal lists both with their blueprint place, and the rollback leaves the
-    /// database as it was.
-    @Test func aRefusedStatementAmongHundredsIsNeverSentAndWhatRanBeforeIsRolledBack() throws {
-        let db = try PostgresCluster.shared().createDatabase()
+    /// database as it was. On both kinds of Supabase project.
+    @Test(arguments: SupabaseProject.allCases)
+    func aRefusedStatementAmongHundredsIsNeverSentAndWhatRanBeforeIsRolledBack(kind: SupabaseProject) throws {
+        let db = try PostgresCluster.shared().createDatabase(kind: kind)
         #expect(try reconcile(db, ["docs.yaml": Self.baseline]).result.status == .ok)
         let docs = QualifiedName(schema: "public", name: "docs")
         func schema(_ index: Int) -> Change {
