@@ -22,30 +22,37 @@ public enum PostgresArray {
 
     /// Parses `{a,"b c",NULL}` (NULL elements are dropped).
     public static func parseText(_ text: String) -> [String] {
-        guard text.hasPrefix("{"), text.hasSuffix("}") else { return [] }
-        var values: [String] = []
-        var current = ""
-        var quoted = false
-        var wasQuoted = false
-        var escape = false
-        for character in text.dropFirst().dropLast() {
-            if escape {
-                current.append(character)
-                escape = false
-            } else if character == "\\" {
-                escape = true
-            } else if character == "\"" {
-                quoted.toggle()
-                wasQuoted = true
-            } else if character == "," && !quoted {
-                if wasQuoted || current != "NULL" { values.append(current) }
-                current = ""
-                wasQuoted = false
-            } else {
-                current.append(character)
+        // Byte by byte (the structural characters are ASCII, so a multi-byte character's bytes
+        // never match one): by Character, grapheme breaking was most of a read-back's decoding.
+        var text = text
+        return text.withUTF8 { bytes -> [String] in
+            guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return [] }
+            guard bytes.count > 2 else { return [] }
+            var values: [String] = []
+            var current: [UInt8] = []
+            var quoted = false
+            var wasQuoted = false
+            var escape = false
+            let null = Array("NULL".utf8)
+            for byte in bytes[1..<(bytes.count - 1)] {
+                if escape {
+                    current.append(byte)
+                    escape = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escape = true
+                } else if byte == UInt8(ascii: "\"") {
+                    quoted.toggle()
+                    wasQuoted = true
+                } else if byte == UInt8(ascii: ",") && !quoted {
+                    if wasQuoted || current != null { values.append(String(decoding: current, as: UTF8.self)) }
+                    current.removeAll(keepingCapacity: true)
+                    wasQuoted = false
+                } else {
+                    current.append(byte)
+                }
             }
+            if wasQuoted || current != null { values.append(String(decoding: current, as: UTF8.self)) }
+            return values
         }
-        if !(text == "{}") && (wasQuoted || current != "NULL") { values.append(current) }
-        return values
     }
 }

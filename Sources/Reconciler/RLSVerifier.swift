@@ -97,8 +97,19 @@ public struct RLSVerifier {
             var results: [RLSVerification.TableResult] = []
             var proved: [String: RLSVerification.TableResult] = [:]
             let triggers = Dictionary(grouping: live.triggers.values, by: \.key.table)
-            for (name, tenancy) in tenantTables {
-                let key = byShape ? shape(name, tenancy: tenancy, live: live, triggers: triggers[name] ?? []) : nil
+            let tables = tenantTables
+            // Every table's shape, on every core (pure work on the catalog just read).
+            let shapes: [String?]
+            if byShape {
+                let functions = Set(live.triggers.values.map(\.function))
+                let independent = Set(functions.filter { live.functions[FunctionKey(name: $0, arguments: [])].map(Self.isTableIndependent) ?? false })
+                shapes = Parallelism.cores.map(tables) { table in
+                    shape(table.name, tenancy: table.tenancy, live: live, triggers: triggers[table.name] ?? [], independent: independent)
+                }
+            } else {
+                shapes = Array(repeating: nil, count: tables.count)
+            }
+            for ((name, tenancy), key) in zip(tables, shapes) {
                 if let key, let representative = proved[key] {
                     var result = representative
                     result.table = name.description
@@ -138,14 +149,15 @@ public struct RLSVerifier {
     /// trigger fired it (`TG_TABLE_NAME`, `TG_RELID`, ...); any other trigger, a partition or a
     /// partitioned table makes a shape of its own (docs/security.md, RLS proven before commit).
     /// `triggers`: the live triggers of the table.
-    func shape(_ name: QualifiedName, tenancy: Tenancy, live: Catalog, triggers tableTriggers: [TriggerObject]) -> String? {
+    /// `independent`: the trigger functions that `isTableIndependent` accepts.
+    func shape(_ name: QualifiedName, tenancy: Tenancy, live: Catalog, triggers tableTriggers: [TriggerObject],
+               independent: Set<QualifiedName>) -> String? {
         guard let table = live.tables[name] else { return nil }
         let own = "own \(name.description)"
         if table.partitionOf != nil || table.partitionKey != nil { return own }
         var triggers: [String] = []
         for trigger in tableTriggers {
-            guard let function = live.functions[FunctionKey(name: trigger.function, arguments: [])],
-                  Self.isTableIndependent(function) else { return own }
+            guard independent.contains(trigger.function) else { return own }
             triggers.append("trigger \(trigger.timing) \(trigger.events) \(trigger.updateColumns) \(trigger.level) \(trigger.when ?? "-") "
                             + "\(trigger.function) \(trigger.arguments) \(trigger.enabled)")
         }

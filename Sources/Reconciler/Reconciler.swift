@@ -316,7 +316,7 @@ public struct Reconciler: Sendable {
               _ connection: Connection) throws -> [Change] {
         func run(_ actual: Catalog) -> [Change] {
             Differ(desired: desired, actual: actual, managedSchemas: Set(managedSchemas), existingSchemas: existing,
-                   previouslyManaged: managed, prune: options.prune, source: source).changes()
+                   previouslyManaged: managed, prune: options.prune, source: source, parallelism: .cores).changes()
         }
         let changes = run(actual)
         guard let adjusted = try Equivalence.reconcile(desired: desired, actual: actual, changes: changes, connection: connection) else {

@@ -13,6 +13,11 @@ struct PostgresTests {
             let rows = try db.connect().query("SELECT v FROM unnest($1::text[]) WITH ORDINALITY u(v, n) ORDER BY n", [PostgresArray.text(values)])
             #expect(try rows.rows.map { try $0.string("v") } == values)
             #expect(PostgresArray.parseText(try db.connect().query("SELECT $1::text[]::text AS a", [PostgresArray.text(values)]).first!.string("a")) == values)
+            // As the server prints them: bare and quoted elements, NULLs dropped, the empty array.
+            let printed = try db.connect().query("SELECT ARRAY['x', NULL, 'y z', 'NULL', 'é,è']::text AS a, '{}'::text[]::text AS e").first!
+            #expect(try printed.string("a") == #"{x,NULL,"y z","NULL","é,è"}"#)
+            #expect(PostgresArray.parseText(try printed.string("a")) == ["x", "y z", "NULL", "é,è"])
+            #expect(PostgresArray.parseText(try printed.string("e")) == [])
         }
     }
 

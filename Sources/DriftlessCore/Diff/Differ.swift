@@ -2,22 +2,46 @@
 /// object kind (`ObjectKinds.all`) adds its typed changes, and `Plan` orders them.
 public struct Differ {
     public var context: DiffContext
+    /// Where the per-table kinds run (docs/engine.md, Overlap): the tables in shares, one share
+    /// per call, joined in table order.
+    public var parallelism: Parallelism
+
+    /// Tables per share of the per-table kinds: enough to outweigh the copy of the builder each
+    /// share starts from, few enough that two cores end together.
+    static let tablesPerShare = 64
 
     public init(
         desired: Catalog, actual: Catalog, managedSchemas: Set<String>, existingSchemas: Set<String>,
-        previouslyManaged: Set<ObjectID> = [], prune: Bool = false, source: Catalog? = nil
+        previouslyManaged: Set<ObjectID> = [], prune: Bool = false, source: Catalog? = nil, parallelism: Parallelism = .sequential
     ) {
         context = DiffContext(desired: desired, actual: actual, source: source, managedSchemas: managedSchemas,
                               existingSchemas: existingSchemas, previouslyManaged: previouslyManaged, prune: prune)
+        self.parallelism = parallelism
     }
 
     /// The plan: every change, in dependency order.
+    ///
+    /// First the kinds without a table (schemas, enums, functions, tables themselves...), which
+    /// also decide what the per-table kinds read (functions' dropped policies and triggers,
+    /// foreign keys to add after a key, the table pairs). Then the per-table kinds, table by
+    /// table: a table's diff reads only that, and writes only its own table's state (the
+    /// policies it recreates or creates) and its changes. So shares of the tables can run each
+    /// on a copy of the builder, and their changes, joined in table order, are the very ones a
+    /// single pass adds.
     public func plan() -> Plan {
         var builder = PlanBuilder()
         for kind in ObjectKinds.all { kind.diff(context, &builder) }
-        for pair in builder.pairs {
-            for kind in ObjectKinds.all { kind.diff(pair, context, &builder) }
+        let pairs = builder.pairs
+        let shares = stride(from: 0, to: pairs.count, by: Differ.tablesPerShare).map { $0..<min($0 + Differ.tablesPerShare, pairs.count) }
+        let shared = builder.withoutChanges(), context = self.context
+        let changes = parallelism.map(shares) { share -> [Change] in
+            var local = shared
+            for pair in pairs[share] {
+                for kind in ObjectKinds.all { kind.diff(pair, context, &local) }
+            }
+            return local.changes
         }
+        for part in changes { builder.append(part) }
         return Plan(ordering: builder.changes)
     }
 

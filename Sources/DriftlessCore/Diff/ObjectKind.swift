@@ -139,6 +139,20 @@ public struct PlanBuilder: Sendable {
         changes.append(change)
     }
 
+    /// This builder's state without its changes: where a share of the per-table kinds starts
+    /// (`Differ.plan`).
+    func withoutChanges() -> PlanBuilder {
+        var copy = self
+        copy.changes = []
+        return copy
+    }
+
+    /// Changes a share of the per-table kinds added, in their order (`Differ.plan`); the state
+    /// they recorded for their own tables is not needed once every table is done.
+    mutating func append(_ added: [Change]) {
+        changes.append(contentsOf: added)
+    }
+
     /// Edits the changes added since `start`.
     mutating func amend(from start: Int, _ edit: (inout Change) -> Void) {
         for index in start..<changes.count { edit(&changes[index]) }

@@ -161,7 +161,13 @@ public enum SQLRenderer {
     }
 
     public static func addConstraint(_ constraint: Constraint, to table: QualifiedName, schemaOverride: String? = nil) -> SQL {
-        var sql: SQL = "ALTER TABLE \(qualified(table, schemaOverride)) ADD CONSTRAINT \(ident: constraint.name) \(constraintDefinition(constraint))"
+        "ALTER TABLE \(qualified(table, schemaOverride)) ADD CONSTRAINT \(namedConstraint(constraint))"
+    }
+
+    /// What `addConstraint` adds: the name, the definition and its options (a plan's
+    /// description of the constraint).
+    public static func namedConstraint(_ constraint: Constraint) -> SQL {
+        var sql: SQL = "\(ident: constraint.name) \(constraintDefinition(constraint))"
         if constraint.noInherit && constraint.kind == .check { sql = "\(sql) NO INHERIT" }
         if !constraint.validated && (constraint.kind == .check || constraint.kind == .foreignKey) { sql = "\(sql) NOT VALID" }
         if constraint.kind != .check, constraint.deferral.deferrable { sql = "\(sql) \(deferral(constraint.deferral))" }

@@ -137,7 +137,7 @@ public enum ConstraintKind: ObjectKind {
             create: { [.addConstraint(pair.written.constraints[$0.name] ?? $0, table: name)] },
             drop: { [.dropConstraint($0.name, table: name)] },
             rename: { .renameConstraint($0, to: $1, table: name) },
-            describe: { SQLRenderer.addConstraint($0, to: name).text.replacingOccurrences(of: "ALTER TABLE \(name.sql) ADD CONSTRAINT ", with: "") },
+            describe: { SQLRenderer.namedConstraint($0).text },
             alter: { want, have in
                 // Only the validity (to be checked) and, for a foreign key, when it is checked
                 // differ: VALIDATE and ALTER CONSTRAINT in place.
