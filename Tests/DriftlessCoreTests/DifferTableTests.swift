@@ -531,6 +531,14 @@ private let cases: [DiffCase] = [
              sql: ["DROP POLICY \"p\" ON \(T)", "ALTER TABLE \(T) ALTER COLUMN \"id\" TYPE bigint USING \"id\"::bigint",
                    "CREATE POLICY \"p\" ON \(T) AS PERMISSIVE FOR SELECT TO \"authenticated\" USING ((id > 0))"],
              hazards: [.rewritesTable]),
+    DiffCase(name: "a column type change under a policy recreates that table's policies, not another's",
+             desired: catalog(table(publicT, [col("id", "bigint", notNull: true)], rls: true, policies: [policy("p", using: "(id > 0)")]),
+                              table(publicU, [col("id", notNull: true)], rls: true, policies: [policy("q", using: "(id > 0)")])),
+             actual: catalog(table(publicT, [col("id", notNull: true)], rls: true, policies: [policy("p", using: "(id > 0)")]),
+                             table(publicU, [col("id", notNull: true)], rls: true, policies: [policy("q", using: "(id > 0)")])),
+             sql: ["DROP POLICY \"p\" ON \(T)", "ALTER TABLE \(T) ALTER COLUMN \"id\" TYPE bigint USING \"id\"::bigint",
+                   "CREATE POLICY \"p\" ON \(T) AS PERMISSIVE FOR SELECT TO \"authenticated\" USING ((id > 0))"],
+             hazards: [.rewritesTable]),
     DiffCase(name: "a managed column dropped under a policy recreates the policies",
              desired: catalog(table(publicT, [col("id", notNull: true)], rls: true, policies: [policy("p")])),
              actual: catalog(table(publicT, [col("id", notNull: true), col("old")], rls: true, policies: [policy("p")])),
@@ -862,6 +870,21 @@ struct DifferTableTests {
             #expect(change.sql.map(\.text) == change.operations.map { SQLRenderer.render($0).text })
             #expect(StatementGuard.violations(in: [change]).isEmpty, "\(change.statements)")
         }
+    }
+
+    /// The per-table kinds may run in shares on several cores (Differ.plan): with a share per
+    /// table, run last table first, every case plans the very changes of one pass in order.
+    @Test(arguments: cases)
+    func sharesOfTablesRunInAnyOrderPlanTheSameChanges(_ example: DiffCase) {
+        let lastFirst = Parallelism { count, body in
+            for index in (0..<count).reversed() { body(index) }
+        }
+        var differ = Differ(desired: example.desired, actual: example.actual,
+                            managedSchemas: example.desired.schemas.union(example.actual.schemas).union(["public"]).subtracting(["auth"]),
+                            existingSchemas: example.existingSchemas, previouslyManaged: example.managed, prune: example.prune,
+                            parallelism: lastFirst)
+        differ.tablesPerShare = 1
+        #expect(differ.changes() == example.plan.changes)
     }
 
     @Test func thereAreEnoughCasesForEveryKindAndHazard() {

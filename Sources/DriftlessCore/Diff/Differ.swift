@@ -8,7 +8,7 @@ public struct Differ {
 
     /// Tables per share of the per-table kinds: enough to outweigh the copy of the builder each
     /// share starts from, few enough that two cores end together.
-    static let tablesPerShare = 64
+    public var tablesPerShare = 64
 
     public init(
         desired: Catalog, actual: Catalog, managedSchemas: Set<String>, existingSchemas: Set<String>,
@@ -32,7 +32,7 @@ public struct Differ {
         var builder = PlanBuilder()
         for kind in ObjectKinds.all { kind.diff(context, &builder) }
         let pairs = builder.pairs
-        let shares = stride(from: 0, to: pairs.count, by: Differ.tablesPerShare).map { $0..<min($0 + Differ.tablesPerShare, pairs.count) }
+        let shares = stride(from: 0, to: pairs.count, by: tablesPerShare).map { $0..<min($0 + tablesPerShare, pairs.count) }
         let shared = builder.withoutChanges(), context = self.context
         let changes = parallelism.map(shares) { share -> [Change] in
             var local = shared
