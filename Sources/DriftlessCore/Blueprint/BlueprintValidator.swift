@@ -29,7 +29,7 @@ public enum BlueprintValidator {
     public static func validate(_ blueprints: [Blueprint], parallelism: Parallelism = .sequential) -> [Diagnostic] {
         var context = Context(blueprints: blueprints)
         context.fragments = checkFragments(blueprints, parallelism: parallelism)
-        context.run()
+        context.run(parallelism: parallelism)
         return context.diagnostics
     }
 
@@ -285,7 +285,7 @@ struct Context {
 
     // MARK: - Run
 
-    mutating func run() {
+    mutating func run(parallelism: Parallelism = .sequential) {
         // First pass: collect tables and enums across files, reporting duplicates with both places.
         for blueprint in blueprints {
             managedSchemas.insert(blueprint.schema)
@@ -310,10 +310,26 @@ struct Context {
                 }
             }
         }
-        for blueprint in blueprints { document(blueprint) }
+        // Each document on a copy of this context, on every core: what a document's checks
+        // read was collected above, and they write only their diagnostics, except the storage
+        // checks (bucket ids and policy names are unique across documents, the first place
+        // wins), which run after, document by document, as the last of each. So the
+        // diagnostics come in the order of one pass.
+        var base = self
+        base.diagnostics = []
+        let found = parallelism.map(Array(blueprints.indices)) { index -> [Diagnostic] in
+            var copy = base
+            copy.document(blueprints[index])
+            return copy.diagnostics
+        }
+        for (blueprint, diagnostics) in zip(blueprints, found) {
+            self.diagnostics += diagnostics
+            if let storage = blueprint.storage { self.storage(storage, blueprint) }
+        }
         relationNames()
     }
 
+    /// A document's checks, its storage section's aside (`run`).
     mutating func document(_ blueprint: Blueprint) {
         if blueprint.version != 1 && blueprint.positions["$.version"] != nil {
             error("unsupported_version", "version \(blueprint.version) is not supported; this Driftless reads version 1", blueprint, "$.version")
@@ -350,7 +366,6 @@ struct Context {
             self.sequence(sequence, blueprint, "$.sequences[\(index)]")
         }
         routines(blueprint)
-        if let storage = blueprint.storage { self.storage(storage, blueprint) }
     }
 
     /// A sequence's settings as PostgreSQL's CREATE SEQUENCE checks them, so `validate` says

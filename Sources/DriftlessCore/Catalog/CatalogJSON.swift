@@ -1,28 +1,29 @@
 import Foundation
 
 extension Catalog {
-    /// The JSON `JSONEncoder().encode(self)` writes, encoded an object at a time: `JSONEncoder`
-    /// builds the whole document as a tree before writing it, which at 10,000 tables held more
-    /// memory than the catalog itself (docs/benchmarks.md). `JSONDecoder` reads it back as any
+    /// The JSON `JSONEncoder().encode(self)` writes, written as it is encoded
+    /// (`StreamingJSONEncoder`): `JSONEncoder` builds the whole document as a tree before
+    /// writing it, which at 10,000 tables held more memory than the catalog itself, and took
+    /// ten times the instructions (docs/benchmarks.md). `JSONDecoder` reads it back as any
     /// encoded catalog: a keyed object of the stored properties; the dictionaries keyed by
     /// names are arrays of key, value, key, value (how `JSONEncoder` writes a dictionary whose
     /// keys are not strings); optionals that are nil are left out.
     public func streamedJSON() throws -> Data {
-        let encoder = JSONEncoder()
-        var out = Data("{".utf8)
-        func key(_ name: String) { out.append(contentsOf: Array("\"\(name)\":".utf8)) }
+        let out = StreamingJSONEncoder(capacity: tables.count * 6_000)
+        out.appendRaw("{")
+        func key(_ name: String) { out.appendRaw("\"\(name)\":") }
         func pairs<Key: Encodable, Value: Encodable>(_ name: String, _ dictionary: [Key: Value]) throws {
             key(name)
-            out.append(UInt8(ascii: "["))
+            out.appendRaw("[")
             var first = true
             for (k, v) in dictionary {
-                if !first { out.append(UInt8(ascii: ",")) }
+                if !first { out.appendRaw(",") }
                 first = false
-                out.append(try encoder.encode(k))
-                out.append(UInt8(ascii: ","))
-                out.append(try encoder.encode(v))
+                try out.append(k)
+                out.appendRaw(",")
+                try out.append(v)
             }
-            out.append(contentsOf: Array("],".utf8))
+            out.appendRaw("],")
         }
         try pairs("enums", enums)
         try pairs("tables", tables)
@@ -30,21 +31,21 @@ extension Catalog {
         try pairs("functions", functions)
         try pairs("triggers", triggers)
         key("extensions")
-        out.append(try encoder.encode(extensions))
-        out.append(UInt8(ascii: ","))
+        try out.append(extensions)
+        out.appendRaw(",")
         try pairs("views", views)
         key("unsupported")
-        out.append(try encoder.encode(unsupported))
+        try out.append(unsupported)
         if let realtimePublication {
-            out.append(contentsOf: Array(",\"realtimePublication\":".utf8))
-            out.append(try encoder.encode(realtimePublication))
+            out.appendRaw(",\"realtimePublication\":")
+            try out.append(realtimePublication)
         }
         if let storage {
-            out.append(contentsOf: Array(",\"storage\":".utf8))
-            out.append(try encoder.encode(storage))
+            out.appendRaw(",\"storage\":")
+            try out.append(storage)
         }
-        out.append(UInt8(ascii: "}"))
-        return out
+        out.appendRaw("}")
+        return Data(out.bytes)
     }
 
     /// The stored properties `streamedJSON` writes, by name (a test holds the type to it).
