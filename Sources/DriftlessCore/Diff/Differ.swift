@@ -31,12 +31,10 @@ public struct Differ {
     public func plan() -> Plan {
         var builder = PlanBuilder()
         for kind in ObjectKinds.all { kind.diff(context, &builder) }
-        let pairs = builder.pairs
-        let shares = stride(from: 0, to: pairs.count, by: tablesPerShare).map { $0..<min($0 + tablesPerShare, pairs.count) }
         let shared = builder.withoutChanges(), context = self.context
-        let changes = parallelism.map(shares) { share -> [Change] in
+        let changes = parallelism.map(builder.pairs, runsOf: tablesPerShare) { share -> [Change] in
             var local = shared
-            for pair in pairs[share] {
+            for pair in share {
                 for kind in ObjectKinds.all { kind.diff(pair, context, &local) }
             }
             return local.changes

@@ -181,9 +181,7 @@ public enum StatementGuard {
     public static func violations(in changes: [Change], parallelism: Parallelism = .sequential) -> [(Change, Violation)] {
         // Parsing is the cost (a third of a 1,000-table apply's CPU): chunks spread the way
         // blueprint files are decoded, each with a checker of its own.
-        let size = chunkSize
-        let chunks = stride(from: 0, to: changes.count, by: size).map { Array(changes[$0..<min($0 + size, changes.count)]) }
-        return parallelism.map(chunks) { chunk -> [Refusal] in
+        parallelism.map(changes, runsOf: chunkSize) { chunk -> [Refusal] in
             var refused: [Refusal] = []
             var checker = Checker()
             for change in chunk {

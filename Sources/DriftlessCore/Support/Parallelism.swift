@@ -32,4 +32,12 @@ public struct Parallelism: Sendable {
         }
         return results.map { $0! }
     }
+
+    /// `transform` of each run of up to `size` consecutive elements, in the order of `elements`:
+    /// one call per run, so the per-call cost (a checker, a copy of shared state) is paid per run.
+    public func map<Element: Sendable, Result: Sendable>(_ elements: [Element], runsOf size: Int,
+                                                         _ transform: (ArraySlice<Element>) -> Result) -> [Result] {
+        let runs = stride(from: 0, to: elements.count, by: size).map { $0..<min($0 + size, elements.count) }
+        return map(runs) { transform(elements[$0]) }
+    }
 }

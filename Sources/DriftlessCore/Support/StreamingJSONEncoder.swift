@@ -31,6 +31,7 @@ public final class StreamingJSONEncoder {
 /// asked of a keyed or unkeyed container is closed before its parent writes anything else.
 final class JSONWriter {
     var bytes: [UInt8] = []
+    static let hex = Array("0123456789abcdef".utf8)
 
     /// Writes one whole value: a scalar directly, anything else through its `encode(to:)`.
     func value<T: Encodable>(_ value: T) throws {
@@ -97,8 +98,7 @@ final class JSONWriter {
                 case 0x08: bytes.append(UInt8(ascii: "b"))
                 case 0x0C: bytes.append(UInt8(ascii: "f"))
                 default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), JSONWriter.hex[Int(byte >> 4)], JSONWriter.hex[Int(byte & 0xF)]])
                 }
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
